@@ -1,0 +1,35 @@
+# Runtime shared by the PIRL configs (MMPretrain self-supervised style).
+default_scope = 'mmpretrain'
+custom_imports = dict(imports=['pirl_plugin'], allow_failed_imports=False)
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+# Sizes the memory bank from the dataset, commits its updates after each
+# optimiser step and logs its statistics. Required by PIRL.
+custom_hooks = [dict(type='MemoryBankHook')]
+
+env_cfg = dict(
+    cudnn_benchmark=True,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # tools/train.py switches to gloo when no GPU is present.
+    dist_cfg=dict(backend='nccl'),
+)
+# The bank is a buffer: never broadcast it every step (655 MB on ImageNet).
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', broadcast_buffers=False)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
+log_processor = dict(
+    window_size=10,
+    custom_cfg=[dict(data_src='', method='mean', window_size='global')])
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0, diff_rank_seed=True, deterministic=False)

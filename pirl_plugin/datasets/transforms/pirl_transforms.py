@@ -1,0 +1,240 @@
+"""The PIRL view transforms."""
+from typing import Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmpretrain.datasets.transforms import RandomResizedCrop
+from mmpretrain.registry import TRANSFORMS
+
+from ...utils.permutations import generate_permutations
+from .photometric import ColorJitterParams
+
+_INTERP = {
+    'nearest': cv2.INTER_NEAREST,
+    'bilinear': cv2.INTER_LINEAR,
+    'bicubic': cv2.INTER_CUBIC,
+    'area': cv2.INTER_AREA,
+}
+
+
+def _as_color(img: np.ndarray) -> np.ndarray:
+    """Grey -> 3 channels, drop alpha; refuse anything else."""
+    if img.ndim == 2:
+        return np.repeat(img[..., None], 3, axis=2)
+    if img.ndim == 3 and img.shape[2] == 1:
+        return np.repeat(img, 3, axis=2)
+    if img.ndim == 3 and img.shape[2] == 4:
+        return img[..., :3]
+    if img.ndim == 3 and img.shape[2] == 3:
+        return img
+    raise ValueError(f'expected an H x W x 3 image, got shape {img.shape}')
+
+
+def _check_scale(scale: Sequence[float], name: str) -> Tuple[float, float]:
+    lo, hi = scale
+    if not 0 < lo <= hi <= 1:
+        raise ValueError(f'{name} must satisfy 0 < min <= max <= 1, got '
+                         f'{tuple(scale)}')
+    return float(lo), float(hi)
+
+
+class _ImageViewMixin:
+    """The image view I of PIRL: RandomResizedCrop, flip, colour jitter and
+    random greyscale."""
+
+    def _init_image_view(self, img_size: int, img_crop_scale, img_flip_prob,
+                         img_jitter: Optional[dict], interpolation: str):
+        if img_size <= 0:
+            raise ValueError(f'img_size must be > 0, got {img_size}')
+        if not 0.0 <= img_flip_prob <= 1.0:
+            raise ValueError(
+                f'img_flip_prob must be in [0, 1], got {img_flip_prob}')
+        if interpolation not in _INTERP:
+            raise ValueError(f'interpolation must be one of {sorted(_INTERP)}'
+                             f', got {interpolation!r}')
+        self.img_size = img_size
+        self.img_crop = RandomResizedCrop(
+            img_size, crop_ratio_range=_check_scale(img_crop_scale,
+                                                    'img_crop_scale'))
+        self.img_flip_prob = img_flip_prob
+        self.img_jitter = ColorJitterParams(**(img_jitter or dict(prob=0.0,
+                                                                  gray_prob=0.0)))
+        self.interp = _INTERP[interpolation]
+
+    @staticmethod
+    def _crop_resize(img: np.ndarray, crop: RandomResizedCrop, size: int,
+                     interp: int) -> Tuple[np.ndarray, Tuple[int, int, int, int]]:
+        y, x, h, w = crop.rand_crop_params(img)
+        out = cv2.resize(img[y:y + h, x:x + w], (size, size),
+                         interpolation=interp)
+        return out, (x, y, x + w, y + h)
+
+    def _image_view(self, img: np.ndarray) -> np.ndarray:
+        view, _ = self._crop_resize(img, self.img_crop, self.img_size,
+                                    self.interp)
+        if np.random.rand() < self.img_flip_prob:
+            view = view[:, ::-1]
+        return self.img_jitter(view[None], self.channel_order)[0]
+
+
+@TRANSFORMS.register_module()
+class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
+    """The two PIRL views of one image: the image view and nine jigsaw patches.
+
+    Output ``results['img']`` is a flat list of ``1 + grid_size**2`` uint8
+    images: the image view (``img_size`` square) followed by the
+    ``patch_size`` square patches in shuffled order. The jigsaw view is a
+    RandomResizedCrop to ``jigsaw_crop_size`` (scale ``jigsaw_crop_scale``),
+    cut into a ``grid_size x grid_size`` grid of cells; from each cell a
+    random ``patch_size`` patch is taken (random offset inside the cell),
+    each patch is colour-jittered and greyed independently, and the patches
+    are reordered by a random permutation: slot ``k`` holds the patch of
+    cell ``perm[k]`` (cells numbered row-major).
+
+    Added keys: ``jigsaw_perm`` (the permutation), ``jigsaw_perm_index``
+    (its index in the fixed set, -1 when drawn from all of them) and
+    ``jigsaw_boxes`` (``(K, 4)`` x1, y1, x2, y2 of each slot's patch in the
+    ``jigsaw_crop_size`` crop).
+
+    Args:
+        img_size (int): image view size. Defaults to 224.
+        img_crop_scale (tuple): area range of the image view crop.
+            Defaults to (0.08, 1.0).
+        img_flip_prob (float): horizontal flip probability. Defaults to 0.5.
+        img_jitter (dict, optional): :class:`ColorJitterParams` of the image
+            view (``prob``, ``gray_prob`` included). Defaults to brightness,
+            contrast, saturation 0.4, hue 0.1, prob 0.8, gray_prob 0.2.
+        jigsaw_crop_size (int): side of the jigsaw crop. Defaults to 255.
+        jigsaw_crop_scale (tuple): area range of the jigsaw crop.
+            Defaults to (0.6, 1.0) (the paper's "at least 60%").
+        grid_size (int): cells per side. Defaults to 3.
+        patch_size (int): patch side, at most the cell side
+            ``jigsaw_crop_size // grid_size``. Defaults to 64.
+        patch_jitter (dict, optional): :class:`ColorJitterParams` applied to
+            each patch independently. Defaults to the image view's.
+        permutations (str | int | array): ``'all'`` (default) draws any of
+            the ``(grid_size**2)!`` permutations; an int |T| uses a fixed set
+            of |T| permutations generated with ``permutation_seed`` (the
+            paper's ablation); an array gives the set explicitly.
+        permutation_method (str): ``'random'`` or ``'hamming'`` for an int
+            ``permutations``. Defaults to 'random'.
+        permutation_seed (int): seed of the fixed set. Defaults to 0.
+        interpolation (str): resize interpolation. Defaults to 'bilinear'.
+        channel_order (str): of the input image, ``'bgr'`` (mmcv's
+            ``LoadImageFromFile``, default) or ``'rgb'``.
+    """
+
+    def __init__(self,
+                 img_size: int = 224,
+                 img_crop_scale: Sequence[float] = (0.08, 1.0),
+                 img_flip_prob: float = 0.5,
+                 img_jitter: Optional[dict] = dict(
+                     brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
+                     prob=0.8, gray_prob=0.2),
+                 jigsaw_crop_size: int = 255,
+                 jigsaw_crop_scale: Sequence[float] = (0.6, 1.0),
+                 grid_size: int = 3,
+                 patch_size: int = 64,
+                 patch_jitter: Optional[dict] = dict(
+                     brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
+                     prob=0.8, gray_prob=0.2),
+                 permutations: Union[str, int, Sequence] = 'all',
+                 permutation_method: str = 'random',
+                 permutation_seed: int = 0,
+                 interpolation: str = 'bilinear',
+                 channel_order: str = 'bgr') -> None:
+        if channel_order not in ('bgr', 'rgb'):
+            raise ValueError("channel_order must be 'bgr' or 'rgb', got "
+                             f'{channel_order!r}')
+        self.channel_order = channel_order
+        self._init_image_view(img_size, img_crop_scale, img_flip_prob,
+                              img_jitter, interpolation)
+        if grid_size < 1:
+            raise ValueError(f'grid_size must be >= 1, got {grid_size}')
+        if jigsaw_crop_size % grid_size:
+            raise ValueError(
+                f'jigsaw_crop_size ({jigsaw_crop_size}) must be divisible by '
+                f'grid_size ({grid_size}) so the grid fits the crop exactly '
+                f'(the paper: 255 = 3 x 85)')
+        cell = jigsaw_crop_size // grid_size
+        if not 0 < patch_size <= cell:
+            raise ValueError(
+                f'patch_size ({patch_size}) must be in [1, {cell}]: a patch '
+                f'must fit in its cell of {jigsaw_crop_size} / {grid_size} = '
+                f'{cell} pixels')
+        self.jigsaw_crop_size = jigsaw_crop_size
+        self.jigsaw_crop = RandomResizedCrop(
+            jigsaw_crop_size,
+            crop_ratio_range=_check_scale(jigsaw_crop_scale,
+                                          'jigsaw_crop_scale'))
+        self.grid_size = grid_size
+        self.cell_size = cell
+        self.patch_size = patch_size
+        self.num_patches = grid_size * grid_size
+        self.patch_jitter = ColorJitterParams(
+            **(patch_jitter or dict(prob=0.0, gray_prob=0.0)))
+        self.permutation_set = self._build_permutations(
+            permutations, permutation_method, permutation_seed)
+
+    def _build_permutations(self, permutations, method: str,
+                            seed: int) -> Optional[np.ndarray]:
+        if isinstance(permutations, str):
+            if permutations != 'all':
+                raise ValueError("permutations must be 'all', an int |T| or "
+                                 f'an array of permutations, got '
+                                 f'{permutations!r}')
+            return None
+        if isinstance(permutations, (int, np.integer)):
+            return generate_permutations(int(permutations), self.num_patches,
+                                         method, seed)
+        perms = np.asarray(permutations, dtype=np.int64)
+        if perms.ndim != 2 or perms.shape[1] != self.num_patches or any(
+                sorted(p) != list(range(self.num_patches)) for p in perms.tolist()):
+            raise ValueError(
+                f'permutations must be an array of shape (T, '
+                f'{self.num_patches}) whose rows are permutations of '
+                f'0..{self.num_patches - 1}')
+        return perms
+
+    def _jigsaw_patches(self, img: np.ndarray):
+        crop, _ = self._crop_resize(img, self.jigsaw_crop,
+                                    self.jigsaw_crop_size, self.interp)
+        g, c, p = self.grid_size, self.cell_size, self.patch_size
+        # One random offset per cell, inside the cell.
+        offs = np.random.randint(0, c - p + 1, size=(self.num_patches, 2))
+        rows, cols = np.divmod(np.arange(self.num_patches), g)
+        y0 = rows * c + offs[:, 0]
+        x0 = cols * c + offs[:, 1]
+        if self.permutation_set is None:
+            perm = np.random.permutation(self.num_patches)
+            perm_index = -1
+        else:
+            perm_index = int(np.random.randint(len(self.permutation_set)))
+            perm = self.permutation_set[perm_index]
+        patches = np.stack(
+            [crop[y0[j]:y0[j] + p, x0[j]:x0[j] + p] for j in perm])
+        patches = self.patch_jitter(patches, self.channel_order)
+        boxes = np.stack([x0[perm], y0[perm], x0[perm] + p, y0[perm] + p], 1)
+        return list(patches), perm, perm_index, boxes
+
+    def transform(self, results: dict) -> dict:
+        img = _as_color(results['img'])
+        view = self._image_view(img)
+        patches, perm, perm_index, boxes = self._jigsaw_patches(img)
+        results['img'] = [view] + patches
+        results['img_shape'] = view.shape[:2]
+        results['jigsaw_perm'] = perm
+        results['jigsaw_perm_index'] = perm_index
+        results['jigsaw_boxes'] = boxes
+        return results
+
+    def __repr__(self) -> str:
+        perms = 'all' if self.permutation_set is None else len(
+            self.permutation_set)
+        return (f'{self.__class__.__name__}(img_size={self.img_size}, '
+                f'jigsaw_crop_size={self.jigsaw_crop_size}, '
+                f'grid_size={self.grid_size}, patch_size={self.patch_size}, '
+                f'permutations={perms}, img_jitter=({self.img_jitter}), '
+                f'patch_jitter=({self.patch_jitter}))')
+

@@ -1,0 +1,114 @@
+"""PIRL: Pretext-Invariant Representation Learning (Misra & van der Maaten,
+CVPR 2020)."""
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmengine.logging import MessageHub
+from mmpretrain.models.selfsup.base import BaseSelfSupervisor
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+from torch import nn
+
+
+@MODELS.register_module()
+class PIRL(BaseSelfSupervisor):
+    """PIRL.
+
+    The first input view is the image view I; the remaining ``K`` views are
+    the transformed view I^t (the nine jigsaw patches, or one rotated image).
+    The backbone runs once on the image views and once, batched, on all
+    ``B * K`` transformed views. ``neck`` is head f (over v_I), and
+    ``transform_neck`` is head g (over the ``K`` features of v_It, which it
+    receives sample-major: the K views of one image are adjacent). The head
+    compares both against the memory bank entry of each image, and the bank
+    is updated with f(v_I) after the step.
+
+    Args:
+        backbone (dict): backbone config (a ResNet in the paper).
+        neck (dict): head f, e.g. ``LinearNeck(2048, 128, gap_dim=2,
+            norm_cfg=None)``.
+        transform_neck (dict): head g, e.g. :class:`PIRLJigsawNeck`.
+        head (dict): the loss head, :class:`NCEHead`.
+        memory_bank (dict): :class:`MemoryBank` config.
+        pretrained (str, optional): checkpoint to initialise from.
+        data_preprocessor (dict, optional): defaults to
+            ``SelfSupDataPreprocessor``.
+        init_cfg (dict, optional): initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 transform_neck: dict,
+                 head: dict,
+                 memory_bank: dict,
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.transform_neck = MODELS.build(transform_neck)
+        self.memory_bank = MODELS.build(memory_bank)
+
+    @staticmethod
+    def sample_indices(data_samples: List[DataSample],
+                       device: torch.device) -> torch.Tensor:
+        """The dataset index of each sample (``sample_idx``, set by
+        MMEngine's ``BaseDataset`` and packed by ``PackInputs``)."""
+        try:
+            idx = [int(s.sample_idx) for s in data_samples]
+        except AttributeError:
+            raise KeyError(
+                'PIRL needs the dataset index of every sample: keep '
+                "'sample_idx' in PackInputs' meta_keys (the default) and use "
+                'a dataset derived from mmengine BaseDataset') from None
+        return torch.tensor(idx, dtype=torch.long, device=device)
+
+    def loss(self, inputs: List[torch.Tensor],
+             data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
+        """Compute the PIRL loss of a batch and stage the bank update.
+
+        Args:
+            inputs (list[Tensor]): ``[image views (B, C, H, W)]`` followed by
+                ``K`` tensors of transformed views, each ``(B, C, h, w)``.
+            data_samples (list[DataSample]): carry ``sample_idx``.
+
+        Returns:
+            dict[str, Tensor]: the loss terms (see :class:`NCEHead`).
+        """
+        if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
+            raise ValueError(
+                'PIRL expects a list of views [image, transformed...] from a '
+                'PIRL view transform (e.g. PIRLJigsawTransform) packed by '
+                'PackInputs')
+        img = inputs[0]
+        idx = self.sample_indices(data_samples, img.device)
+        image_feat = self.neck(self.backbone(img))[0]
+        # One batched backbone call for all B * K transformed views,
+        # sample-major so that each image's K views are adjacent.
+        views = torch.stack(list(inputs[1:]), dim=1).flatten(0, 1)
+        transform_feat = self.transform_neck(self.backbone(views))[0]
+        losses = self.head.loss(transform_feat, image_feat, idx,
+                                self.memory_bank)
+        self._check_finite(losses)
+        self.memory_bank.stage_update(idx, image_feat)
+        return losses
+
+    @staticmethod
+    def _check_finite(losses: Dict[str, torch.Tensor]) -> None:
+        """Stop before a NaN/inf loss reaches the bank or the weights."""
+        for name, value in losses.items():
+            if 'loss' in name and not torch.isfinite(value).all():
+                it = MessageHub.get_current_instance().get_info('iter')
+                raise FloatingPointError(
+                    f'PIRL: loss term {name!r} is {value.item()} at '
+                    f'iteration {it}. Stopped before the memory bank and '
+                    'weights were updated; the last checkpoint is intact. '
+                    'Lower the learning rate, raise the temperature, or try '
+                    'fp32 instead of --amp, then resume from the last '
+                    'checkpoint.')

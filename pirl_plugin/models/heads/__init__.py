@@ -1,0 +1,3 @@
+from .nce_head import NCEHead
+
+__all__ = ['NCEHead']

@@ -1,0 +1,167 @@
+"""PIRL's loss head: NCE (or InfoNCE) against a memory bank."""
+from typing import Dict, Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine import dist
+from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS
+
+from ..losses import infonce_loss, nce_loss
+
+LOSS_TYPES = ('nce', 'infonce')
+
+
+@MODELS.register_module()
+class NCEHead(BaseModule):
+    """The PIRL objective (Eq. 5) over a memory bank.
+
+    ``L = lam * L(m_I, g(v_It)) + (1 - lam) * L(m_I, f(v_I))`` where ``m_I``
+    is the image's bank entry (the positive), the negatives are ``N`` other
+    bank entries drawn uniformly at random, similarities are cosine
+    similarities divided by ``tau`` and ``L`` is either NCE (the paper) or
+    InfoNCE. Both terms share the same negatives.
+
+    For NCE the partition function ``Z`` of each term is estimated by Monte
+    Carlo, ``Z = M * mean(exp(s / tau))`` over the batch's negatives
+    (averaged across ranks), and tracked as a running average with
+    ``z_momentum``. The estimate is a registered buffer, so it survives
+    checkpoints; unlike the NPID reference code it is not frozen after the
+    first batch, which matters because the similarities sharpen as training
+    proceeds.
+
+    Args:
+        loss_type (str): ``'nce'`` (default, the paper) or ``'infonce'``.
+        temperature (float): tau, > 0. Defaults to 0.07.
+        num_negatives (int): N, negatives per data point. Defaults to 32000.
+        loss_lambda (float): lam in [0, 1], weight of the transformed-view
+            term. 0 gives NPID, 1 uses only the transformed view.
+            Defaults to 0.5.
+        shared_negatives (bool): draw one set of N negatives for the whole
+            batch instead of one set per data point. Much cheaper (one
+            ``N x D`` gather and a matrix product instead of ``B x N`` row
+            gathers) but the batch's data points are no longer scored
+            against independent negatives, and a drawn index equal to a
+            query's own index is masked out, so a query sees
+            ``N - (number of hits)`` negatives. Defaults to False (paper).
+        z_momentum (float): momentum of the running estimate of Z, in
+            [0, 1). Defaults to 0.99.
+        init_cfg (dict, optional): initialisation config. Defaults to None.
+    """
+
+    def __init__(self,
+                 loss_type: str = 'nce',
+                 temperature: float = 0.07,
+                 num_negatives: int = 32000,
+                 loss_lambda: float = 0.5,
+                 shared_negatives: bool = False,
+                 z_momentum: float = 0.99,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if loss_type not in LOSS_TYPES:
+            raise ValueError(f'NCEHead loss_type must be one of {LOSS_TYPES}, '
+                             f'got {loss_type!r}')
+        if not temperature > 0:
+            raise ValueError(
+                f'NCEHead temperature must be > 0, got {temperature}')
+        if not 0.0 <= loss_lambda <= 1.0:
+            raise ValueError(
+                f'NCEHead loss_lambda must be in [0, 1], got {loss_lambda}')
+        if int(num_negatives) != num_negatives or num_negatives < 1:
+            raise ValueError('NCEHead num_negatives must be a positive '
+                             f'integer, got {num_negatives}')
+        if not 0.0 <= z_momentum < 1.0:
+            raise ValueError(
+                f'NCEHead z_momentum must be in [0, 1), got {z_momentum}')
+        self.loss_type = loss_type
+        self.temperature = temperature
+        self.num_negatives = int(num_negatives)
+        self.loss_lambda = loss_lambda
+        self.shared_negatives = shared_negatives
+        self.z_momentum = z_momentum
+        # Running Z of the two terms (transformed view, image view); 0 means
+        # "not estimated yet".
+        self.register_buffer('z', torch.zeros(2, dtype=torch.float64))
+
+    @torch.no_grad()
+    def _update_z(self, neg_logits: torch.Tensor,
+                  neg_mask: Optional[torch.Tensor],
+                  num_data: int) -> torch.Tensor:
+        """Update the running Z from ``(B, N, 2)`` negative logits."""
+        e = neg_logits.double().exp()
+        if neg_mask is not None:
+            e = e * neg_mask.unsqueeze(-1)
+            count = neg_mask.sum().double().expand(2).clone()
+        else:
+            count = torch.full((2, ), float(e.size(0) * e.size(1)),
+                               dtype=torch.float64, device=e.device)
+        stats = torch.cat([e.sum(dim=(0, 1)), count])
+        if dist.get_world_size() > 1:
+            dist.all_reduce(stats, op='sum')
+        z_batch = num_data * stats[:2] / stats[2:].clamp(min=1)
+        first = self.z <= 0
+        self.z.copy_(
+            torch.where(
+                first, z_batch,
+                self.z_momentum * self.z + (1 - self.z_momentum) * z_batch))
+        return self.z.clone()
+
+    def loss(self, transform_feat: torch.Tensor, image_feat: torch.Tensor,
+             idx: torch.Tensor, memory_bank) -> Dict[str, torch.Tensor]:
+        """Compute the PIRL loss.
+
+        Args:
+            transform_feat (Tensor): g(v_It), ``(B, D)``.
+            image_feat (Tensor): f(v_I), ``(B, D)``.
+            idx (Tensor): dataset indices of the batch, ``(B,)``.
+            memory_bank (MemoryBank): the bank holding m_I.
+
+        Returns:
+            dict[str, Tensor]: ``loss_transform`` (lam times the transformed
+            view term) and ``loss_image`` ((1 - lam) times the image term),
+            which MMEngine sums and logs separately, plus ``z_transform`` and
+            ``z_image`` (the partition-function estimates, NCE only).
+        """
+        if transform_feat.shape != image_feat.shape:
+            raise ValueError(
+                f'NCEHead: g(v_It) has shape {tuple(transform_feat.shape)} '
+                f'but f(v_I) has shape {tuple(image_feat.shape)}')
+        if image_feat.size(1) != memory_bank.feat_dim:
+            raise ValueError(
+                f'NCEHead: the necks output {image_feat.size(1)}-d features '
+                f'but the memory bank stores {memory_bank.feat_dim}-d '
+                'vectors; set memory_bank.feat_dim to the necks\' '
+                'out_channels')
+        device_type = image_feat.device.type
+        # The bank and the loss stay in float32 under AMP.
+        with torch.autocast(device_type=device_type, enabled=False):
+            q = torch.stack([transform_feat, image_feat], dim=1).float()
+            q = F.normalize(q, dim=2)  # B, 2, D
+            pos = memory_bank.get(idx)  # B, D
+            pos_logits = (q * pos.unsqueeze(1)).sum(-1) / self.temperature
+            neg_idx = memory_bank.sample_negatives(idx, self.num_negatives,
+                                                   self.shared_negatives)
+            neg_logits = memory_bank.score(q, neg_idx) / self.temperature
+            neg_mask = None
+            if neg_idx.dim() == 1:
+                neg_mask = neg_idx.view(1, -1) != idx.view(-1, 1)
+            losses = {}
+            if self.loss_type == 'nce':
+                z = self._update_z(neg_logits.detach(), neg_mask,
+                                   memory_bank.num_samples)
+                log_z = z.log().float()
+                terms = [
+                    nce_loss(pos_logits[:, k], neg_logits[..., k], log_z[k],
+                             memory_bank.num_samples, neg_mask).mean()
+                    for k in range(2)
+                ]
+                losses['z_transform'] = z[0].float()
+                losses['z_image'] = z[1].float()
+            else:
+                terms = [
+                    infonce_loss(pos_logits[:, k], neg_logits[..., k],
+                                 neg_mask).mean() for k in range(2)
+                ]
+        losses['loss_transform'] = self.loss_lambda * terms[0]
+        losses['loss_image'] = (1 - self.loss_lambda) * terms[1]
+        return losses

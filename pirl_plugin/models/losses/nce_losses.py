@@ -1,0 +1,79 @@
+"""Memory-bank contrastive losses as pure functions of tensors.
+
+Both functions take the similarity logits ``s / tau`` of each query with its
+positive bank entry and with its negatives, and return one loss per query, so
+that a test can check them against the formulas on a 3 x 4 example.
+"""
+import math
+from typing import Optional, Union
+
+import torch
+import torch.nn.functional as F
+
+
+def nce_loss(pos_logits: torch.Tensor,
+             neg_logits: torch.Tensor,
+             log_z: Union[float, torch.Tensor],
+             num_data: int,
+             neg_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Noise-contrastive estimation loss of PIRL (Eq. 3-4) and NPID.
+
+    The model probability of bank entry ``i`` for query ``v`` is
+    ``P(i|v) = exp(s(v, m_i) / tau) / Z`` and the noise distribution is
+    uniform over the ``M = num_data`` bank entries, with ``N`` noise samples
+    per data point. The posterior that a pair comes from the data is
+
+    ``h(i, v) = P(i|v) / (P(i|v) + N / M)``
+
+    and the loss of one query is ``-log h(pos) - sum_n log(1 - h(neg_n))``.
+    Writing ``a = s / tau - log Z - log(N / M)``, ``h = sigmoid(a)``, so the
+    loss is evaluated stably as ``softplus(-a_pos) + sum_n softplus(a_n)``.
+
+    Args:
+        pos_logits (Tensor): ``s(v, m_pos) / tau``, shape ``(B,)``.
+        neg_logits (Tensor): ``s(v, m_neg) / tau``, shape ``(B, N)``.
+        log_z (float | Tensor): log of the partition function ``Z``; a
+            scalar, or a tensor broadcastable to ``(B,)``.
+        num_data (int): the number of bank entries ``M``.
+        neg_mask (Tensor, optional): boolean ``(B, N)``, False where a drawn
+            negative must be ignored (it is the query's own positive).
+            Defaults to None (all negatives are used).
+
+    Returns:
+        Tensor: the loss of each query, shape ``(B,)``.
+    """
+    num_neg = neg_logits.size(-1)
+    if num_data <= 0 or num_neg <= 0:
+        raise ValueError(f'nce_loss needs num_data > 0 and at least one '
+                         f'negative, got num_data={num_data}, N={num_neg}')
+    log_z = torch.as_tensor(log_z, dtype=pos_logits.dtype,
+                            device=pos_logits.device)
+    shift = log_z + math.log(num_neg / num_data)
+    pos_term = F.softplus(-(pos_logits - shift))
+    neg_terms = F.softplus(neg_logits - shift.unsqueeze(-1)
+                           if shift.dim() else neg_logits - shift)
+    if neg_mask is not None:
+        neg_terms = neg_terms * neg_mask
+    return pos_term + neg_terms.sum(dim=-1)
+
+
+def infonce_loss(pos_logits: torch.Tensor,
+                 neg_logits: torch.Tensor,
+                 neg_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Softmax cross-entropy over ``[positive, negatives]`` (InfoNCE).
+
+    ``L = -log(exp(l_pos) / (exp(l_pos) + sum_n exp(l_n)))``.
+
+    Args:
+        pos_logits (Tensor): ``s(v, m_pos) / tau``, shape ``(B,)``.
+        neg_logits (Tensor): ``s(v, m_neg) / tau``, shape ``(B, N)``.
+        neg_mask (Tensor, optional): boolean ``(B, N)``, False where a drawn
+            negative must be ignored. Defaults to None.
+
+    Returns:
+        Tensor: the loss of each query, shape ``(B,)``.
+    """
+    if neg_mask is not None:
+        neg_logits = neg_logits.masked_fill(~neg_mask, float('-inf'))
+    logits = torch.cat([pos_logits.unsqueeze(-1), neg_logits], dim=-1)
+    return torch.logsumexp(logits, dim=-1) - pos_logits

@@ -1,0 +1,3 @@
+from .memory_bank import MemoryBank
+
+__all__ = ['MemoryBank']

@@ -1,0 +1,290 @@
+"""The PIRL / NPID memory bank."""
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine import dist
+from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS
+
+_DTYPES = {'float32': torch.float32, 'float16': torch.float16}
+
+
+class _GatherScores(torch.autograd.Function):
+    """Scores of queries against bank rows picked by index, chunked.
+
+    ``out[b, n, k] = <bank[idx[b, n]], q[b, k]>``. PyTorch's
+    ``bank[idx] @ q`` materialises a ``B x N x D`` tensor (B=32, N=32,000,
+    D=128 is 524 MB in float32) and autograd keeps it alive until backward.
+    Here the rows are gathered ``chunk`` queries at a time in forward and
+    gathered again in backward, so peak memory is ``chunk x N x D``. The bank
+    is a buffer: no gradient flows into it.
+    """
+
+    @staticmethod
+    def forward(ctx, q: torch.Tensor, bank: torch.Tensor, idx: torch.Tensor,
+                chunk: int) -> torch.Tensor:
+        batch, num_neg = idx.shape
+        out = q.new_empty(batch, num_neg, q.size(1))
+        for s in range(0, batch, chunk):
+            rows = bank[idx[s:s + chunk]].to(q.dtype)  # c, N, D
+            torch.bmm(rows, q[s:s + chunk].transpose(1, 2), out=out[s:s + chunk])
+        ctx.save_for_backward(bank, idx)
+        ctx.chunk = chunk
+        ctx.q_dtype = q.dtype
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor):
+        bank, idx = ctx.saved_tensors
+        batch = idx.size(0)
+        grad_q = grad_out.new_empty(batch, grad_out.size(2), bank.size(1))
+        for s in range(0, batch, ctx.chunk):
+            rows = bank[idx[s:s + ctx.chunk]].to(ctx.q_dtype)  # c, N, D
+            torch.bmm(grad_out[s:s + ctx.chunk].transpose(1, 2), rows,
+                      out=grad_q[s:s + ctx.chunk])
+        return grad_q, None, None, None
+
+
+@MODELS.register_module()
+class MemoryBank(BaseModule):
+    """A memory bank of one L2-normalised vector per training image.
+
+    The bank is a registered buffer, so it is saved in and restored from
+    checkpoints, and every rank holds the same copy: updates are all-gathered
+    across ranks and the random initialisation is seeded identically.
+
+    The update is two-phase. :meth:`stage_update` (called by the algorithm
+    right after the loss) records the batch's indices and features, gathered
+    from all ranks; :meth:`commit` writes them, and is called by
+    :class:`MemoryBankHook` after the optimiser step (and by the next
+    :meth:`stage_update` if no hook did). Writing only after backward keeps
+    the rows that the loss read unchanged until their gradients are computed.
+
+    Args:
+        num_samples (int, optional): number of entries, one per training
+            image. ``None`` (default) leaves the bank empty for
+            :class:`MemoryBankHook` to size from the training dataset.
+        feat_dim (int): dimension of each entry. Defaults to 128.
+        momentum (float): weight of the old entry in the update
+            ``m <- normalize(momentum * m + (1 - momentum) * f)``.
+            Defaults to 0.5 (the paper).
+        dtype (str): storage type, ``'float32'`` (default) or ``'float16'``
+            (half the memory; scores are always computed in float32).
+        init_seed (int): seed of the random unit-vector initialisation, the
+            same on every rank. Defaults to 0.
+        chunk_size (int): number of queries whose negatives are gathered at
+            once when scoring (bounds the memory of the gather). Defaults
+            to 4.
+        init_cfg (dict, optional): initialisation config. Defaults to None.
+    """
+
+    def __init__(self,
+                 num_samples: Optional[int] = None,
+                 feat_dim: int = 128,
+                 momentum: float = 0.5,
+                 dtype: str = 'float32',
+                 init_seed: int = 0,
+                 chunk_size: int = 4,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if dtype not in _DTYPES:
+            raise ValueError(f'MemoryBank dtype must be one of '
+                             f'{sorted(_DTYPES)}, got {dtype!r}')
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(
+                f'MemoryBank momentum must be in [0, 1), got {momentum}')
+        if feat_dim <= 0:
+            raise ValueError(f'MemoryBank feat_dim must be > 0, got {feat_dim}')
+        if num_samples is not None and num_samples < 2:
+            raise ValueError('MemoryBank num_samples must be >= 2 (one '
+                             f'positive and a negative), got {num_samples}')
+        self.feat_dim = feat_dim
+        self.momentum = momentum
+        self.dtype = _DTYPES[dtype]
+        self.init_seed = init_seed
+        self.chunk_size = chunk_size
+        self.register_buffer(
+            'bank', torch.zeros(0, feat_dim, dtype=self.dtype))
+        self._pending: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+        self.last_stats: Dict[str, float] = {}
+        if num_samples is not None:
+            self.reset(num_samples)
+
+    # ------------------------------------------------------------ lifecycle
+    @property
+    def num_samples(self) -> int:
+        """Number of entries in the bank."""
+        return self.bank.size(0)
+
+    @torch.no_grad()
+    def reset(self, num_samples: int) -> None:
+        """Re-create the bank with ``num_samples`` random unit vectors.
+
+        The vectors come from a generator seeded with ``init_seed``, so every
+        rank creates the same bank without communication.
+
+        Args:
+            num_samples (int): the number of entries.
+        """
+        if num_samples < 2:
+            raise ValueError('MemoryBank needs at least 2 entries, got '
+                             f'{num_samples}')
+        gen = torch.Generator().manual_seed(self.init_seed)
+        device = self.bank.device
+        bank = torch.empty(num_samples, self.feat_dim, dtype=self.dtype,
+                           device=device)
+        step = 1 << 18  # initialise in chunks to bound the float32 copy
+        for s in range(0, num_samples, step):
+            n = min(step, num_samples - s)
+            rows = torch.randn(n, self.feat_dim, generator=gen)
+            bank[s:s + n] = F.normalize(rows, dim=1).to(device, self.dtype)
+        self.bank = bank
+        self._pending = None
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        key = prefix + 'bank'
+        if key in state_dict:
+            src = state_dict[key]
+            if self.num_samples == 0:
+                # Not sized yet (no hook ran): take the checkpoint's size.
+                self.bank = torch.empty_like(src, dtype=self.dtype,
+                                             device=self.bank.device)
+            elif src.shape != self.bank.shape:
+                raise ValueError(
+                    f'The checkpoint\'s memory bank ({key}) has shape '
+                    f'{tuple(src.shape)} but this run\'s bank has shape '
+                    f'{tuple(self.bank.shape)}: the checkpoint was trained '
+                    f'on a dataset of {src.shape[0]} images and the '
+                    f'current training dataset has {self.num_samples}. '
+                    'Resume only on the dataset the checkpoint was trained '
+                    'on, or start a new run (use `load_from` with a '
+                    'backbone-only checkpoint to reuse the weights).')
+            state_dict = dict(state_dict)
+            state_dict[key] = src.to(self.dtype)
+        self._pending = None
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    # --------------------------------------------------------------- reading
+    def _check_ready(self) -> None:
+        if self.num_samples == 0:
+            raise RuntimeError(
+                'The memory bank is empty: add `MemoryBankHook` to '
+                '`custom_hooks` so it is sized from the training dataset, '
+                'or set `memory_bank.num_samples` in the config.')
+
+    def get(self, idx: torch.Tensor) -> torch.Tensor:
+        """Return the entries at ``idx`` as float32, shape ``(B, D)``."""
+        self._check_ready()
+        return self.bank[idx].float()
+
+    def sample_negatives(self,
+                         idx: torch.Tensor,
+                         num_negatives: int,
+                         shared: bool = False) -> torch.Tensor:
+        """Draw negatives uniformly at random from the bank.
+
+        Args:
+            idx (Tensor): the batch's own indices, shape ``(B,)``.
+            num_negatives (int): ``N``, the number of negatives per query.
+            shared (bool): if False (the paper), draw ``N`` indices for each
+                data point from the ``M - 1`` entries other than its own
+                (shape ``(B, N)``; never the positive). If True, draw one set
+                of ``N`` indices from all ``M`` entries for the whole batch
+                (shape ``(N,)``); a drawn index equal to a query's own index
+                must then be masked out by the caller.
+
+        Returns:
+            Tensor: indices into the bank.
+        """
+        self._check_ready()
+        m = self.num_samples
+        if num_negatives >= m:
+            raise ValueError(
+                f'num_negatives ({num_negatives}) must be smaller than the '
+                f'memory bank size ({m}, the number of training images)')
+        device = self.bank.device
+        if shared:
+            return torch.randint(0, m, (num_negatives, ), device=device)
+        neg = torch.randint(0, m - 1, (idx.numel(), num_negatives),
+                            device=device)
+        # Map [0, M-1) onto [0, M) \ {own index}: uniform over the others.
+        return neg + (neg >= idx.view(-1, 1)).to(neg.dtype)
+
+    def score(self, queries: torch.Tensor,
+              neg_idx: torch.Tensor) -> torch.Tensor:
+        """Dot products of queries with bank rows.
+
+        Args:
+            queries (Tensor): float ``(B, K, D)``, K queries per data point
+                (PIRL scores g(v_It) and f(v_I) against the same negatives).
+            neg_idx (Tensor): ``(B, N)`` per-sample or ``(N,)`` shared
+                indices from :meth:`sample_negatives`.
+
+        Returns:
+            Tensor: ``(B, N, K)`` scores.
+        """
+        self._check_ready()
+        if neg_idx.dim() == 1:
+            rows = self.bank[neg_idx].to(queries.dtype)  # N, D
+            return torch.einsum('nd,bkd->bnk', rows, queries)
+        return _GatherScores.apply(queries, self.bank, neg_idx,
+                                   self.chunk_size)
+
+    # -------------------------------------------------------------- updating
+    @torch.no_grad()
+    def stage_update(self, idx: torch.Tensor, feats: torch.Tensor) -> None:
+        """Record the batch's features for the update, gathered from all ranks.
+
+        Args:
+            idx (Tensor): dataset indices of the local batch, ``(B,)``.
+            feats (Tensor): the image features f(v_I), ``(B, D)``; they are
+                L2-normalised here.
+        """
+        self._check_ready()
+        self.commit()  # a previous step's update that no hook committed
+        feats = F.normalize(feats.detach().float(), dim=1)
+        idx = idx.to(self.bank.device)
+        if dist.get_world_size() > 1:
+            idx = torch.cat(dist.all_gather(idx))
+            feats = torch.cat(dist.all_gather(feats))
+        self._pending = (idx, feats.to(self.bank.device))
+
+    @torch.no_grad()
+    def commit(self) -> Dict[str, float]:
+        """Apply the staged update ``m <- normalize(mu m + (1 - mu) f)``.
+
+        Returns:
+            dict: statistics of the update (empty if nothing was staged):
+            ``bank_feat_sim``, the mean cosine similarity of the new features
+            to their previous entries (how stable the representation is), and
+            ``bank_update_sim``, of the new entries to the old ones.
+        """
+        if self._pending is None:
+            return {}
+        idx, feats = self._pending
+        self._pending = None
+        old = self.bank[idx].float()
+        new = F.normalize(self.momentum * old + (1 - self.momentum) * feats,
+                          dim=1)
+        self.bank.index_copy_(0, idx, new.to(self.dtype))
+        self.last_stats = dict(
+            bank_feat_sim=(old * feats).sum(1).mean().item(),
+            bank_update_sim=(old * new).sum(1).mean().item())
+        return self.last_stats
+
+    @property
+    def has_pending_update(self) -> bool:
+        """Whether an update was staged and not yet committed."""
+        return self._pending is not None
+
+    @torch.no_grad()
+    def checksum(self) -> float:
+        """A float64 checksum of the bank, to compare banks across ranks."""
+        weights = torch.arange(1, self.feat_dim + 1, dtype=torch.float64,
+                               device=self.bank.device)
+        return float((self.bank.double() * weights).sum())

@@ -1,0 +1,3 @@
+from .pirl_jigsaw_neck import PIRLJigsawNeck
+
+__all__ = ['PIRLJigsawNeck']

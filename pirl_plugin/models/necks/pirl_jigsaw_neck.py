@@ -1,0 +1,72 @@
+"""PIRL's head g for the jigsaw view."""
+from typing import Optional, Tuple, Union
+
+import torch
+from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS
+from torch import nn
+
+
+@MODELS.register_module()
+class PIRLJigsawNeck(BaseModule):
+    """Head g(v_It) of PIRL over the features of the jigsaw patches.
+
+    Each patch feature is average-pooled and projected by a linear layer
+    shared by all patches (``in_channels -> mid_channels``); the
+    ``num_patches`` projections are concatenated in the (shuffled) order in
+    which the patches arrive and projected again
+    (``num_patches * mid_channels -> out_channels``). Both layers are linear,
+    as in the paper.
+
+    Args:
+        in_channels (int): channels of the backbone feature. Defaults to 2048.
+        mid_channels (int): per-patch projection size. Defaults to 128.
+        out_channels (int): output size. Defaults to 128.
+        num_patches (int): patches per image. Defaults to 9.
+        init_cfg (dict, optional): initialisation config. Defaults to None.
+    """
+
+    def __init__(self,
+                 in_channels: int = 2048,
+                 mid_channels: int = 128,
+                 out_channels: int = 128,
+                 num_patches: int = 9,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if num_patches < 1:
+            raise ValueError(
+                f'PIRLJigsawNeck num_patches must be >= 1, got {num_patches}')
+        self.in_channels = in_channels
+        self.num_patches = num_patches
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.patch_fc = nn.Linear(in_channels, mid_channels)
+        self.fc = nn.Linear(num_patches * mid_channels, out_channels)
+
+    def forward(
+        self, inputs: Union[Tuple[torch.Tensor], torch.Tensor]
+    ) -> Tuple[torch.Tensor]:
+        """Project the patch features.
+
+        Args:
+            inputs (tuple[Tensor] | Tensor): backbone features of all patches,
+                ``(B * num_patches, C, H, W)`` (or ``(B * num_patches, C)``)
+                with the patches of one image adjacent and in their shuffled
+                order; with a tuple the last stage is used.
+
+        Returns:
+            tuple[Tensor]: ``(B, out_channels)``.
+        """
+        x = inputs[-1] if isinstance(inputs, (tuple, list)) else inputs
+        if x.dim() == 4:
+            x = self.avgpool(x).flatten(1)
+        if x.size(1) != self.in_channels:
+            raise ValueError(
+                f'PIRLJigsawNeck expects {self.in_channels}-channel features '
+                f'but got {x.size(1)}: set in_channels to the backbone\'s '
+                'output channels (2048 for ResNet-50, 512 for ResNet-18)')
+        if x.size(0) % self.num_patches:
+            raise ValueError(
+                f'PIRLJigsawNeck got {x.size(0)} patch features, not a '
+                f'multiple of num_patches={self.num_patches}')
+        x = self.patch_fc(x).view(-1, self.num_patches * self.patch_fc.out_features)
+        return (self.fc(x), )

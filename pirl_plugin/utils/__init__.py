@@ -1,0 +1,7 @@
+from .compat import apply_runtime_fixes, mmengine_checkpoint_safe_globals
+from .permutations import generate_permutations, min_hamming_distance
+
+__all__ = [
+    'apply_runtime_fixes', 'mmengine_checkpoint_safe_globals',
+    'generate_permutations', 'min_hamming_distance'
+]

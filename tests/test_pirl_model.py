@@ -1,0 +1,120 @@
+"""PIRL forward/backward with a ResNet-18 on fake data."""
+import copy
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from conftest import REPO
+
+import pirl_plugin  # noqa: F401
+
+DEMO = f'{REPO}/configs/pirl_r18_1xb64-20e_shapes-demo.py'
+
+
+def _model(num_samples=50, **head):
+    cfg = Config.fromfile(DEMO)
+    mcfg = copy.deepcopy(cfg.model)
+    mcfg.memory_bank.num_samples = num_samples
+    mcfg.head.num_negatives = 16
+    mcfg.head.update(head)
+    return MODELS.build(mcfg)
+
+
+def _batch(idx, img=64, patch=28, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    b = len(idx)
+    inputs = [torch.randint(0, 256, (b, 3, img, img), generator=g,
+                            dtype=torch.uint8)]
+    inputs += [torch.randint(0, 256, (b, 3, patch, patch), generator=g,
+                             dtype=torch.uint8) for _ in range(9)]
+    samples = [DataSample(metainfo=dict(sample_idx=i)) for i in idx]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def test_forward_backward_updates_bank_at_batch_indices():
+    torch.manual_seed(0)
+    model = _model()
+    optim = build_optim_wrapper(model, dict(
+        type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
+    before = model.memory_bank.bank.clone()
+    w_before = model.backbone.conv1.weight.detach().clone()
+    idx = [3, 17, 42, 8]
+    log_vars = model.train_step(_batch(idx), optim)
+    assert {'loss', 'loss_transform', 'loss_image'} <= set(log_vars)
+    assert torch.isfinite(log_vars['loss'])
+    assert not torch.equal(model.backbone.conv1.weight, w_before)
+    model.memory_bank.commit()  # what MemoryBankHook does after the step
+    changed = (model.memory_bank.bank != before).any(1).nonzero().flatten()
+    assert changed.tolist() == sorted(idx)
+
+
+def test_one_batched_backbone_call_for_all_patches():
+    model = _model()
+    shapes = []
+    model.backbone.register_forward_hook(
+        lambda m, i, o: shapes.append(tuple(i[0].shape)))
+    data = model.data_preprocessor(_batch([0, 1, 2]), True)
+    model(**data, mode='loss')
+    assert shapes == [(3, 3, 64, 64), (27, 3, 28, 28)]
+
+
+def test_patches_reach_g_in_sample_major_order():
+    model = _model()
+    model.eval()  # BN on running statistics, so both paths agree
+    seen = []
+    model.transform_neck.register_forward_hook(
+        lambda m, i, o: seen.append(i[0][-1].detach()))
+    batch = _batch([0, 1])
+    data = model.data_preprocessor(batch, True)
+    model(**data, mode='loss')
+    feats = seen[0]
+    with torch.no_grad():
+        # sample 1, patch 4 alone through the backbone
+        single = model.backbone(data['inputs'][5][1:2])[-1]
+    torch.testing.assert_close(feats[1 * 9 + 4], single[0], atol=1e-4,
+                               rtol=1e-4)
+
+
+def test_loss_needs_sample_idx():
+    model = _model()
+    batch = _batch([0, 1])
+    batch['data_samples'] = [DataSample() for _ in range(2)]
+    data = model.data_preprocessor(batch, True)
+    with pytest.raises(KeyError, match='sample_idx'):
+        model(**data, mode='loss')
+
+
+def test_nan_loss_stops_before_bank_update():
+    model = _model()
+    before = model.memory_bank.bank.clone()
+    with torch.no_grad():
+        model.neck.fc.weight.fill_(float('nan'))
+    data = model.data_preprocessor(_batch([0, 1]), True)
+    with pytest.raises(FloatingPointError, match="loss term 'loss_image'"):
+        model(**data, mode='loss')
+    assert not model.memory_bank.has_pending_update
+    torch.testing.assert_close(model.memory_bank.bank, before)
+
+
+def test_imagenet_config_builds_resnet50_and_computes_loss():
+    cfg = Config.fromfile(f'{REPO}/configs/pirl_r50_8xb32_imagenet.py')
+    assert cfg.model.head.num_negatives == 32000
+    assert cfg.model.head.temperature == 0.07
+    assert cfg.model.head.loss_lambda == 0.5
+    assert cfg.optim_wrapper.optimizer.lr == 0.03
+    assert cfg.auto_scale_lr.base_batch_size == 256
+    assert cfg.train_cfg.max_epochs == 800
+    mcfg = copy.deepcopy(cfg.model)
+    mcfg.memory_bank.num_samples = 40
+    mcfg.head.num_negatives = 8
+    model = MODELS.build(mcfg)
+    assert model.backbone.depth == 50
+    assert model.neck.fc.in_features == 2048
+    assert model.transform_neck.fc.in_features == 9 * 128
+    data = model.data_preprocessor(_batch([1, 2], img=224, patch=64), True)
+    losses = model(**data, mode='loss')
+    assert torch.isfinite(losses['loss_transform'] + losses['loss_image'])

@@ -1,0 +1,55 @@
+"""End to end through the real tools/train.py."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+
+from conftest import REPO, run_tool
+
+DEMO = osp.join(REPO, 'configs', 'pirl_r18_1xb64-20e_shapes-demo.py')
+
+
+def small_run_options(data_root, epochs=1, extra=()):
+    return [
+        '--cfg-options',
+        f'train_dataloader.dataset.data_root={data_root}/train',
+        'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
+        'model.head.num_negatives=16', f'train_cfg.max_epochs={epochs}',
+        f'param_scheduler.0.T_max={epochs}', f'param_scheduler.0.end={epochs}',
+        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=2',
+        *extra
+    ]
+
+
+@pytest.mark.slow
+def test_train_writes_checkpoint_with_bank_and_resumes(shapes_root, tmp_path):
+    work = str(tmp_path / 'work')
+    run_tool(['tools/train.py', DEMO, '--work-dir', work] +
+             small_run_options(shapes_root, epochs=1))
+    ckpt_path = osp.join(work, 'epoch_1.pth')
+    assert osp.isfile(ckpt_path)
+    ckpt = torch.load(ckpt_path, map_location='cpu')  # weights_only default
+    bank = ckpt['state_dict']['memory_bank.bank']
+    assert bank.shape == (60, 128)  # sized from the dataset by the hook
+    torch.testing.assert_close(bank.norm(dim=1), torch.ones(60))
+    assert 'head.z' in ckpt['state_dict']
+    assert (ckpt['state_dict']['head.z'] > 0).all()
+    logs = open(glob.glob(osp.join(work, '*', '*.log'))[0]).read()
+    assert 'memory bank of 60 x 128' in logs
+    assert 'bank_feat_sim' in logs and 'loss_transform' in logs
+
+    # --resume on torch >= 2.6 with weights_only at its default
+    proc = run_tool(['tools/train.py', DEMO, '--work-dir', work, '--resume'] +
+                    small_run_options(shapes_root, epochs=2))
+    assert 'resumed epoch: 1' in proc.stdout + proc.stderr
+    ckpt2 = torch.load(osp.join(work, 'epoch_2.pth'), map_location='cpu')
+    assert ckpt2['meta']['epoch'] == 2
+    assert not torch.equal(ckpt2['state_dict']['memory_bank.bank'], bank)
+
+
+@pytest.mark.slow
+def test_train_refuses_missing_config(tmp_path):
+    proc = run_tool(['tools/train.py', 'configs/nope.py'], check=False)
+    assert proc.returncode != 0
+    assert "config file 'configs/nope.py' not found" in proc.stderr

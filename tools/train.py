@@ -1,0 +1,182 @@
+"""Train a model with MMEngine's runner (MMPretrain's ``tools/train.py``
+arguments), with the PIRL plugin registered."""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.runner import Runner
+
+import pirl_plugin  # noqa: F401  registers the components, applies fixes
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='If specify checkpoint path, resume from it, while if not '
+        'specify, try to auto resume from the latest checkpoint '
+        'in the work directory.')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='Whether not to evaluate the checkpoint during training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='whether to auto scale the learning rate according to the '
+        'actual batch size and the original batch size.')
+    parser.add_argument(
+        '--no-pin-memory',
+        action='store_true',
+        help='whether to disable the pin_memory option in dataloaders.')
+    parser.add_argument(
+        '--no-persistent-workers',
+        action='store_true',
+        help='whether to disable the persistent_workers option in '
+        'dataloaders.')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg: Config, args) -> Config:
+    """Merge the command-line arguments into the config."""
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+
+    cfg.launcher = args.launcher
+
+    # work_dir: CLI > config > ./work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp:
+        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        assert optim_wrapper in ['OptimWrapper', 'AmpOptimWrapper'], \
+            '`--amp` is not supported custom optimizer wrapper type ' \
+            f'`{optim_wrapper}.'
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if args.auto_scale_lr:
+        if cfg.get('auto_scale_lr') is None:
+            raise ValueError(
+                f'--auto-scale-lr needs `auto_scale_lr = dict('
+                f'base_batch_size=...)` in {args.config}')
+        cfg.auto_scale_lr.enable = True
+
+    def set_default_dataloader_cfg(cfg, field):
+        if cfg.get(field, None) is None:
+            return
+        dataloader_cfg = cfg[field]
+        if args.no_pin_memory:
+            dataloader_cfg['pin_memory'] = False
+        if args.no_persistent_workers:
+            dataloader_cfg['persistent_workers'] = False
+        if dataloader_cfg.get('num_workers', 0) == 0:
+            dataloader_cfg['persistent_workers'] = False
+
+    set_default_dataloader_cfg(cfg, 'train_dataloader')
+    set_default_dataloader_cfg(cfg, 'val_dataloader')
+    set_default_dataloader_cfg(cfg, 'test_dataloader')
+
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        setup_cpu_distributed(cfg, args.launcher)
+    return cfg
+
+
+def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
+    """Run a distributed launch on CPU-only machines (CI, laptops).
+
+    MMEngine's ``init_dist`` calls ``torch.cuda.set_device`` and wraps the
+    model with ``device_ids=[local_rank]``, both of which fail without a GPU.
+    Here the process group is initialised with gloo from the launcher's
+    environment (MMEngine then skips its own ``init_dist``), and DDP gets
+    ``device_ids=None``.
+    """
+    import torch.distributed as torch_dist
+    cfg.setdefault('env_cfg', ConfigDict())
+    cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
+    cfg.env_cfg.dist_cfg.backend = 'gloo'
+    cfg.setdefault('model_wrapper_cfg',
+                   ConfigDict(type='MMDistributedDataParallel',
+                              broadcast_buffers=False))
+    cfg.model_wrapper_cfg.device_ids = None
+    if torch_dist.is_initialized():
+        return
+    if launcher == 'slurm':
+        import subprocess
+        nodes = os.environ['SLURM_NODELIST']
+        host = subprocess.getoutput(
+            f'scontrol show hostname {nodes} | head -n1')
+        os.environ.setdefault('MASTER_ADDR', host)
+        os.environ.setdefault('MASTER_PORT', '29500')
+        os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+        os.environ['RANK'] = os.environ['SLURM_PROCID']
+        os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
+    elif launcher != 'pytorch':
+        raise ValueError(f'--launcher {launcher} needs a GPU; on CPU use '
+                         'tools/dist_train.sh (pytorch) or slurm')
+    torch_dist.init_process_group(backend='gloo')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.config):
+        sys.exit(f'tools/train.py: config file {args.config!r} not found')
+    cfg = Config.fromfile(args.config)
+    cfg = merge_args(cfg, args)
+    if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
+        sys.exit(f'tools/train.py: --resume {args.resume!r}: no such '
+                 'checkpoint file. Pass a .pth written by this config, or '
+                 '--resume without a path to resume from the latest '
+                 f'checkpoint in {cfg.work_dir}')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
