@@ -45,36 +45,61 @@ def test_next_stage_commits_a_pending_update():
     assert bank.has_pending_update
 
 
+def _draws(bank, idx, num, steps, shared=False):
+    """Negatives drawn at ``steps`` successive update steps."""
+    out = []
+    for step in range(steps):
+        bank.num_updates.fill_(step)
+        out.append(bank.sample_negatives(idx, num, shared))
+    return torch.stack(out)
+
+
 def test_negatives_never_the_positive_and_cover_the_rest():
     bank = MemoryBank(5, 4)
     idx = torch.tensor([0, 3, 4])
-    torch.manual_seed(0)
-    neg = bank.sample_negatives(idx, 4, shared=False)
-    assert neg.shape == (3, 4)
-    big = bank.sample_negatives(idx.repeat_interleave(1), 4)
-    for _ in range(50):
-        neg = bank.sample_negatives(idx, 4)
-        assert not (neg == idx.view(-1, 1)).any()
-        assert neg.min() >= 0 and neg.max() < 5
-    many = torch.cat([bank.sample_negatives(idx, 4) for _ in range(500)])
+    many = _draws(bank, idx, 4, 500)  # steps, B, N
+    assert many.shape == (500, 3, 4)
+    assert not (many == idx.view(1, -1, 1)).any()
+    assert many.min() >= 0 and many.max() < 5
     for b, i in enumerate(idx.tolist()):
-        seen = set(many[b::3].flatten().tolist())
-        assert seen == set(range(5)) - {i}
-    assert big.shape == (3, 4)
+        assert set(many[:, b].flatten().tolist()) == set(range(5)) - {i}
 
 
 def test_negatives_are_uniform():
     bank = MemoryBank(4, 2)
-    torch.manual_seed(0)
-    neg = bank.sample_negatives(torch.tensor([1]), 3, shared=False)
-    counts = torch.bincount(
-        torch.cat([bank.sample_negatives(torch.tensor([1]), 3).flatten()
-                   for _ in range(3000)]), minlength=4).float()
+    draws = _draws(bank, torch.tensor([1]), 3, 3000).flatten()
+    counts = torch.bincount(draws, minlength=4).float()
     assert counts[1] == 0
     freq = counts[[0, 2, 3]] / counts.sum()
     torch.testing.assert_close(freq, torch.full((3, ), 1 / 3), atol=0.02,
                                rtol=0)
-    assert neg.shape == (1, 3)
+    shared = _draws(MemoryBank(7, 2), torch.tensor([1]), 6, 4000, True)
+    freq = torch.bincount(shared.flatten(), minlength=7).float() / shared.numel()
+    torch.testing.assert_close(freq, torch.full((7, ), 1 / 7), atol=0.01,
+                               rtol=0)
+
+
+def test_negatives_reproducible_per_sample_and_step():
+    bank = MemoryBank(1000, 4)
+    a = bank.sample_negatives(torch.tensor([3, 8, 5]), 16)
+    # the same sample draws the same negatives whatever its batch/rank
+    b = bank.sample_negatives(torch.tensor([5, 3]), 16)
+    torch.testing.assert_close(a[[2, 0]], b)
+    bank.num_updates += 1
+    assert not torch.equal(bank.sample_negatives(torch.tensor([3]), 16)[0],
+                           a[0])
+    bank.num_updates -= 1
+    bank.sampling_seed = 1
+    assert not torch.equal(bank.sample_negatives(torch.tensor([3]), 16)[0],
+                           a[0])
+
+
+def test_commit_counts_updates():
+    bank = MemoryBank(10, 4)
+    bank.stage_update(torch.tensor([1]), torch.ones(1, 4))
+    bank.commit()
+    assert int(bank.num_updates) == 1
+    assert 'num_updates' in bank.state_dict()
 
 
 def test_shared_negatives_shape():

@@ -10,9 +10,10 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-# Sizes the memory bank from the dataset, commits its updates after each
-# optimiser step and logs its statistics. Required by PIRL.
-custom_hooks = [dict(type='MemoryBankHook')]
+# MemoryBankHook sizes the memory bank from the dataset, commits its updates
+# after each optimiser step and logs its statistics (required by PIRL);
+# RNGStateHook stores the RNG states in checkpoints for an exact --resume.
+custom_hooks = [dict(type='MemoryBankHook'), dict(type='RNGStateHook')]
 
 env_cfg = dict(
     cudnn_benchmark=True,

@@ -29,7 +29,9 @@ def extract_features(backbone: nn.Module,
         Tensor: ``(N, C)`` float32 features on the CPU.
     """
     was_training = backbone.training
-    backbone.eval().to(device)
+    # mmpretrain's ResNet.train() returns None, so the calls cannot chain.
+    backbone.eval()
+    backbone.to(device)
     mean_t = torch.tensor(mean, device=device).view(1, 3, 1, 1)
     std_t = torch.tensor(std, device=device).view(1, 3, 1, 1)
     feats = []
@@ -79,8 +81,9 @@ def weighted_knn_predict(train_feats: torch.Tensor,
     for s in range(0, test_feats.size(0), chunk):
         sim = test_feats[s:s + chunk] @ train_feats.T
         top_sim, top_idx = sim.topk(k, dim=1)
-        votes = torch.zeros(sim.size(0), num_classes)
-        votes.scatter_add_(1, train_labels[top_idx], (top_sim / temperature).exp())
+        votes = sim.new_zeros(sim.size(0), num_classes)
+        votes.scatter_add_(1, train_labels.to(sim.device)[top_idx],
+                           (top_sim / temperature).exp())
         preds.append(votes.argmax(1))
     return torch.cat(preds)
 

@@ -1,3 +1,4 @@
 from .memory_bank_hook import MemoryBankHook
+from .rng_state_hook import RNGStateHook
 
-__all__ = ['MemoryBankHook']
+__all__ = ['MemoryBankHook', 'RNGStateHook']

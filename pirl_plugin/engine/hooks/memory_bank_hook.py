@@ -1,10 +1,14 @@
 """Lifecycle of the PIRL memory bank around the MMEngine runner."""
 from typing import Optional
 
+import torch
+
 from mmengine import dist
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
+
+from .utils import checkpoint_due
 
 
 def _get_bank(runner):
@@ -58,6 +62,8 @@ class MemoryBankHook(Hook):
         except Exception:  # no training dataloader (test / val only)
             return
         model, bank = _get_bank(runner)
+        # negatives are drawn by a counter-based hash of the run's seed
+        bank.sampling_seed = int(runner.seed or 0)
         if bank.num_samples == 0:
             bank.reset(n)
             runner.logger.info(
@@ -107,15 +113,28 @@ class MemoryBankHook(Hook):
         if self.check_interval and self.every_n_train_iters(
                 runner, self.check_interval):
             self.check_consistency(bank, runner.iter + 1)
+        if checkpoint_due(runner, by_epoch=False):
+            self._prepare_checkpoint(bank)
+
+    def after_train_epoch(self, runner) -> None:
+        _, bank = _get_bank(runner)
+        if checkpoint_due(runner, by_epoch=True):
+            self._prepare_checkpoint(bank)
+
+    @staticmethod
+    def _prepare_checkpoint(bank) -> None:
+        """A sharded bank gathers its shards for the checkpoint that
+        CheckpointHook (lower priority) writes next in this event."""
+        if hasattr(bank, 'prepare_checkpoint'):
+            bank.prepare_checkpoint()
 
     @staticmethod
     def check_consistency(bank, iteration: int) -> None:
         """Raise if the bank differs between ranks."""
         if dist.get_world_size() == 1:
             return
-        import torch
-        local = torch.tensor([bank.checksum()], dtype=torch.float64,
-                             device=bank.bank.device)
+        local = torch.tensor([bank.consistency_signature()],
+                             dtype=torch.float64, device=bank.bank.device)
         sums = [float(t) for t in dist.all_gather(local)]
         if max(sums) != min(sums):
             raise RuntimeError(

@@ -9,6 +9,51 @@ from mmpretrain.registry import MODELS
 
 _DTYPES = {'float32': torch.float32, 'float16': torch.float16}
 
+# splitmix64 constants as signed int64 (torch has no uint64 arithmetic).
+_GOLDEN = 0x9E3779B97F4A7C15 - (1 << 64)
+_MIX1 = 0xBF58476D1CE4E5B9 - (1 << 64)
+_MIX2 = 0x94D049BB133111EB - (1 << 64)
+
+
+def _shr(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Logical right shift of int64 (torch's ``>>`` is arithmetic)."""
+    return (x >> k) & ((1 << (64 - k)) - 1)
+
+
+def _mix64(x: torch.Tensor) -> torch.Tensor:
+    """splitmix64's finaliser, on int64 with wrap-around multiplication."""
+    x = (x ^ _shr(x, 30)) * _MIX1
+    x = (x ^ _shr(x, 27)) * _MIX2
+    return x ^ _shr(x, 31)
+
+
+def counter_randint(high: int, seed: int, step: int, keys: torch.Tensor,
+                    num: int) -> torch.Tensor:
+    """``num`` pseudo-random integers in ``[0, high)`` for each key.
+
+    A counter-based generator: the draw is a hash of ``(seed, step, key,
+    j)``, so it does not depend on which rank holds a sample, on the number
+    of ranks or on any RNG state; it is reproduced exactly after a resume
+    (``step`` is checkpointed). The modulo bias is below ``high / 2**63``.
+
+    Args:
+        high (int): exclusive upper bound, >= 1.
+        seed (int): the run's seed.
+        step (int): the update step.
+        keys (Tensor): ``(B,)`` int64 keys (the samples' dataset indices).
+        num (int): draws per key.
+
+    Returns:
+        Tensor: ``(B, num)`` int64 on ``keys.device``.
+    """
+    device = keys.device
+    base = _mix64(torch.tensor([seed * 1000003 + step], dtype=torch.int64,
+                               device=device) * _GOLDEN)
+    per_key = _mix64(base ^ (keys.view(-1, 1).long() * _GOLDEN + 1))
+    j = torch.arange(num, dtype=torch.int64, device=device).view(1, -1)
+    out = _mix64(per_key + j * _GOLDEN)
+    return _shr(out, 1) % high
+
 
 class _GatherScores(torch.autograd.Function):
     """Scores of queries against bank rows picked by index, chunked.
@@ -106,6 +151,11 @@ class MemoryBank(BaseModule):
         self.chunk_size = chunk_size
         self.register_buffer(
             'bank', torch.zeros(0, feat_dim, dtype=self.dtype))
+        # Number of committed updates: the counter of the negative sampling,
+        # checkpointed so a resumed run draws the same negatives.
+        self.register_buffer('num_updates', torch.zeros((), dtype=torch.long))
+        # Seed of the negative sampling; MemoryBankHook sets the run's seed.
+        self.sampling_seed = 0
         self._pending: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
         self.last_stats: Dict[str, float] = {}
         if num_samples is not None:
@@ -130,17 +180,30 @@ class MemoryBank(BaseModule):
         if num_samples < 2:
             raise ValueError('MemoryBank needs at least 2 entries, got '
                              f'{num_samples}')
-        gen = torch.Generator().manual_seed(self.init_seed)
-        device = self.bank.device
-        bank = torch.empty(num_samples, self.feat_dim, dtype=self.dtype,
-                           device=device)
-        step = 1 << 18  # initialise in chunks to bound the float32 copy
-        for s in range(0, num_samples, step):
-            n = min(step, num_samples - s)
-            rows = torch.randn(n, self.feat_dim, generator=gen)
-            bank[s:s + n] = F.normalize(rows, dim=1).to(device, self.dtype)
-        self.bank = bank
+        self.bank = self._random_rows(0, num_samples, self.bank.device)
+        self.num_updates.zero_()
         self._pending = None
+
+    _INIT_CHUNK = 1 << 16
+
+    def _random_rows(self, start: int, stop: int,
+                     device: torch.device) -> torch.Tensor:
+        """Rows ``[start, stop)`` of the random initial bank.
+
+        Each block of ``_INIT_CHUNK`` rows has its own seeded generator, so
+        any range (a rank's shard) is generated without the rest and equals
+        the same rows of the full bank.
+        """
+        out = torch.empty(stop - start, self.feat_dim, dtype=self.dtype,
+                          device=device)
+        c = self._INIT_CHUNK
+        for block in range(start // c, (stop + c - 1) // c if stop > start else 0):
+            gen = torch.Generator().manual_seed(self.init_seed * 1000003 + block)
+            rows = F.normalize(torch.randn(c, self.feat_dim, generator=gen), dim=1)
+            lo, hi = max(block * c, start), min((block + 1) * c, stop)
+            out[lo - start:hi - start] = rows[lo - block * c:hi - block * c].to(
+                device, self.dtype)
+        return out
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata,
                               strict, missing_keys, unexpected_keys,
@@ -198,6 +261,11 @@ class MemoryBank(BaseModule):
                 (shape ``(N,)``); a drawn index equal to a query's own index
                 must then be masked out by the caller.
 
+        The draw is counter-based (see :func:`counter_randint`): a hash of
+        the sampling seed, the number of committed updates and each sample's
+        own index, so it is identical whatever the number of ranks and is
+        reproduced exactly after ``--resume``.
+
         Returns:
             Tensor: indices into the bank.
         """
@@ -207,11 +275,14 @@ class MemoryBank(BaseModule):
             raise ValueError(
                 f'num_negatives ({num_negatives}) must be smaller than the '
                 f'memory bank size ({m}, the number of training images)')
-        device = self.bank.device
+        idx = idx.to(self.bank.device).long()
+        step = int(self.num_updates)
         if shared:
-            return torch.randint(0, m, (num_negatives, ), device=device)
-        neg = torch.randint(0, m - 1, (idx.numel(), num_negatives),
-                            device=device)
+            key = torch.full((1, ), -1, dtype=torch.long, device=idx.device)
+            return counter_randint(m, self.sampling_seed, step, key,
+                                   num_negatives)[0]
+        neg = counter_randint(m - 1, self.sampling_seed, step, idx,
+                              num_negatives)
         # Map [0, M-1) onto [0, M) \ {own index}: uniform over the others.
         return neg + (neg >= idx.view(-1, 1)).to(neg.dtype)
 
@@ -272,6 +343,7 @@ class MemoryBank(BaseModule):
         new = F.normalize(self.momentum * old + (1 - self.momentum) * feats,
                           dim=1)
         self.bank.index_copy_(0, idx, new.to(self.dtype))
+        self.num_updates += 1
         self.last_stats = dict(
             bank_feat_sim=(old * feats).sum(1).mean().item(),
             bank_update_sim=(old * new).sum(1).mean().item())
@@ -281,6 +353,10 @@ class MemoryBank(BaseModule):
     def has_pending_update(self) -> bool:
         """Whether an update was staged and not yet committed."""
         return self._pending is not None
+
+    def consistency_signature(self) -> float:
+        """What must agree across ranks (the replicated bank itself)."""
+        return self.checksum() + float(self.num_updates)
 
     @torch.no_grad()
     def checksum(self) -> float:
