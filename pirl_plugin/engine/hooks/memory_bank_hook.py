@@ -62,8 +62,13 @@ class MemoryBankHook(Hook):
         except Exception:  # no training dataloader (test / val only)
             return
         model, bank = _get_bank(runner)
-        # negatives are drawn by a counter-based hash of the run's seed
-        bank.sampling_seed = int(runner.seed or 0)
+        # Negatives are drawn by a counter-based hash of the run's seed.
+        # With `randomness.diff_rank_seed` runner.seed is seed + rank, so
+        # rank 0's is broadcast: the draw must not depend on the rank.
+        seed = [int(runner.seed or 0)]
+        if dist.get_world_size() > 1:
+            dist.broadcast_object_list(seed, src=0)
+        bank.sampling_seed = seed[0]
         if bank.num_samples == 0:
             bank.reset(n)
             runner.logger.info(
