@@ -1,0 +1,167 @@
+"""Fine-tune an MMDetection detector from a PIRL backbone.
+
+    python tools/det_train.py CONFIG PRETRAINED [--work-dir DIR] [--amp]
+        [--resume [CKPT]] [--cfg-options KEY=VALUE ...] [--launcher pytorch]
+
+``PRETRAINED`` is a backbone checkpoint written by
+``tools/model_converters/pirl_to_backbone.py``. It initialises
+``model.backbone`` and, for C4 detectors, the res5 RoI head
+``model.roi_head.shared_head`` (whose ``layer4.*`` weights come from the same
+backbone). Multi-GPU: ``tools/det_dist_train.sh``.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from typing import List, Optional
+
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.runner import Runner
+
+HERE = osp.dirname(osp.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, osp.join(HERE, 'model_converters'))
+
+import pirl_plugin  # noqa: E402,F401  runtime fixes (torch.load allowlist)
+from pirl_to_backbone import (PREFIX, ConversionError,  # noqa: E402
+                              get_state_dict, infer_resnet_depth,
+                              load_checkpoint_file)
+from train import merge_args  # noqa: E402
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Train an MMDetection detector from a PIRL backbone')
+    parser.add_argument('config', help='detection config file path')
+    parser.add_argument(
+        'pretrained',
+        help='backbone checkpoint from '
+        'tools/model_converters/pirl_to_backbone.py')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from this checkpoint, or without a path from the '
+        'latest checkpoint in the work directory')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='do not evaluate during training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the LR to the actual total batch size (the configs '
+        'are for 8 GPUs x 2 images)')
+    parser.add_argument(
+        '--no-pin-memory',
+        action='store_true',
+        help='disable pin_memory in the dataloaders')
+    parser.add_argument(
+        '--no-persistent-workers',
+        action='store_true',
+        help='disable persistent_workers in the dataloaders')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value pairs (merged after the '
+        'pretrained checkpoint is set)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def check_pretrained(path: str, cfg: Config) -> int:
+    """Check that ``path`` is a backbone checkpoint that fits the config.
+
+    Args:
+        path (str): the backbone checkpoint.
+        cfg (Config): the detection config.
+
+    Returns:
+        int: the ResNet depth of the checkpoint.
+
+    Raises:
+        ValueError: for a missing or damaged file, a PIRL checkpoint that was
+            not converted, or a depth that differs from the config's.
+    """
+    try:
+        state_dict = get_state_dict(load_checkpoint_file(path), path)
+        if any(k.startswith(PREFIX) for k in state_dict):
+            raise ConversionError(
+                f'{path!r} is a full PIRL checkpoint (it has '
+                f"'{PREFIX}*' keys), not a backbone checkpoint: convert it "
+                'first with python tools/model_converters/'
+                f'pirl_to_backbone.py {path} BACKBONE.pth and pass '
+                'BACKBONE.pth')
+        depth = infer_resnet_depth(state_dict, path)
+    except ConversionError as exc:
+        raise ValueError(str(exc)) from exc
+    cfg_depth = cfg.model.backbone.get('depth')
+    if cfg_depth is not None and cfg_depth != depth:
+        raise ValueError(
+            f'{path!r} holds a ResNet-{depth} but the config builds '
+            f'model.backbone.depth={cfg_depth}: pass a ResNet-{cfg_depth} '
+            f'checkpoint or set --cfg-options model.backbone.depth={depth} '
+            '(and the channel widths of the heads)')
+    return depth
+
+
+def set_pretrained(cfg: Config, path: str) -> List[str]:
+    """Point the backbone (and a C4 res5 RoI head) at ``path``.
+
+    Args:
+        cfg (Config): the detection config, changed in place.
+        path (str): the backbone checkpoint.
+
+    Returns:
+        list[str]: the config keys that were set.
+    """
+    init_cfg = ConfigDict(type='Pretrained', checkpoint=path)
+    cfg.model.backbone.init_cfg = init_cfg
+    keys = ['model.backbone.init_cfg']
+    shared_head = cfg.model.get('roi_head', {}).get('shared_head')
+    if shared_head is not None:
+        shared_head.init_cfg = ConfigDict(init_cfg)
+        keys.append('model.roi_head.shared_head.init_cfg')
+    return keys
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+    if not osp.isfile(args.config):
+        sys.exit(f'tools/det_train.py: config file {args.config!r} not found')
+    cfg = Config.fromfile(args.config)
+    set_pretrained(cfg, osp.abspath(args.pretrained))
+    if args.cfg_options is not None:  # e.g. model.backbone.depth=18
+        cfg.merge_from_dict(args.cfg_options)
+    try:
+        check_pretrained(args.pretrained, cfg)
+    except ValueError as exc:
+        sys.exit(f'tools/det_train.py: error: {exc}')
+    # work_dir, --amp, --resume, dataloader flags, CPU gloo launch: as
+    # tools/train.py does it (the options are merged already).
+    args.cfg_options = None
+    cfg = merge_args(cfg, args)
+    if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
+        sys.exit(f'tools/det_train.py: --resume {args.resume!r}: no such '
+                 'checkpoint file')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
