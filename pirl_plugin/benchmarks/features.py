@@ -1,0 +1,308 @@
+"""Frozen-feature extraction shared by the benchmark tools and hooks.
+
+The layer names follow the paper (and Goyal et al., ICCV 2019): ``conv1`` is
+the ResNet stem, ``res2`` ... ``res5`` are the four residual stages.
+"""
+import copy
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine import dist
+from mmengine.runner.checkpoint import _load_checkpoint
+from mmpretrain.registry import MODELS
+from torch import nn
+
+LAYER_NAMES = ('conv1', 'res2', 'res3', 'res4', 'res5')
+
+#: Output grid (side) of the adaptive average pooling per layer, chosen so
+#: that every ResNet-50 layer gives about 9k dimensions, as in the benchmark
+#: of Goyal et al.: conv1 64x12x12 = 9216, res2 256x6x6 = 9216,
+#: res3 512x4x4 = 8192, res4 1024x3x3 = 9216, res5 2048x2x2 = 8192.
+DEFAULT_POOL_SIZES = dict(conv1=12, res2=6, res3=4, res4=3, res5=2)
+
+PoolSpec = Union[str, int]
+
+
+def check_layers(layers: Sequence[str]) -> List[str]:
+    """Validate layer names against :data:`LAYER_NAMES`."""
+    layers = list(layers)
+    unknown = [name for name in layers if name not in LAYER_NAMES]
+    if unknown or not layers:
+        raise ValueError(f'unknown layer(s) {unknown or layers}: choose from '
+                         f'{list(LAYER_NAMES)}')
+    return layers
+
+
+def pool_feature(feat: torch.Tensor, pool: PoolSpec = 'avg') -> torch.Tensor:
+    """Pool a ``(N, C, H, W)`` feature map into ``(N, D)`` vectors.
+
+    Args:
+        feat (Tensor): the feature map (a ``(N, C)`` input is returned as
+            is).
+        pool (str | int): ``'avg'`` for global average pooling (``D = C``),
+            or an int ``g`` for adaptive average pooling to a ``g x g`` grid
+            (``D = C * g * g``).
+
+    Returns:
+        Tensor: ``(N, D)`` features.
+    """
+    if feat.dim() == 2:
+        return feat
+    if pool == 'avg':
+        return feat.mean(dim=(2, 3))
+    if isinstance(pool, int) and pool > 0:
+        return F.adaptive_avg_pool2d(feat, pool).flatten(1)
+    raise ValueError(f"pool must be 'avg' or a positive int, got {pool!r}")
+
+
+def build_feature_backbone(backbone_cfg: dict) -> nn.Module:
+    """Build a :class:`ResNetWithStem` from a config's ResNet backbone.
+
+    The output indices, frozen stages and initialisation of ``backbone_cfg``
+    are replaced: every layer is returned and weights come from
+    :func:`load_backbone_checkpoint`.
+
+    Args:
+        backbone_cfg (dict): e.g. ``cfg.model.backbone`` of a PIRL or linear
+            probe config (type ``ResNet`` or ``ResNetWithStem``).
+
+    Returns:
+        nn.Module: the backbone, in eval mode.
+    """
+    cfg = copy.deepcopy(dict(backbone_cfg))
+    btype = str(cfg.get('type', '')).split('.')[-1]
+    if btype not in ('ResNet', 'ResNetWithStem'):
+        raise TypeError(
+            f'feature extraction supports ResNet backbones, but the config '
+            f'has model.backbone.type={cfg.get("type")!r}; use a PIRL or '
+            'linear-probe config with a ResNet backbone')
+    cfg.update(type='ResNetWithStem', with_stem=True, out_indices=(0, 1, 2, 3),
+               frozen_stages=-1, init_cfg=None)
+    cfg.pop('pretrained', None)
+    backbone = MODELS.build(cfg)
+    backbone.eval()  # ResNet.train() returns None: do not chain it
+    return backbone
+
+
+def load_backbone_checkpoint(backbone: nn.Module,
+                             checkpoint: str,
+                             prefix: str = 'backbone.') -> None:
+    """Load the backbone weights of a checkpoint, strictly.
+
+    Accepts a raw PIRL checkpoint (``state_dict`` with ``backbone.*``,
+    ``neck.*``, ``memory_bank.bank`` ... keys: only ``backbone.*`` is used)
+    or a bare backbone state dict (no prefix).
+
+    Args:
+        backbone (nn.Module): the backbone to load into.
+        checkpoint (str): path to the ``.pth`` file.
+        prefix (str): key prefix of the backbone. Defaults to 'backbone.'.
+    """
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(
+            f'checkpoint {checkpoint!r} not found: pass the .pth written by '
+            'PIRL pre-training (tools/train.py work_dir/epoch_N.pth)')
+    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise ValueError(f'{checkpoint!r} holds no state dict')
+    sub = {
+        k[len(prefix):]: v
+        for k, v in state.items() if k.startswith(prefix)
+    }
+    if not sub:
+        sub = state
+    expected = backbone.state_dict()
+    missing = sorted(set(expected) - set(sub))
+    if missing:
+        raise KeyError(
+            f'{checkpoint!r} does not hold the weights of this backbone: '
+            f'{len(missing)} keys are missing (e.g. {missing[:3]}). Check '
+            f'that the checkpoint has {prefix!r}-prefixed ResNet weights of '
+            'the same depth as the config (model.backbone.depth).')
+    backbone.load_state_dict({k: sub[k] for k in expected}, strict=True)
+
+
+def _gather_rows(t: torch.Tensor) -> torch.Tensor:
+    """All-gather tensors whose first dimension differs across ranks."""
+    if dist.get_world_size() == 1:
+        return t
+    n = torch.tensor([t.shape[0]], dtype=torch.long)
+    sizes = [int(s) for s in dist.all_gather(n)]
+    pad = t.new_zeros((max(sizes) - t.shape[0], ) + tuple(t.shape[1:]))
+    parts = dist.all_gather(torch.cat([t, pad]))
+    return torch.cat([p[:s].cpu() for p, s in zip(parts, sizes)])
+
+
+@torch.no_grad()
+def extract_dataloader_features(
+        backbone: nn.Module,
+        data_preprocessor: nn.Module,
+        dataloader: Sequence[dict],
+        layers: Sequence[str] = ('res5', ),
+        pool: Union[PoolSpec, Dict[str, PoolSpec]] = 'avg',
+        normalize: bool = True,
+        gather: bool = False) -> dict:
+    """Frozen features of every image of a dataloader.
+
+    Args:
+        backbone (nn.Module): a :class:`ResNetWithStem` returning all five
+            layers, or any backbone whose last output is used as ``res5``
+            (then ``layers`` must be ``('res5',)``).
+        data_preprocessor (nn.Module): e.g. ``ClsDataPreprocessor``
+            (normalisation, BGR to RGB); moved to the backbone's device.
+        dataloader (iterable): batches of ``PackInputs`` outputs from an
+            MMEngine ``BaseDataset`` (samples must carry ``sample_idx``).
+        layers (sequence[str]): layers to return, from :data:`LAYER_NAMES`.
+        pool (str | int | dict): pooling per layer (see
+            :func:`pool_feature`); a dict maps layer name to pooling.
+        normalize (bool): L2-normalise each pooled feature. Defaults to True.
+        gather (bool): all-gather the shards of a distributed sampler so
+            that every rank returns the whole dataset. Defaults to False.
+
+    Returns:
+        dict: ``feats`` (dict layer -> ``(N, D)`` float32 CPU tensor),
+        ``sample_idx`` (``(N,)`` long, sorted, unique) and ``labels``
+        (``(N,)`` long single labels, or None for multi-label data).
+    """
+    layers = check_layers(layers)
+    was_training = backbone.training
+    backbone.eval()
+    device = next(backbone.parameters()).device
+    data_preprocessor = data_preprocessor.to(device)
+    feats = {name: [] for name in layers}
+    indices, labels = [], []
+    single_label = True
+    for data in dataloader:
+        data = data_preprocessor(data, False)
+        outs = backbone(data['inputs'])
+        outs = outs if isinstance(outs, (tuple, list)) else (outs, )
+        if len(outs) == len(LAYER_NAMES):
+            by_name = dict(zip(LAYER_NAMES, outs))
+        elif layers == ['res5']:
+            by_name = dict(res5=outs[-1])
+        else:
+            raise ValueError(
+                f'the backbone returns {len(outs)} outputs; layers {layers} '
+                'need a ResNetWithStem with out_indices=(0, 1, 2, 3) (see '
+                'build_feature_backbone)')
+        for name in layers:
+            p = pool.get(name, 'avg') if isinstance(pool, dict) else pool
+            f = pool_feature(by_name[name], p).float()
+            if normalize:
+                f = F.normalize(f, dim=1)
+            feats[name].append(f.cpu())
+        for sample in data['data_samples']:
+            if 'sample_idx' not in sample:
+                raise KeyError(
+                    'feature extraction needs sample_idx in every data '
+                    "sample: keep 'sample_idx' in PackInputs' meta_keys")
+            indices.append(int(sample.sample_idx))
+            gt = sample.get('gt_label', None)
+            if gt is None or gt.numel() != 1:
+                single_label = False
+                labels.append(-1)
+            else:
+                labels.append(int(gt.item()))
+    backbone.train(was_training)
+    if not indices:
+        raise ValueError('the dataloader yielded no images')
+    out = {name: torch.cat(v) for name, v in feats.items()}
+    idx = torch.tensor(indices, dtype=torch.long)
+    lab = torch.tensor(labels, dtype=torch.long)
+    if gather:
+        out = {name: _gather_rows(v) for name, v in out.items()}
+        idx, lab = _gather_rows(idx), _gather_rows(lab)
+        single_label = bool((lab >= 0).all())
+    # sort by dataset index and drop the duplicates a padded distributed
+    # sampler adds
+    order = np.argsort(idx.numpy(), kind='stable')
+    idx_sorted = idx[order]
+    keep = torch.ones_like(idx_sorted, dtype=torch.bool)
+    keep[1:] = idx_sorted[1:] != idx_sorted[:-1]
+    order = torch.from_numpy(order)[keep]
+    return dict(
+        feats={name: v[order] for name, v in out.items()},
+        sample_idx=idx[order],
+        labels=lab[order] if single_label else None)
+
+
+def preprocessor_from_model(model: nn.Module,
+                            fallback: Optional[dict] = None) -> nn.Module:
+    """A single-view ``ClsDataPreprocessor`` with the normalisation of
+    ``model.data_preprocessor`` (e.g. PIRL's ``SelfSupDataPreprocessor``,
+    which expects lists of views).
+
+    Args:
+        model (nn.Module): a model with a ``data_preprocessor``.
+        fallback (dict, optional): preprocessor config used when the model
+            has no normalisation; defaults to ImageNet mean/std, to RGB.
+
+    Returns:
+        nn.Module: the preprocessor.
+    """
+    pre = getattr(model, 'data_preprocessor', None)
+    mean = getattr(pre, 'mean', None)
+    std = getattr(pre, 'std', None)
+    if (isinstance(mean, torch.Tensor) and isinstance(std, torch.Tensor)
+            and getattr(pre, '_enable_normalize', True)):
+        cfg = dict(
+            type='ClsDataPreprocessor',
+            mean=mean.flatten().tolist(),
+            std=std.flatten().tolist(),
+            to_rgb=bool(getattr(pre, '_channel_conversion', False)))
+    else:
+        cfg = fallback or dict(
+            type='ClsDataPreprocessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            to_rgb=True)
+    return MODELS.build(cfg)
+
+
+def preprocessor_from_config(model_cfg: dict) -> nn.Module:
+    """A single-view ``ClsDataPreprocessor`` with the normalisation given in
+    ``model_cfg['data_preprocessor']`` (PIRL's ``SelfSupDataPreprocessor``
+    or a classifier's ``ClsDataPreprocessor``); ImageNet mean/std and BGR to
+    RGB when the config gives none.
+
+    Args:
+        model_cfg (dict): ``cfg.model``.
+
+    Returns:
+        nn.Module: the preprocessor.
+    """
+    pre = dict(model_cfg.get('data_preprocessor') or {})
+    return MODELS.build(
+        dict(
+            type='ClsDataPreprocessor',
+            mean=list(pre.get('mean', (123.675, 116.28, 103.53))),
+            std=list(pre.get('std', (58.395, 57.12, 57.375))),
+            to_rgb=bool(pre.get('to_rgb', pre.get('bgr_to_rgb', True)))))
+
+
+def backbone_from_config(model_cfg: dict,
+                         checkpoint: str,
+                         device: str = 'cpu') -> nn.Module:
+    """:func:`build_feature_backbone` + :func:`load_backbone_checkpoint`.
+
+    Args:
+        model_cfg (dict): ``cfg.model`` of a PIRL or linear-probe config.
+        checkpoint (str): a PIRL checkpoint (``backbone.*`` keys).
+        device (str): where to put the backbone. Defaults to 'cpu'.
+
+    Returns:
+        nn.Module: the frozen backbone returning all five layers, eval mode.
+    """
+    if 'backbone' not in model_cfg:
+        raise KeyError('the config has no model.backbone')
+    backbone = build_feature_backbone(model_cfg['backbone'])
+    load_backbone_checkpoint(backbone, checkpoint)
+    for param in backbone.parameters():
+        param.requires_grad = False
+    backbone.to(device)
+    backbone.eval()
+    return backbone

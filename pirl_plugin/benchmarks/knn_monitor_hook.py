@@ -1,0 +1,159 @@
+"""Monitor representation quality during pre-training with a kNN probe."""
+import copy
+from typing import Optional, Sequence
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmpretrain.registry import HOOKS, MODELS
+
+from .features import extract_dataloader_features, preprocessor_from_model
+from .knn import knn_accuracies
+
+
+@HOOKS.register_module()
+class KNNMonitorHook(Hook):
+    """Log the weighted kNN top-1 of the backbone every ``interval`` epochs.
+
+    The backbone's last output is global-average-pooled and L2-normalised
+    for every image of a labelled ``train_dataloader`` (the kNN memory) and
+    ``val_dataloader`` (the queries); each query is classified by the NPID
+    weighted vote of its ``k`` nearest memory features
+    (:func:`pirl_plugin.evaluation.knn_accuracy`). The accuracy is logged
+    as ``knn_top1`` (``runner.message_hub`` scalar ``train/knn_top1``, so it
+    also appears in the training log lines and the visualizer backends that
+    follow, plus one logger line when computed).
+
+    Distributed training: every rank extracts the features of its shard
+    (the dataloaders should use ``DefaultSampler``), the shards are
+    all-gathered, and every rank computes the same accuracy. The backbone
+    runs outside the DDP wrapper, in eval mode and without gradients, so no
+    collective other than the gather is involved. All ranks must run the
+    hook with the same settings.
+
+    Without both dataloaders the hook does nothing (it says so once).
+
+    Args:
+        train_dataloader (dict, optional): dataloader config of the labelled
+            memory set, with a deterministic test pipeline (e.g.
+            ``ResizeEdge`` + ``CenterCrop`` + ``PackInputs``). A missing
+            ``sampler`` defaults to ``DefaultSampler(shuffle=False)``.
+        val_dataloader (dict, optional): dataloader config of the queries.
+        interval (int): run every ``interval`` epochs (or iterations when
+            ``by_epoch=False``). Defaults to 1.
+        by_epoch (bool): count ``interval`` in epochs. Defaults to True.
+        k (int | sequence[int]): neighbours; the first value is logged as
+            ``knn_top1``, others as ``knn_top1_k<k>``. Defaults to 20.
+        temperature (float): vote temperature. Defaults to 0.07.
+        data_preprocessor (dict, optional): single-view preprocessor config;
+            defaults to a ``ClsDataPreprocessor`` with the normalisation of
+            the model's data preprocessor.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self,
+                 train_dataloader: Optional[dict] = None,
+                 val_dataloader: Optional[dict] = None,
+                 interval: int = 1,
+                 by_epoch: bool = True,
+                 k: Sequence[int] = 20,
+                 temperature: float = 0.07,
+                 data_preprocessor: Optional[dict] = None) -> None:
+        if int(interval) < 1:
+            raise ValueError(
+                f'KNNMonitorHook interval must be >= 1, got {interval}')
+        ks = [k] if isinstance(k, int) else list(k)
+        if not ks or any(int(v) < 1 for v in ks):
+            raise ValueError(f'KNNMonitorHook k must be >= 1, got {k}')
+        if temperature <= 0:
+            raise ValueError(
+                f'KNNMonitorHook temperature must be > 0, got {temperature}')
+        self.train_dataloader_cfg = train_dataloader
+        self.val_dataloader_cfg = val_dataloader
+        self.interval = int(interval)
+        self.by_epoch = by_epoch
+        self.ks = [int(v) for v in ks]
+        self.temperature = temperature
+        self.data_preprocessor_cfg = data_preprocessor
+        self.enabled = train_dataloader is not None and \
+            val_dataloader is not None
+        self._loaders = None
+        self._preprocessor = None
+
+    def before_train(self, runner) -> None:
+        if not self.enabled:
+            runner.logger.info(
+                'KNNMonitorHook: no train_dataloader/val_dataloader '
+                'configured, so the kNN monitor is off')
+
+    def after_train_epoch(self, runner) -> None:
+        if self.enabled and self.by_epoch and self.every_n_epochs(
+                runner, self.interval):
+            self.evaluate(runner)
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
+                         outputs=None) -> None:
+        if self.enabled and not self.by_epoch and self.every_n_train_iters(
+                runner, self.interval):
+            self.evaluate(runner)
+
+    def _build(self, runner, model) -> None:
+        loaders = []
+        for cfg in (self.train_dataloader_cfg, self.val_dataloader_cfg):
+            cfg = copy.deepcopy(dict(cfg))
+            cfg.setdefault('sampler',
+                           dict(type='DefaultSampler', shuffle=False))
+            loaders.append(runner.build_dataloader(cfg, seed=runner.seed))
+        self._loaders = loaders
+        if self.data_preprocessor_cfg is not None:
+            self._preprocessor = MODELS.build(self.data_preprocessor_cfg)
+        else:
+            self._preprocessor = preprocessor_from_model(model)
+
+    def evaluate(self, runner) -> dict:
+        """Extract the features and log the kNN accuracy.
+
+        Returns:
+            dict: ``{k: top-1 %}``.
+        """
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        backbone = getattr(model, 'backbone', None)
+        if backbone is None:
+            raise TypeError(
+                'KNNMonitorHook needs a model with a `backbone`, but the '
+                f'model is {type(model).__name__}; remove KNNMonitorHook '
+                'from custom_hooks')
+        if self._loaders is None:
+            self._build(runner, model)
+        results = [
+            extract_dataloader_features(
+                backbone, self._preprocessor, loader, layers=('res5', ),
+                pool='avg', normalize=True, gather=True)
+            for loader in self._loaders
+        ]
+        for name, res in zip(('train_dataloader', 'val_dataloader'),
+                             results):
+            if res['labels'] is None:
+                raise ValueError(
+                    f'KNNMonitorHook {name}: the dataset must give one '
+                    'label per image (a labelled single-label dataset, '
+                    'e.g. ImageNet or CustomDataset with class folders)')
+        train, val = results
+        accs = knn_accuracies(train['feats']['res5'], train['labels'],
+                              val['feats']['res5'], val['labels'], self.ks,
+                              self.temperature)
+        for i, (k, acc) in enumerate(accs.items()):
+            key = 'knn_top1' if i == 0 else f'knn_top1_k{k}'
+            runner.message_hub.update_scalar(f'train/{key}', acc)
+        when = (f'epoch {runner.epoch + 1}'
+                if self.by_epoch else f'iter {runner.iter + 1}')
+        runner.logger.info(
+            f'KNNMonitorHook ({when}): knn_top1: {accs[self.ks[0]]:.2f} '
+            f'(k={self.ks[0]}, {len(train["sample_idx"])} train / '
+            f'{len(val["sample_idx"])} val images)' + ''.join(
+                f', k={k}: {a:.2f}' for k, a in list(accs.items())[1:]))
+        return accs
