@@ -93,6 +93,14 @@ class MemoryBankHook(Hook):
         state = checkpoint.get('state_dict', checkpoint)
         key = next((k for k in state if k.endswith('memory_bank.bank')), None)
         if key is None:
+            if getattr(runner, '_resume', False):
+                raise ValueError(
+                    'The checkpoint being resumed has no memory bank '
+                    '(no `memory_bank.bank` in its state_dict), so training '
+                    'would go on with a random bank. Resume from a checkpoint '
+                    'written by PIRL training with MemoryBankHook, or use '
+                    '`load_from` (not --resume) to start a new run from its '
+                    'weights.')
             return
         try:
             n = self._dataset_len(runner)

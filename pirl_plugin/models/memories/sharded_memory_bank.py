@@ -78,7 +78,8 @@ class ShardedMemoryBank(MemoryBank):
     Checkpoints hold the full bank, gathered to rank 0 (shard by shard, on
     the CPU) by :class:`MemoryBankHook` right before each checkpoint is
     written, so a run can be resumed with another number of ranks or with
-    the replicated bank.
+    the replicated bank. Other ``state_dict()`` calls on more than one rank
+    leave the bank out (see :meth:`_save_to_state_dict`).
 
     Args:
         See :class:`MemoryBank`.
@@ -165,9 +166,14 @@ class ShardedMemoryBank(MemoryBank):
             destination[prefix + 'bank'] = self._full_for_checkpoint
             self._full_for_checkpoint = None
         elif dist.get_world_size() > 1:
-            # Only this rank's shard: loading it will be refused with the
-            # shapes in the message. MemoryBankHook prevents this case.
-            destination[prefix + 'bank'] = self.bank
+            # A shard alone is not a valid state, and exposing it would let
+            # MMEngine overwrite it: Runner._init_model_weights broadcasts
+            # every state_dict() tensor from rank 0 in place, which would
+            # copy rank 0's shard over the others (and hang on unequal
+            # shard sizes). Outside a checkpoint prepared by MemoryBankHook
+            # the bank is therefore left out; a resume from a checkpoint
+            # without it is refused by MemoryBankHook.
+            del destination[prefix + 'bank']
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata,
                               strict, missing_keys, unexpected_keys,

@@ -1,0 +1,162 @@
+"""Memory-bank benchmark: time per training step of each bank operation and
+the bank's memory, for an ImageNet-size bank.
+
+For each storage type and batch size, one "step" is what PIRL does per
+iteration: draw the negatives, read the positives, score the 2 queries per
+data point (g(v_It) and f(v_I)) against N negatives with backward through
+the queries, and stage + commit the update. Each operation is timed
+separately (median over ``--repeat`` steps after ``--warmup``), and the
+chunked scoring is compared with the naive ``bank[idx] @ q`` that
+materialises a ``B x N x D`` tensor (timed in the same process, alternating).
+
+    python tools/benchmarks/bank_ops.py                       # defaults below
+    python tools/benchmarks/bank_ops.py --num-samples 100000 --repeat 3
+
+Writes JSON (``--out``) and prints one summary line per configuration. The
+memory table (replicated vs sharded per GPU, float32 / float16) is computed
+from the bank's actual buffer size (``bank.bank.nbytes``) divided as
+:class:`ShardedMemoryBank` divides the rows.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+from pirl_plugin.models.memories import MemoryBank
+
+
+def _time(fn, sync) -> float:
+    sync()
+    t = time.perf_counter()
+    fn()
+    sync()
+    return time.perf_counter() - t
+
+
+def bench(num_samples: int, feat_dim: int, batch: int, num_neg: int,
+          dtype: str, shared: bool, device: str, warmup: int, repeat: int,
+          naive: bool) -> dict:
+    sync = (torch.cuda.synchronize if device.startswith('cuda') else
+            (lambda: None))
+    bank = MemoryBank(num_samples, feat_dim, dtype=dtype).to(device)
+    gen = torch.Generator().manual_seed(0)
+    times = {k: [] for k in ('sample', 'positives', 'score_fwd_bwd',
+                             'update', 'naive_score_fwd_bwd')}
+    for step in range(warmup + repeat):
+        idx = torch.randint(num_samples, (batch, ), generator=gen).to(device)
+        q = torch.nn.functional.normalize(
+            torch.randn(batch, 2, feat_dim, generator=gen), dim=2).to(device)
+        q.requires_grad_()
+        out = {}
+        t = dict(sample=_time(lambda: out.__setitem__(
+            'neg', bank.sample_negatives(idx, num_neg, shared)), sync))
+        t['positives'] = _time(lambda: bank.get(idx), sync)
+
+        def score():
+            s = bank.score(q, out['neg'])
+            s.exp().sum().backward()
+
+        t['score_fwd_bwd'] = _time(score, sync)
+        if naive:
+            def naive_score():
+                rows = bank.bank[out['neg']].float()  # B, N, D (or N, D)
+                if rows.dim() == 2:
+                    s = torch.einsum('nd,bkd->bnk', rows, q)
+                else:
+                    s = torch.bmm(rows, q.transpose(1, 2))
+                s.exp().sum().backward()
+
+            t['naive_score_fwd_bwd'] = _time(naive_score, sync)
+        feats = q[:, 1].detach()
+        t['update'] = _time(lambda: (bank.stage_update(idx, feats),
+                                     bank.commit()), sync)
+        if step >= warmup:
+            for k, v in t.items():
+                times[k].append(v)
+    med = {k: statistics.median(v) * 1e3 for k, v in times.items() if v}
+    total = sum(v for k, v in med.items() if not k.startswith('naive'))
+    res = dict(num_samples=num_samples, feat_dim=feat_dim, batch=batch,
+               num_negatives=num_neg, dtype=dtype, shared_negatives=shared,
+               device=device, bank_mib=bank.bank.nbytes / 2**20,
+               ms=med, total_ms=total)
+    if naive and not shared:
+        # what the naive gather keeps alive for backward
+        res['naive_gather_mib'] = batch * num_neg * feat_dim * 4 / 2**20
+        res['chunked_gather_mib'] = (bank.chunk_size * num_neg * feat_dim *
+                                     4 / 2**20)
+    return res
+
+
+def memory_table(num_samples: int, feat_dim: int, worlds) -> list:
+    rows = []
+    for dtype in ('float32', 'float16'):
+        nbytes = MemoryBank(2, feat_dim, dtype=dtype).bank.element_size()
+        full = num_samples * feat_dim * nbytes
+        for w in worlds:
+            shard_rows = -(-num_samples // w)  # ShardedMemoryBank.shard_range
+            rows.append(dict(dtype=dtype, world_size=w,
+                             replicated_gib=full / 2**30,
+                             sharded_gib=shard_rows * feat_dim * nbytes /
+                             2**30))
+    return rows
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--num-samples', type=int, default=1281167)
+    p.add_argument('--feat-dim', type=int, default=128)
+    p.add_argument('--batch', type=int, nargs='+', default=[32, 256])
+    p.add_argument('--num-negatives', type=int, default=32000)
+    p.add_argument('--dtype', nargs='+', default=['float32', 'float16'])
+    p.add_argument('--shared', choices=['no', 'yes', 'both'], default='both')
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--warmup', type=int, default=1)
+    p.add_argument('--repeat', type=int, default=5)
+    p.add_argument('--naive-max-batch', type=int, default=32,
+                   help='time the naive B x N x D gather (for comparison) '
+                   'only up to this batch; 0 disables it')
+    p.add_argument('--table-rows', type=int, nargs='+',
+                   default=[1281167, 14197122],
+                   help='bank sizes for the memory table (IN-1k, IN-22k)')
+    p.add_argument('--out', default='bank_ops.json')
+    args = p.parse_args(argv)
+    shared = dict(no=[False], yes=[True], both=[False, True])[args.shared]
+    results = []
+    for dtype in args.dtype:
+        for b in args.batch:
+            for sh in shared:
+                r = bench(args.num_samples, args.feat_dim, b,
+                          args.num_negatives, dtype, sh, args.device,
+                          args.warmup, args.repeat,
+                          b <= args.naive_max_batch)
+                results.append(r)
+                ms = r['ms']
+                naive = (f" | naive gather {ms['naive_score_fwd_bwd']:.1f} ms"
+                         if 'naive_score_fwd_bwd' in ms else '')
+                print(f"[bank_ops] {dtype} B={b} N={args.num_negatives} "
+                      f"{'shared' if sh else 'per-sample'}: "
+                      f"total {r['total_ms']:.1f} ms/step (sample "
+                      f"{ms['sample']:.1f}, positives {ms['positives']:.2f}, "
+                      f"score fwd+bwd {ms['score_fwd_bwd']:.1f}, update "
+                      f"{ms['update']:.2f}){naive}; bank "
+                      f"{r['bank_mib']:.0f} MiB", flush=True)
+    table = {str(n): memory_table(n, args.feat_dim, (1, 8, 32))
+             for n in args.table_rows}
+    for n, rows in table.items():
+        for row in rows:
+            print(f"[bank_ops] memory {n} x {args.feat_dim} {row['dtype']} "
+                  f"world {row['world_size']}: replicated "
+                  f"{row['replicated_gib']:.2f} GiB/GPU, sharded "
+                  f"{row['sharded_gib']:.3f} GiB/GPU")
+    with open(args.out, 'w') as f:
+        json.dump(dict(results=results, memory=table,
+                       torch=torch.__version__,
+                       threads=torch.get_num_threads()), f, indent=2)
+    print(f'[bank_ops] wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()
