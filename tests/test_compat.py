@@ -1,6 +1,5 @@
 """Runtime fixes: MMEngine checkpoints on torch >= 2.6, colour jitter under
 numpy 2."""
-import colorsys
 import os
 
 import numpy as np
@@ -11,9 +10,7 @@ from conftest import run_tool
 
 import pirl_plugin  # noqa: F401
 from pirl_plugin.datasets.transforms import PIRLColorJitter
-from pirl_plugin.datasets.transforms.photometric import (color_jitter_batch,
-                                                         hsv_to_rgb,
-                                                         rgb_to_hsv)
+from pirl_plugin.datasets.transforms.photometric import color_jitter_batch
 
 _SAVE_CKPT = (
     'import sys, numpy as np, torch\n'
@@ -128,13 +125,27 @@ def test_jitter_is_independent_per_image():
     assert len({int(o[0, 0, 0]) for o in out}) > 5
 
 
-def test_hsv_roundtrip_matches_colorsys():
-    rgb = torch.rand(2, 3, 4, 4)
-    hsv = rgb_to_hsv(rgb)
-    for n, y, x in [(0, 0, 0), (1, 2, 3), (0, 3, 1)]:
-        ref = colorsys.rgb_to_hsv(*rgb[n, :, y, x].tolist())
-        np.testing.assert_allclose(hsv[n, :, y, x].numpy(), ref, atol=1e-5)
-    torch.testing.assert_close(hsv_to_rgb(hsv), rgb, atol=1e-5, rtol=0)
+def test_hue_shift_rotates_the_colour_wheel():
+    bgr = np.zeros((1, 4, 4, 3), np.uint8)
+    bgr[..., 2] = 255  # pure red
+    # +1/3 of the wheel: red -> green; -1/3: red -> blue
+    for shift, channel in ((1 / 3, 1), (-1 / 3, 0)):
+        out = color_jitter_batch(bgr, hue=(shift, shift), prob=1.0)
+        assert out[0, 0, 0, channel] >= 250, out[0, 0, 0]
+        assert out[0, 0, 0].sum() - out[0, 0, 0, channel] <= 12, out[0, 0, 0]
+    np.testing.assert_array_equal(
+        color_jitter_batch(bgr, hue=(0.5, 0.5), prob=1.0)[..., 2], 0)
+
+
+def test_saturation_zero_is_grey_and_contrast_zero_is_mean():
+    img = np.random.default_rng(2).integers(0, 256, (1, 6, 6, 3), np.uint8)
+    grey = color_jitter_batch(img, saturation=(0.0, 0.0), prob=1.0)
+    assert (grey[..., 0] == grey[..., 1]).all()
+    assert (grey[..., 1] == grey[..., 2]).all()
+    flat = color_jitter_batch(img, contrast=(0.0, 0.0), prob=1.0)
+    luma = (img[..., 2] * 0.299 + img[..., 1] * 0.587 +
+            img[..., 0] * 0.114).mean()
+    assert np.abs(flat.astype(float) - luma).max() <= 1.0
 
 
 def test_bad_jitter_settings_are_refused():

@@ -118,3 +118,42 @@ def test_imagenet_config_builds_resnet50_and_computes_loss():
     data = model.data_preprocessor(_batch([1, 2], img=224, patch=64), True)
     losses = model(**data, mode='loss')
     assert torch.isfinite(losses['loss_transform'] + losses['loss_image'])
+
+
+def test_autocast_keeps_bank_and_loss_in_float32():
+    """What `--amp` does on GPU (AmpOptimWrapper wraps the forward in
+    autocast), here with CPU autocast to bfloat16: the backbone runs in low
+    precision, the loss, the partition function and the bank stay float32."""
+    torch.manual_seed(0)
+    model = _model()
+    data = model.data_preprocessor(_batch([1, 5, 9]), True)
+    seen = []
+    model.backbone.register_forward_hook(
+        lambda m, i, o: seen.append(o[-1].dtype))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = model.loss(data['inputs'], data['data_samples'])
+    assert seen == [torch.bfloat16, torch.bfloat16]  # autocast was active
+    for k in ('loss_transform', 'loss_image', 'z_transform', 'z_image'):
+        assert losses[k].dtype == torch.float32, k
+        assert torch.isfinite(losses[k]), k
+    (losses['loss_transform'] + losses['loss_image']).backward()
+    model.memory_bank.commit()
+    assert model.memory_bank.bank.dtype == torch.float32
+    assert model.head.z.dtype == torch.float64
+    torch.testing.assert_close(model.memory_bank.bank.norm(dim=1),
+                               torch.ones(50))
+
+
+def test_syncbn_and_auto_scale_lr_from_the_command_line(tmp_path):
+    """SyncBN is a config option and --auto-scale-lr scales by total batch
+    (checked on the merged config that tools/train.py builds)."""
+    import sys
+    sys.path.insert(0, f'{REPO}/tools')
+    from train import merge_args, parse_args
+    cfg_file = f'{REPO}/configs/pirl_r50_8xb32_imagenet.py'
+    args = parse_args([cfg_file, '--auto-scale-lr', '--cfg-options',
+                       'model.backbone.norm_cfg.type=SyncBN'])
+    cfg = merge_args(Config.fromfile(cfg_file), args)
+    assert cfg.auto_scale_lr.enable and cfg.auto_scale_lr.base_batch_size == 256
+    assert cfg.optim_wrapper.optimizer.lr == 0.03
+    assert MODELS.build(cfg.model).backbone.norm_cfg['type'] == 'SyncBN'

@@ -61,31 +61,31 @@ class _GatherScores(torch.autograd.Function):
     ``out[b, n, k] = <bank[idx[b, n]], q[b, k]>``. PyTorch's
     ``bank[idx] @ q`` materialises a ``B x N x D`` tensor (B=32, N=32,000,
     D=128 is 524 MB in float32) and autograd keeps it alive until backward.
-    Here the rows are gathered ``chunk`` queries at a time in forward and
+    Here the rows are gathered ``chunk`` queries at a time (into a scratch
+    buffer the bank keeps, :meth:`MemoryBank.gather_rows`) in forward and
     gathered again in backward, so peak memory is ``chunk x N x D``. The bank
     is a buffer: no gradient flows into it.
     """
 
     @staticmethod
-    def forward(ctx, q: torch.Tensor, bank: torch.Tensor, idx: torch.Tensor,
+    def forward(ctx, q: torch.Tensor, bank: 'MemoryBank', idx: torch.Tensor,
                 chunk: int) -> torch.Tensor:
         batch, num_neg = idx.shape
         out = q.new_empty(batch, num_neg, q.size(1))
         for s in range(0, batch, chunk):
-            rows = bank[idx[s:s + chunk]].to(q.dtype)  # c, N, D
+            rows = bank.gather_rows(idx[s:s + chunk], q.dtype)  # c, N, D
             torch.bmm(rows, q[s:s + chunk].transpose(1, 2), out=out[s:s + chunk])
-        ctx.save_for_backward(bank, idx)
-        ctx.chunk = chunk
-        ctx.q_dtype = q.dtype
+        ctx.save_for_backward(idx)
+        ctx.bank, ctx.chunk, ctx.q_dtype = bank, chunk, q.dtype
         return out
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
-        bank, idx = ctx.saved_tensors
+        idx, = ctx.saved_tensors
         batch = idx.size(0)
-        grad_q = grad_out.new_empty(batch, grad_out.size(2), bank.size(1))
+        grad_q = grad_out.new_empty(batch, grad_out.size(2), ctx.bank.feat_dim)
         for s in range(0, batch, ctx.chunk):
-            rows = bank[idx[s:s + ctx.chunk]].to(ctx.q_dtype)  # c, N, D
+            rows = ctx.bank.gather_rows(idx[s:s + ctx.chunk], ctx.q_dtype)
             torch.bmm(grad_out[s:s + ctx.chunk].transpose(1, 2), rows,
                       out=grad_q[s:s + ctx.chunk])
         return grad_q, None, None, None
@@ -158,6 +158,8 @@ class MemoryBank(BaseModule):
         self.sampling_seed = 0
         self._pending: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
         self.last_stats: Dict[str, float] = {}
+        # reusable gather buffers (not state: never saved or broadcast)
+        self._scratch: Dict[str, torch.Tensor] = {}
         if num_samples is not None:
             self.reset(num_samples)
 
@@ -303,8 +305,41 @@ class MemoryBank(BaseModule):
         if neg_idx.dim() == 1:
             rows = self.bank[neg_idx].to(queries.dtype)  # N, D
             return torch.einsum('nd,bkd->bnk', rows, queries)
-        return _GatherScores.apply(queries, self.bank, neg_idx,
-                                   self.chunk_size)
+        return _GatherScores.apply(queries, self, neg_idx, self.chunk_size)
+
+    def gather_rows(self, idx: torch.Tensor,
+                    dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """``bank[idx]`` as ``dtype``, shape ``idx.shape + (D, )``.
+
+        Written into a scratch buffer that is reused from call to call, so
+        the result is only valid until the next call. ``bank[idx]`` would
+        allocate a fresh ``|idx| x D`` tensor per chunk; at N=32,000 that is
+        16 MB per query, and on the CPU first-touching new pages made the
+        gather several times slower than ``index_select`` into memory that
+        is already mapped (tools/benchmarks/bank_ops.py).
+        """
+        flat = idx.reshape(-1)
+        n = flat.numel()
+        buf = self._scratch.get('rows')
+        if (buf is None or buf.numel() < n * self.feat_dim
+                or buf.device != self.bank.device):
+            buf = torch.empty(n, self.feat_dim, dtype=self.bank.dtype,
+                              device=self.bank.device)
+            self._scratch['rows'] = buf
+        rows = buf.view(-1)[:n * self.feat_dim].view(n, self.feat_dim)
+        torch.index_select(self.bank, 0, flat, out=rows)
+        if dtype != self.bank.dtype:
+            key = f'rows_{dtype}'
+            cbuf = self._scratch.get(key)
+            if (cbuf is None or cbuf.numel() < n * self.feat_dim
+                    or cbuf.device != self.bank.device):
+                cbuf = torch.empty(n, self.feat_dim, dtype=dtype,
+                                   device=self.bank.device)
+                self._scratch[key] = cbuf
+            crows = cbuf.view(-1)[:n * self.feat_dim].view(n, self.feat_dim)
+            crows.copy_(rows)
+            rows = crows
+        return rows.view(*idx.shape, self.feat_dim)
 
     # -------------------------------------------------------------- updating
     @torch.no_grad()

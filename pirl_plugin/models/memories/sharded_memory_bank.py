@@ -34,11 +34,12 @@ class _ShardedScores(torch.autograd.Function):
         local, owned = bank.localize(idx_all)
         scores = torch.zeros(idx_all.size(0), idx_all.size(1), q.size(1),
                              dtype=q.dtype, device=q.device)
-        for s in range(0, idx_all.size(0), bank.chunk_size):
-            rows = bank.bank[local[s:s + bank.chunk_size]].to(q.dtype)
-            rows = rows * owned[s:s + bank.chunk_size].unsqueeze(-1)
-            scores[s:s + bank.chunk_size] = torch.bmm(
-                rows, q_all[s:s + bank.chunk_size].transpose(1, 2))
+        c = bank.chunk_size
+        for s in range(0, idx_all.size(0), c):
+            rows = bank.gather_rows(local[s:s + c], q.dtype)  # scratch
+            rows.mul_(owned[s:s + c].unsqueeze(-1).to(rows.dtype))
+            torch.bmm(rows, q_all[s:s + c].transpose(1, 2),
+                      out=scores[s:s + c])
         dist.all_reduce(scores, op='sum')
         ctx.bank = bank
         ctx.save_for_backward(local, owned)
@@ -54,10 +55,10 @@ class _ShardedScores(torch.autograd.Function):
                                     bank.feat_dim)
         c = bank.chunk_size
         for s in range(0, grad_all.size(0), c):
-            rows = bank.bank[local[s:s + c]].to(grad_all.dtype)
-            rows = rows * owned[s:s + c].unsqueeze(-1)
-            grad_q[s:s + c] = torch.bmm(grad_all[s:s + c].transpose(1, 2),
-                                        rows)
+            rows = bank.gather_rows(local[s:s + c], grad_all.dtype)
+            rows.mul_(owned[s:s + c].unsqueeze(-1).to(rows.dtype))
+            torch.bmm(grad_all[s:s + c].transpose(1, 2), rows,
+                      out=grad_q[s:s + c])
         dist.all_reduce(grad_q, op='sum')
         b = ctx.batch
         return grad_q[ctx.rank * b:(ctx.rank + 1) * b].clone(), None, None

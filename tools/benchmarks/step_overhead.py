@@ -1,0 +1,150 @@
+"""PIRL step overhead: a full PIRL training step over a bare backbone step.
+
+The full step is what ``PIRL.train_step`` does once the data is in memory
+(already normalised tensors): backbone forward of the image views and of
+all ``9B`` patches (one batched call), heads f and g, the NCE loss with N
+negatives from an ImageNet-size bank, the staged bank update and its
+commit, backward and the SGD step. The baseline runs only the same backbone
+forward and backward on the same tensors, with a trivial loss (the sum of
+the pooled last-stage features); it has no optimiser step. Both are timed
+alternately in one process after warm-up, and the ratio of the medians is
+reported, per negative-sampling mode.
+
+    python tools/benchmarks/step_overhead.py --depth 50 --batch 32
+    python tools/benchmarks/step_overhead.py --depth 18 --shared both
+
+Prints one summary line per mode and writes JSON (``--out``).
+"""
+import argparse
+import copy
+import json
+import os.path as osp
+import statistics
+import time
+
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+import pirl_plugin  # noqa: F401
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(REPO, 'configs', 'pirl_r50_8xb32_imagenet.py')
+
+
+def build(depth: int, bank_size: int, num_neg: int, loss_type: str,
+          shared: bool, device: str):
+    cfg = Config.fromfile(CONFIG)
+    m = copy.deepcopy(cfg.model)
+    m.backbone.depth = depth
+    width = 2048 if depth >= 50 else 512
+    m.neck.in_channels = width
+    m.transform_neck.in_channels = width
+    m.memory_bank.num_samples = bank_size
+    m.head.num_negatives = num_neg
+    m.head.loss_type = loss_type
+    m.head.shared_negatives = shared
+    model = MODELS.build(m).to(device)
+    model.train()
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    return model, optim
+
+
+def make_inputs(batch: int, img: int, patch: int, bank_size: int,
+                device: str, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    inputs = [torch.randn(batch, 3, img, img, generator=g).to(device)]
+    inputs += [torch.randn(batch, 3, patch, patch, generator=g).to(device)
+               for _ in range(9)]
+    idx = torch.randperm(bank_size, generator=g)[:batch].tolist()
+    samples = [DataSample(metainfo=dict(sample_idx=i)) for i in idx]
+    return inputs, samples
+
+
+def pirl_step(model, optim, inputs, samples):
+    with optim.optim_context(model):
+        losses = model.loss(inputs, samples)
+    loss, _ = model.parse_losses(losses)
+    optim.update_params(loss)
+    model.memory_bank.commit()  # what MemoryBankHook does after the step
+
+
+def backbone_step(model, inputs):
+    views = torch.stack(list(inputs[1:]), dim=1).flatten(0, 1)
+    loss = sum(model.backbone(x)[-1].mean(dim=(2, 3)).sum()
+               for x in (inputs[0], views))
+    loss.backward()
+    model.zero_grad(set_to_none=True)
+
+
+def timed(fn, sync) -> float:
+    sync()
+    t = time.perf_counter()
+    fn()
+    sync()
+    return time.perf_counter() - t
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--depth', type=int, default=50, help='ResNet depth')
+    p.add_argument('--batch', type=int, default=32)
+    p.add_argument('--num-negatives', type=int, default=32000)
+    p.add_argument('--bank-size', type=int, default=1281167)
+    p.add_argument('--loss-type', default='nce', choices=['nce', 'infonce'])
+    p.add_argument('--shared', choices=['no', 'yes', 'both'], default='both',
+                   help='negatives per data point (no, the paper), one set '
+                   'per batch (yes), or both')
+    p.add_argument('--img-size', type=int, default=224)
+    p.add_argument('--patch-size', type=int, default=64)
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--warmup', type=int, default=1)
+    p.add_argument('--repeat', type=int, default=3)
+    p.add_argument('--threads', type=int, default=None)
+    p.add_argument('--out', default='step_overhead.json')
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    sync = (torch.cuda.synchronize if args.device.startswith('cuda') else
+            (lambda: None))
+    modes = dict(no=[False], yes=[True], both=[False, True])[args.shared]
+    results = []
+    for shared in modes:
+        torch.manual_seed(0)
+        model, optim = build(args.depth, args.bank_size, args.num_negatives,
+                             args.loss_type, shared, args.device)
+        inputs, samples = make_inputs(args.batch, args.img_size,
+                                      args.patch_size, args.bank_size,
+                                      args.device)
+        t_pirl, t_base = [], []
+        for i in range(args.warmup + args.repeat):
+            a = timed(lambda: pirl_step(model, optim, inputs, samples), sync)
+            b = timed(lambda: backbone_step(model, inputs), sync)
+            if i >= args.warmup:
+                t_pirl.append(a)
+                t_base.append(b)
+        ratio = statistics.median(t_pirl) / statistics.median(t_base)
+        r = dict(depth=args.depth, batch=args.batch,
+                 num_negatives=args.num_negatives, bank_size=args.bank_size,
+                 loss_type=args.loss_type, shared_negatives=shared,
+                 device=args.device, threads=torch.get_num_threads(),
+                 pirl_step_s=t_pirl, backbone_step_s=t_base, ratio=ratio)
+        results.append(r)
+        print(f"[step_overhead] ResNet-{args.depth} B={args.batch} "
+              f"N={args.num_negatives} {args.loss_type} "
+              f"{'shared' if shared else 'per-sample'} negatives, "
+              f"{args.device}: PIRL step {statistics.median(t_pirl):.3f} s, "
+              f"backbone-only step {statistics.median(t_base):.3f} s, "
+              f"ratio {ratio:.3f}", flush=True)
+    with open(args.out, 'w') as f:
+        json.dump(dict(results=results, torch=torch.__version__), f,
+                  indent=2)
+    print(f'[step_overhead] wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()
