@@ -16,7 +16,9 @@ model = dict(
 
 data_root = 'data/pirl_demo/train'
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # decodes every image the same way; stops naming an undecodable file
+    # (skip_bad_images=True skips and counts such files instead)
+    dict(type='RobustLoadImageFromFile'),
     dict(
         type='PIRLJigsawTransform',
         img_size=64,

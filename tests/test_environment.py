@@ -9,9 +9,17 @@ from conftest import REPO, run_tool
 import pirl_plugin
 
 COMPONENTS = {
-    'MODELS': ['PIRL', 'PIRLJigsawNeck', 'NCEHead', 'MemoryBank'],
-    'HOOKS': ['MemoryBankHook'],
-    'TRANSFORMS': ['PIRLJigsawTransform', 'PIRLColorJitter'],
+    'MODELS': ['PIRL', 'PIRLJigsawNeck', 'NCEHead', 'MemoryBank',
+               'ShardedMemoryBank', 'ResNetWithStem',
+               'MultiLayerLinearClsHead', 'JigsawPretext',
+               'JigsawPretextNeck', 'RotationPretext', 'PIRLMultiTransform',
+               'MultiNCEHead'],
+    'HOOKS': ['MemoryBankHook', 'RNGStateHook', 'KNNMonitorHook',
+              'SkippedImagesHook'],
+    'METRICS': ['MultiLayerAccuracy'],
+    'TRANSFORMS': ['PIRLJigsawTransform', 'PIRLColorJitter',
+                   'RobustLoadImageFromFile', 'PIRLRotationTransform',
+                   'PIRLJigsawRotationTransform', 'JigsawPretextTransform'],
 }
 
 

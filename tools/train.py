@@ -3,13 +3,23 @@ arguments), with the PIRL plugin registered."""
 import argparse
 import os
 import os.path as osp
+import signal
 import sys
 
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 import pirl_plugin  # noqa: F401  registers the components, applies fixes
+from pirl_plugin.datasets import DatasetConfigError, check_dataset_cfg
+from pirl_plugin.datasets.transforms import ImageDecodeError
+from pirl_plugin.utils.checkpoints import (CheckpointError,
+                                           check_resume_checkpoint)
+
+# Errors whose message says all a user needs: printed (and logged) without
+# a traceback.
+USER_ERRORS = (CheckpointError, DatasetConfigError, ImageDecodeError,
+               FloatingPointError)
 
 
 def parse_args(argv=None):
@@ -163,19 +173,99 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     torch_dist.init_process_group(backend='gloo')
 
 
+class TrainingInterrupted(Exception):
+    """Raised in the main process when a termination signal arrives."""
+
+
+def user_message(exc: BaseException) -> str:
+    """The message of a user-facing error; for one re-raised from a
+    data-loader worker (``Caught X in DataLoader worker process N.``
+    followed by the worker's traceback) the worker's own message."""
+    msg = str(exc)
+    if msg.startswith('Caught ') and 'Original Traceback' in msg:
+        where = msg.splitlines()[0][len('Caught '):].rstrip('.')
+        name = f'{type(exc).__name__}: '
+        lines = [ln for ln in msg.splitlines() if name in ln]
+        if lines:
+            inner = lines[-1].split(name, 1)[1]
+            return f'{inner} (raised in {where.split(" in ", 1)[-1]})'
+    return msg
+
+
+def preflight(cfg: Config, args) -> None:
+    """Refuse a missing/empty dataset and an unusable --resume checkpoint
+    before the runner spends minutes building the model and the data."""
+    if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
+        sys.exit(f'tools/train.py: --resume {args.resume!r}: no such '
+                 'checkpoint file. Pass a .pth written by this config, or '
+                 '--resume without a path to resume from the latest '
+                 f'checkpoint in {cfg.work_dir}')
+    try:
+        dataloader = cfg.get('train_dataloader') or {}
+        check_dataset_cfg(dataloader.get('dataset'),
+                          'train_dataloader.dataset')
+        if cfg.get('resume'):
+            path = cfg.get('load_from') or find_latest_checkpoint(
+                cfg.work_dir)
+            if path and '://' not in path:
+                expect_bank = 'memory_bank' in (cfg.get('model') or {})
+                check_resume_checkpoint(path, expect_memory_bank=expect_bank)
+    except (CheckpointError, DatasetConfigError) as exc:
+        what = '--resume' if isinstance(exc, CheckpointError) else 'dataset'
+        sys.exit(f'tools/train.py: {what}: {exc}')
+
+
+def install_signal_handlers():
+    """Turn SIGTERM (schedulers, ``kill``) into an orderly stop that says
+    where the last checkpoint is; a second signal kills at once.
+
+    Returns:
+        The previous handler (None outside the main thread).
+    """
+
+    def handler(signum, frame):
+        signal.signal(signum, signal.SIG_DFL)
+        raise TrainingInterrupted(signal.Signals(signum).name)
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: keep the default
+        return None
+
+
+def interrupted_message(runner, args, signame: str) -> str:
+    last = find_latest_checkpoint(runner.work_dir)
+    where = (f'the last checkpoint is {last} (written completely before the '
+             'signal)' if last else 'no checkpoint was written yet')
+    return (f'tools/train.py: stopped by {signame} at iteration {runner.iter}'
+            f' (epoch {runner.epoch + 1}); {where}. Continue with: python '
+            f'tools/train.py {args.config} --work-dir {runner.work_dir} '
+            '--resume (plus the same --cfg-options)')
+
+
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.config):
         sys.exit(f'tools/train.py: config file {args.config!r} not found')
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
-    if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
-        sys.exit(f'tools/train.py: --resume {args.resume!r}: no such '
-                 'checkpoint file. Pass a .pth written by this config, or '
-                 '--resume without a path to resume from the latest '
-                 f'checkpoint in {cfg.work_dir}')
+    preflight(cfg, args)
     runner = Runner.from_cfg(cfg)
-    runner.train()
+    previous = install_signal_handlers()
+    try:
+        runner.train()
+    except TrainingInterrupted as exc:
+        msg = interrupted_message(runner, args, str(exc))
+        runner.logger.warning(msg)
+        print(msg, file=sys.stderr)
+        sys.exit(128 + signal.Signals[str(exc)].value)
+    except USER_ERRORS as exc:
+        msg = f'tools/train.py: error: {user_message(exc)}'
+        runner.logger.error(msg)
+        sys.exit(msg)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == '__main__':

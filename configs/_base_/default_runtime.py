@@ -12,8 +12,13 @@ default_hooks = dict(
 )
 # MemoryBankHook sizes the memory bank from the dataset, commits its updates
 # after each optimiser step and logs its statistics (required by PIRL);
-# RNGStateHook stores the RNG states in checkpoints for an exact --resume.
-custom_hooks = [dict(type='MemoryBankHook'), dict(type='RNGStateHook')]
+# RNGStateHook stores the RNG states in checkpoints for an exact --resume;
+# SkippedImagesHook counts the images RobustLoadImageFromFile skipped.
+custom_hooks = [
+    dict(type='MemoryBankHook'),
+    dict(type='RNGStateHook'),
+    dict(type='SkippedImagesHook'),
+]
 
 env_cfg = dict(
     cudnn_benchmark=True,

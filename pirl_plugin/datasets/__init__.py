@@ -1,1 +1,2 @@
 from .transforms import *  # noqa: F401,F403
+from .checks import DatasetConfigError, check_dataset_cfg  # noqa: F401

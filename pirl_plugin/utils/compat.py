@@ -2,8 +2,10 @@
 
 They are applied once, when :mod:`pirl_plugin` is imported.
 """
+import os
+import os.path as osp
 import pickle
-from typing import Any, List
+from typing import Any, List, Optional
 
 import torch
 
@@ -65,6 +67,62 @@ def mmengine_checkpoint_safe_globals() -> List[type]:
     return safe
 
 
+def atomic_save_checkpoint(checkpoint: dict, filename: str,
+                           file_client_args: Optional[dict] = None,
+                           backend_args: Optional[dict] = None) -> None:
+    """MMEngine's ``save_checkpoint``, writing local files atomically.
+
+    MMEngine 0.10.7 opens the destination with ``'wb'`` and writes into it,
+    so a job killed while a checkpoint is written (SIGTERM/SIGKILL from a
+    scheduler, a full disk) leaves a truncated ``epoch_N.pth`` under the
+    final name. Here a local checkpoint is written to
+    ``<filename>.tmp-<pid>``, flushed to disk and renamed over the final
+    name (``os.replace`` is atomic on POSIX), so a checkpoint file is either
+    complete or absent. Remote paths (``s3://`` ...) and custom backends go
+    through MMEngine's own writer.
+    """
+    if (file_client_args is not None or backend_args is not None
+            or '://' in str(filename)):
+        return _ORIGINAL_SAVE_CHECKPOINT(checkpoint, filename,
+                                         file_client_args=file_client_args,
+                                         backend_args=backend_args)
+    filename = str(filename)
+    folder = osp.dirname(osp.abspath(filename))
+    os.makedirs(folder, exist_ok=True)
+    tmp = f'{filename}.tmp-{os.getpid()}'
+    try:
+        with open(tmp, 'wb') as f:
+            torch.save(checkpoint, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filename)
+    except BaseException:  # noqa: B036  incl. KeyboardInterrupt/SystemExit
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+    try:  # make the rename itself durable
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+_ORIGINAL_SAVE_CHECKPOINT = None
+
+
+def _patch_atomic_checkpoints() -> None:
+    global _ORIGINAL_SAVE_CHECKPOINT
+    from mmengine.runner import checkpoint as mm_ckpt
+    from mmengine.runner import runner as mm_runner
+    if _ORIGINAL_SAVE_CHECKPOINT is None:
+        _ORIGINAL_SAVE_CHECKPOINT = mm_ckpt.save_checkpoint
+    # Runner.save_checkpoint calls the name imported into runner.py.
+    mm_runner.save_checkpoint = atomic_save_checkpoint
+
+
 def apply_runtime_fixes() -> None:
     """Apply every runtime fix once (idempotent)."""
     global _APPLIED
@@ -73,4 +131,5 @@ def apply_runtime_fixes() -> None:
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is not None:  # torch >= 2.4
         add_safe_globals(mmengine_checkpoint_safe_globals())
+    _patch_atomic_checkpoints()
     _APPLIED = True

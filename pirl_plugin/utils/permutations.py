@@ -1,7 +1,9 @@
 """Permutation sets of jigsaw cells, generated reproducibly."""
+import functools
 import math
+import os
 from itertools import permutations as _all_permutations
-from typing import Optional
+from typing import Optional, Sequence, Union
 
 import numpy as np
 
@@ -59,13 +61,27 @@ def generate_permutations(num: int,
         if num > len(cand):
             raise ValueError(f'pool of {len(cand)} candidates is smaller '
                              f'than num={num}')
+    # Hamming distance to a candidate c = num_cells - #{slots s: x[s] == c[s]};
+    # ``matches[s, v]`` marks the candidates holding cell v in slot s, so a
+    # distance row costs num_cells additions instead of a full comparison.
+    matches = np.stack([
+        np.stack([cand[:, s] == v for v in range(num_cells)])
+        for s in range(num_cells)
+    ]).astype(np.int8)  # slot, value, candidate
+
+    def distances(j: int) -> np.ndarray:
+        same = np.zeros(len(cand), dtype=np.int16)
+        for s, v in enumerate(cand[j].tolist()):
+            same += matches[s, v]
+        return num_cells - same
+
     chosen = [int(rng.integers(len(cand)))]
-    min_dist = (cand != cand[chosen[0]]).sum(1).astype(np.int16)
+    min_dist = distances(chosen[0])
     for _ in range(num - 1):
         best = np.flatnonzero(min_dist == min_dist.max())
         j = int(best[rng.integers(len(best))])
         chosen.append(j)
-        np.minimum(min_dist, (cand != cand[j]).sum(1), out=min_dist)
+        np.minimum(min_dist, distances(j), out=min_dist)
     return cand[chosen].astype(np.int64)
 
 
@@ -77,3 +93,51 @@ def min_hamming_distance(perms: np.ndarray) -> int:
     d = (perms[:, None, :] != perms[None, :, :]).sum(-1)
     np.fill_diagonal(d, perms.shape[1] + 1)
     return int(d.min())
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_permutations(num: int, num_cells: int, method: str,
+                         seed: int) -> np.ndarray:
+    perms = generate_permutations(num, num_cells, method, seed)
+    perms.setflags(write=False)
+    return perms
+
+
+def resolve_permutations(spec: Union[int, str, Sequence],
+                         num_cells: int = 9,
+                         method: str = 'hamming',
+                         seed: int = 0) -> np.ndarray:
+    """A fixed permutation set from an int, a file or an explicit array.
+
+    Args:
+        spec (int | str | array): |T| (generated with ``method`` and
+            ``seed``, cached per process, so building several pipelines does
+            not regenerate it), the path of a ``.npy`` file written by
+            ``tools/make_permutations.py``, or a ``(T, num_cells)`` array.
+        num_cells (int): cells per image. Defaults to 9.
+        method (str): ``'hamming'`` (default) or ``'random'`` for an int.
+        seed (int): seed for an int. Defaults to 0.
+
+    Returns:
+        np.ndarray: ``(T, num_cells)`` int64, each row a permutation.
+    """
+    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+        return np.array(_cached_permutations(int(spec), num_cells, method,
+                                             seed))
+    if isinstance(spec, str):
+        if not os.path.isfile(spec):
+            raise ValueError(
+                f'permutations file {spec!r} not found; write it with '
+                'tools/make_permutations.py or pass the number |T| instead')
+        spec = np.load(spec)
+    perms = np.asarray(spec, dtype=np.int64)
+    if perms.ndim != 2 or perms.shape[1] != num_cells or any(
+            sorted(p) != list(range(num_cells)) for p in perms.tolist()):
+        raise ValueError(
+            f'permutations must be an array of shape (T, {num_cells}) whose '
+            f'rows are permutations of 0..{num_cells - 1}, got shape '
+            f'{perms.shape}')
+    if len(np.unique(perms, axis=0)) != len(perms):
+        raise ValueError('permutations must be distinct (a repeated row '
+                         'makes two classes indistinguishable)')
+    return perms

@@ -37,6 +37,7 @@ from typing import Dict, List, Optional, Tuple
 import torch
 
 import pirl_plugin  # noqa: F401  allowlists MMEngine checkpoint classes
+from pirl_plugin.utils.checkpoints import describe_state_dict
 
 PREFIX = 'backbone.'
 FORMATS = ('mmpretrain', 'torchvision')
@@ -148,6 +149,26 @@ def split_backbone(state_dict: Dict[str, torch.Tensor],
             'checkpoint written by tools/train.py with a PIRL config.')
     dropped = sorted(k for k in state_dict if not k.startswith(PREFIX))
     return backbone, dropped
+
+
+def check_pirl(state_dict: Dict[str, torch.Tensor], path: str) -> None:
+    """Refuse a checkpoint of another algorithm (a supervised classifier,
+    a detector, ...) whose ``backbone.*`` weights would otherwise be
+    converted and labelled as PIRL features.
+
+    Args:
+        state_dict (dict[str, Tensor]): the checkpoint's weights.
+        path (str): the checkpoint file, for error messages.
+    """
+    if any(k.endswith('memory_bank.bank') for k in state_dict):
+        return
+    examples = ', '.join(repr(k) for k in list(state_dict)[:3])
+    raise ConversionError(
+        f'{path!r} is not a PIRL checkpoint: it has no memory bank '
+        f'(memory_bank.bank) and looks like {describe_state_dict(state_dict)}'
+        f' (keys such as {examples}). Pass a checkpoint written by '
+        'tools/train.py with a PIRL config, or add --any-algorithm to '
+        "extract the 'backbone.*' weights of another model anyway.")
 
 
 def _looks_like_resnet(state_dict: Dict[str, torch.Tensor]) -> bool:
@@ -284,7 +305,8 @@ def _plain_meta(src: str, meta: Optional[dict], depth: int,
     return out
 
 
-def convert(src: str, dst: str, fmt: str = 'mmpretrain') -> dict:
+def convert(src: str, dst: str, fmt: str = 'mmpretrain',
+            any_algorithm: bool = False) -> dict:
     """Convert the PIRL checkpoint ``src`` into a backbone checkpoint.
 
     Args:
@@ -292,6 +314,8 @@ def convert(src: str, dst: str, fmt: str = 'mmpretrain') -> dict:
         dst (str): output file.
         fmt (str): ``'mmpretrain'`` (MMDetection/MMPretrain ``ResNet``) or
             ``'torchvision'``.
+        any_algorithm (bool): accept a checkpoint without a PIRL memory
+            bank (another self-supervised model). Defaults to False.
 
     Returns:
         dict: ``depth``, ``num_kept``, ``dropped`` (keys), ``target``
@@ -304,9 +328,15 @@ def convert(src: str, dst: str, fmt: str = 'mmpretrain') -> dict:
         raise ConversionError(f'refusing to overwrite the input {src!r}: '
                               'choose another output path')
     ckpt = load_checkpoint_file(src)
-    backbone, dropped = split_backbone(get_state_dict(ckpt, src), src)
+    state_dict = get_state_dict(ckpt, src)
+    backbone, dropped = split_backbone(state_dict, src)
+    if not any_algorithm:
+        check_pirl(state_dict, src)
     depth = infer_resnet_depth(backbone, src)
     meta = _plain_meta(src, ckpt.get('meta'), depth, fmt)
+    if any_algorithm and not any(
+            k.endswith('memory_bank.bank') for k in state_dict):
+        meta['algorithm'] = 'unknown (--any-algorithm)'
     if fmt == 'mmpretrain':
         target = verify_mmpretrain(backbone, depth, src)
         out = dict(state_dict=backbone, meta=meta)
@@ -335,13 +365,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help="'mmpretrain': {'state_dict', 'meta'} for init_cfg="
         "dict(type='Pretrained') in MMDetection/MMPretrain; 'torchvision': "
         'a plain torchvision ResNet state dict (without fc)')
+    parser.add_argument(
+        '--any-algorithm',
+        action='store_true',
+        help='also convert checkpoints without a PIRL memory bank (the '
+        "'backbone.*' weights of another self-supervised model)")
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     try:
-        info = convert(args.src, args.dst, args.format)
+        info = convert(args.src, args.dst, args.format, args.any_algorithm)
     except ConversionError as exc:
         sys.exit(f'pirl_to_backbone: error: {exc}')
     print(f'dropped {len(info["dropped"])} keys that are not part of the '

@@ -3,7 +3,10 @@ dataset_type = 'ImageNet'
 data_root = 'data/imagenet/'
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # CMYK, greyscale and 16-bit images converted the same way every time;
+    # an undecodable file stops the run naming it (skip_bad_images=True
+    # skips and counts such files instead)
+    dict(type='RobustLoadImageFromFile'),
     # [224x224 image view] + 9 x [64x64 jigsaw patches], paper defaults
     dict(type='PIRLJigsawTransform'),
     dict(type='PackInputs'),

@@ -1,4 +1,5 @@
 from .memory_bank_hook import MemoryBankHook
 from .rng_state_hook import RNGStateHook
+from .skipped_images_hook import SkippedImagesHook
 
-__all__ = ['MemoryBankHook', 'RNGStateHook']
+__all__ = ['MemoryBankHook', 'RNGStateHook', 'SkippedImagesHook']

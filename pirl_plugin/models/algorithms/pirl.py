@@ -10,6 +10,15 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 
+def _out_features(module: nn.Module) -> Optional[int]:
+    """The output size of a neck: ``out_channels``, or its last Linear's."""
+    out = getattr(module, 'out_channels', None)
+    if isinstance(out, int):
+        return out
+    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    return linears[-1].out_features if linears else None
+
+
 @MODELS.register_module()
 class PIRL(BaseSelfSupervisor):
     """PIRL.
@@ -54,6 +63,23 @@ class PIRL(BaseSelfSupervisor):
             init_cfg=init_cfg)
         self.transform_neck = MODELS.build(transform_neck)
         self.memory_bank = MODELS.build(memory_bank)
+        self._check_feature_dims()
+
+    def _check_feature_dims(self) -> None:
+        """Refuse heads f, g and a bank whose feature sizes differ."""
+        dims = {'neck (head f)': _out_features(self.neck),
+                'transform_neck (head g)': _out_features(self.transform_neck),
+                'memory_bank.feat_dim': getattr(self.memory_bank, 'feat_dim',
+                                                None)}
+        known = {k: v for k, v in dims.items() if v is not None}
+        if len(set(known.values())) > 1:
+            sizes = ', '.join(f'{k} = {v}' for k, v in known.items())
+            raise ValueError(
+                f'PIRL: the feature sizes disagree ({sizes}); f(v_I), '
+                'g(v_It) and the memory bank entries are compared with each '
+                'other, so neck.out_channels, transform_neck.out_channels '
+                'and memory_bank.feat_dim must be the same value (the '
+                'paper: 128)')
 
     @staticmethod
     def sample_indices(data_samples: List[DataSample],
@@ -86,6 +112,13 @@ class PIRL(BaseSelfSupervisor):
                 'PIRL expects a list of views [image, transformed...] from a '
                 'PIRL view transform (e.g. PIRLJigsawTransform) packed by '
                 'PackInputs')
+        num_patches = getattr(self.transform_neck, 'num_patches', None)
+        if num_patches is not None and len(inputs) - 1 != num_patches:
+            raise ValueError(
+                f'PIRL: the view transform gives {len(inputs) - 1} '
+                f'transformed views per image but transform_neck.num_patches '
+                f'is {num_patches}; set num_patches to grid_size**2 of the '
+                'PIRLJigsawTransform')
         img = inputs[0]
         idx = self.sample_indices(data_samples, img.device)
         image_feat = self.neck(self.backbone(img))[0]

@@ -1,3 +1,4 @@
+from .multi_nce_head import MultiNCEHead
 from .nce_head import NCEHead
 
-__all__ = ['NCEHead']
+__all__ = ['NCEHead', 'MultiNCEHead']

@@ -1,0 +1,18 @@
+# Ablation of the number of permutations |T| for the Jigsaw baseline (the
+# paper: more do not help Jigsaw):
+# configs/baselines/jigsaw_r50_8xb32-90e_imagenet.py with |T| = 100
+# permutations of maximal minimal Hamming distance (seed 0).
+_base_ = ['../baselines/jigsaw_r50_8xb32-90e_imagenet.py']
+
+num_permutations = 100
+model = dict(head=dict(num_classes=num_permutations))
+train_pipeline = [
+    dict(type='RobustLoadImageFromFile'),
+    dict(
+        type='JigsawPretextTransform',
+        permutations=num_permutations,
+        permutation_method='hamming',
+        permutation_seed=0),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -1,0 +1,16 @@
+# Ablation of the number of permutations |T| (the paper: more help PIRL):
+# PIRL ResNet-50 ImageNet whose jigsaw view uses all 9! = 362,880
+# permutations (the default); everything else as
+# configs/pirl_r50_8xb32_imagenet.py.
+_base_ = ['../pirl_r50_8xb32_imagenet.py']
+
+train_pipeline = [
+    dict(type='RobustLoadImageFromFile'),
+    dict(
+        type='PIRLJigsawTransform',
+        permutations='all',
+        permutation_method='hamming',
+        permutation_seed=0),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

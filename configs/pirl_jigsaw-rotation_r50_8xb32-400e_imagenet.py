@@ -1,0 +1,31 @@
+# PIRL with jigsaw and rotation together (the paper's Table 5: 400 epochs,
+# 4,096 negatives), ResNet-50, ImageNet-1k, 8 GPUs x 32.
+_base_ = [
+    '_base_/models/pirl_jigsaw-rotation_r50.py',
+    '_base_/datasets/imagenet_pirl.py',
+    '_base_/schedules/pirl_sgd_coslr.py',
+    '_base_/default_runtime.py',
+]
+
+model = dict(head=dict(num_negatives=4096))
+
+train_pipeline = [
+    dict(type='RobustLoadImageFromFile'),
+    # [224 image view] + 9 x [64 jigsaw patches] + [224 rotated view]
+    dict(type='PIRLJigsawRotationTransform'),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+
+max_epochs = 400
+param_scheduler = [
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        eta_min_ratio=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True)
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)

@@ -1,0 +1,25 @@
+# PIRL with rotation as the transformation, on the shapes demo (ResNet-18,
+# 64-pixel image and rotated views).
+_base_ = ['pirl_r18_1xb64-20e_shapes-demo.py']
+
+model = dict(
+    transform_neck=dict(
+        _delete_=True,
+        type='LinearNeck',
+        in_channels=512,
+        out_channels=128,
+        gap_dim=2,
+        norm_cfg=None,
+        act_cfg=None))
+
+train_pipeline = [
+    dict(type='RobustLoadImageFromFile'),
+    dict(
+        type='PIRLRotationTransform',
+        img_size=64,
+        img_crop_scale=(0.2, 1.0),
+        rot_size=64,
+        rot_crop_scale=(0.2, 1.0)),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -1,0 +1,124 @@
+"""Cheap checks of a dataset config before a long run builds it.
+
+MMPretrain's datasets report a missing folder or annotation file with a
+bare ``FileNotFoundError`` and an empty folder with ``Found 0 files in
+subfolders of: {'img_path': ...}``, both from deep inside the runner.
+:func:`check_dataset_cfg` catches these cases first and says which config
+key to change. It never lists a whole folder: it stops at the first image.
+"""
+import os
+import os.path as osp
+from typing import Iterable, Optional
+
+# MMPretrain's CustomDataset / ImageNet default extensions.
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif')
+
+
+class DatasetConfigError(ValueError):
+    """A dataset config that points at missing or empty data."""
+
+
+def _join(root: str, path: str) -> str:
+    if not path:
+        return root
+    if not root or osp.isabs(path) or '://' in path:
+        return path
+    return osp.join(root, path)
+
+
+def _first_image(folder: str, extensions: Iterable[str],
+                 skip_top_level_files: bool) -> Optional[str]:
+    """The first image file under ``folder`` (depth first), or None."""
+    extensions = tuple(e.lower() for e in extensions)
+    for top, dirs, files in os.walk(folder, followlinks=True):
+        dirs.sort()
+        if skip_top_level_files and top == folder:
+            continue
+        for name in sorted(files):
+            if name.lower().endswith(extensions):
+                return osp.join(top, name)
+    return None
+
+
+def check_dataset_cfg(cfg: dict,
+                      key: str = 'train_dataloader.dataset') -> None:
+    """Refuse a dataset config whose data is missing or empty.
+
+    Handles MMEngine ``BaseDataset`` configs (``data_root``, ``data_prefix``,
+    ``ann_file``; MMPretrain's ``CustomDataset`` and ``ImageNet`` with its
+    ``split``) and the wrappers that hold a ``dataset`` or ``datasets``.
+    Remote paths (``s3://``, ...) and unknown layouts are left to the
+    dataset itself.
+
+    Args:
+        cfg (dict): the dataset config.
+        key (str): where the config sits, for the messages.
+
+    Raises:
+        DatasetConfigError: naming the path and the config key to change.
+    """
+    if not isinstance(cfg, dict):
+        return
+    if isinstance(cfg.get('dataset'), dict):
+        check_dataset_cfg(cfg['dataset'], f'{key}.dataset')
+        return
+    if isinstance(cfg.get('datasets'), (list, tuple)):
+        for i, sub in enumerate(cfg['datasets']):
+            check_dataset_cfg(sub, f'{key}.datasets.{i}')
+        return
+    data_root = cfg.get('data_root', '') or ''
+    data_prefix = cfg.get('data_prefix', '') or ''
+    if isinstance(data_prefix, dict):
+        data_prefix = data_prefix.get('img_path', '') or ''
+    ann_file = cfg.get('ann_file', '') or ''
+    split = cfg.get('split', '') or ''
+    if any('://' in str(p) for p in (data_root, data_prefix, ann_file)):
+        return
+    if split and not data_prefix:  # MMPretrain's ImageNet and friends
+        data_prefix = split
+    if split and not ann_file and osp.isfile(
+            osp.join(data_root, 'meta', f'{split}.txt')):
+        ann_file = osp.join('meta', f'{split}.txt')
+    if data_root and not osp.isdir(data_root):
+        raise DatasetConfigError(
+            f'{key}.data_root {data_root!r} is not a folder (it does not '
+            'exist, or it is a file). Point it at your images, e.g. '
+            f'--cfg-options {key}.data_root=/path/to/images')
+    if ann_file:
+        path = _join(data_root, ann_file)
+        if not osp.isfile(path):
+            raise DatasetConfigError(
+                f'annotation file {path!r} ({key}.ann_file) not found. '
+                'Create it (one image path relative to the image folder per '
+                'line, optionally followed by a label), fix '
+                f'{key}.ann_file, or set {key}.ann_file=\'\' to use every '
+                'image found under the image folder')
+        with open(path) as f:
+            if not any(line.strip() for line in f):
+                raise DatasetConfigError(
+                    f'annotation file {path!r} ({key}.ann_file) lists no '
+                    'images: the training dataset would be empty. Fill it '
+                    f'or set {key}.ann_file=\'\' to use every image under '
+                    'the image folder')
+        return
+    folder = _join(data_root, data_prefix)
+    if not folder:
+        return
+    if not osp.isdir(folder):
+        raise DatasetConfigError(
+            f'image folder {folder!r} ({key}.data_root + data_prefix) does '
+            'not exist. Point data_root at your images, e.g. --cfg-options '
+            f'{key}.data_root=/path/to/images')
+    with_label = cfg.get('with_label', True)
+    extensions = cfg.get('extensions', IMG_EXTENSIONS)
+    if _first_image(folder, extensions, skip_top_level_files=with_label):
+        return
+    where = ('in its class subfolders (with_label=True: one subfolder per '
+             'class; images directly in the folder are not used)'
+             if with_label else 'in it or its subfolders')
+    raise DatasetConfigError(
+        f'image folder {folder!r} ({key}) contains no images {where}; '
+        f'looked for {", ".join(sorted(set(extensions)))}. The training '
+        'dataset would be empty: point data_root at a folder of images'
+        + ('' if not with_label else ', or set with_label=False to use '
+           'every image in the folder tree'))

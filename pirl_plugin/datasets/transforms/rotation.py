@@ -1,0 +1,183 @@
+"""PIRL view transforms with image rotation as the pretext transformation."""
+from typing import Optional, Sequence
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmpretrain.datasets.transforms import RandomResizedCrop
+from mmpretrain.registry import TRANSFORMS
+
+from .photometric import ColorJitterParams
+from .pirl_transforms import (PIRLJigsawTransform, _as_color, _check_scale,
+                              _ImageViewMixin)
+
+_DEFAULT_JITTER = dict(
+    brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, prob=0.8,
+    gray_prob=0.2)
+
+
+def check_angles(angles: Sequence[int], name: str = 'angles') -> tuple:
+    """Validate a set of rotation angles (distinct multiples of 90)."""
+    angles = tuple(int(a) for a in angles)
+    if not angles or len(set(angles)) != len(angles) or any(
+            a not in (0, 90, 180, 270) for a in angles):
+        raise ValueError(f'{name} must be distinct values among (0, 90, 180, '
+                         f'270), got {angles}')
+    return angles
+
+
+def rotate_image(img: np.ndarray, angle: int) -> np.ndarray:
+    """Rotate an ``H x W x C`` image counter-clockwise by ``angle`` (a
+    multiple of 90) degrees; the same convention as ``torch.rot90`` on the
+    last two dimensions of ``N x C x H x W``."""
+    return np.ascontiguousarray(np.rot90(img, k=angle // 90, axes=(0, 1)))
+
+
+class _RotatedViewMixin:
+    """The rotated view I^t: its own RandomResizedCrop, flip and colour
+    jitter, then a rotation by one of ``angles`` drawn uniformly."""
+
+    def _init_rotated_view(self, rot_size: int, rot_crop_scale, rot_flip_prob,
+                           rot_jitter: Optional[dict], angles) -> None:
+        if rot_size <= 0:
+            raise ValueError(f'rot_size must be > 0, got {rot_size}')
+        if not 0.0 <= rot_flip_prob <= 1.0:
+            raise ValueError(
+                f'rot_flip_prob must be in [0, 1], got {rot_flip_prob}')
+        self.rot_size = rot_size
+        self.rot_crop = RandomResizedCrop(
+            rot_size, crop_ratio_range=_check_scale(rot_crop_scale,
+                                                    'rot_crop_scale'))
+        self.rot_flip_prob = rot_flip_prob
+        self.rot_jitter = ColorJitterParams(
+            **(rot_jitter or dict(prob=0.0, gray_prob=0.0)))
+        self.angles = check_angles(angles)
+
+    def _rotated_view(self, img: np.ndarray):
+        view, _ = self._crop_resize(img, self.rot_crop, self.rot_size,
+                                    self.interp)
+        if np.random.rand() < self.rot_flip_prob:
+            view = view[:, ::-1]
+        view = self.rot_jitter(np.ascontiguousarray(view)[None],
+                               self.channel_order)[0]
+        label = int(np.random.randint(len(self.angles)))
+        return rotate_image(view, self.angles[label]), label
+
+
+@TRANSFORMS.register_module()
+class PIRLRotationTransform(BaseTransform, _ImageViewMixin,
+                            _RotatedViewMixin):
+    """PIRL views with rotation as the transformation t.
+
+    Output ``results['img']`` is ``[image view, rotated view]``: the image
+    view I exactly as in :class:`PIRLJigsawTransform`, and I^t, an
+    independent RandomResizedCrop (+ flip + colour jitter) of the same image
+    rotated counter-clockwise by an angle drawn uniformly from ``angles``.
+    Added keys: ``rotation_angle`` and ``rotation_label`` (its index in
+    ``angles``).
+
+    Args:
+        img_size (int): image view size. Defaults to 224.
+        img_crop_scale (tuple): area range of the image view crop.
+            Defaults to (0.08, 1.0).
+        img_flip_prob (float): horizontal flip probability of the image
+            view. Defaults to 0.5.
+        img_jitter (dict, optional): :class:`ColorJitterParams` of the image
+            view. Defaults to brightness, contrast, saturation 0.4, hue 0.1,
+            prob 0.8, gray_prob 0.2.
+        rot_size (int): rotated view size. Defaults to 224.
+        rot_crop_scale (tuple): area range of the rotated view's crop.
+            Defaults to (0.08, 1.0).
+        rot_flip_prob (float): flip probability of the rotated view.
+            Defaults to 0.5.
+        rot_jitter (dict, optional): colour jitter of the rotated view.
+            Defaults to the image view's.
+        angles (sequence[int]): the rotations t may apply, distinct values
+            among 0, 90, 180, 270. Defaults to all four.
+        interpolation (str): resize interpolation. Defaults to 'bilinear'.
+        channel_order (str): of the input image, ``'bgr'`` (default) or
+            ``'rgb'``.
+    """
+
+    def __init__(self,
+                 img_size: int = 224,
+                 img_crop_scale: Sequence[float] = (0.08, 1.0),
+                 img_flip_prob: float = 0.5,
+                 img_jitter: Optional[dict] = _DEFAULT_JITTER,
+                 rot_size: int = 224,
+                 rot_crop_scale: Sequence[float] = (0.08, 1.0),
+                 rot_flip_prob: float = 0.5,
+                 rot_jitter: Optional[dict] = _DEFAULT_JITTER,
+                 angles: Sequence[int] = (0, 90, 180, 270),
+                 interpolation: str = 'bilinear',
+                 channel_order: str = 'bgr') -> None:
+        if channel_order not in ('bgr', 'rgb'):
+            raise ValueError("channel_order must be 'bgr' or 'rgb', got "
+                             f'{channel_order!r}')
+        self.channel_order = channel_order
+        self._init_image_view(img_size, img_crop_scale, img_flip_prob,
+                              img_jitter, interpolation)
+        self._init_rotated_view(rot_size, rot_crop_scale, rot_flip_prob,
+                                rot_jitter, angles)
+
+    def transform(self, results: dict) -> dict:
+        img = _as_color(results['img'])
+        view = self._image_view(img)
+        rotated, label = self._rotated_view(img)
+        results['img'] = [view, rotated]
+        results['img_shape'] = view.shape[:2]
+        results['rotation_label'] = label
+        results['rotation_angle'] = self.angles[label]
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(img_size={self.img_size}, '
+                f'rot_size={self.rot_size}, angles={self.angles}, '
+                f'img_jitter=({self.img_jitter}), '
+                f'rot_jitter=({self.rot_jitter}))')
+
+
+@TRANSFORMS.register_module()
+class PIRLJigsawRotationTransform(PIRLJigsawTransform, _RotatedViewMixin):
+    """PIRL views for jigsaw and rotation together (the paper's Table 5).
+
+    Output ``results['img']`` is ``[image view] + K jigsaw patches +
+    [rotated view]``: :class:`PIRLJigsawTransform`'s views followed by
+    :class:`PIRLRotationTransform`'s rotated view, all drawn independently
+    from the same image.
+
+    Args:
+        rot_size (int): rotated view size. Defaults to 224.
+        rot_crop_scale (tuple): area range of the rotated view's crop.
+            Defaults to (0.08, 1.0).
+        rot_flip_prob (float): flip probability of the rotated view.
+            Defaults to 0.5.
+        rot_jitter (dict, optional): its colour jitter. Defaults to
+            brightness, contrast, saturation 0.4, hue 0.1, prob 0.8,
+            gray_prob 0.2.
+        angles (sequence[int]): the rotations. Defaults to (0, 90, 180, 270).
+        **kwargs: the arguments of :class:`PIRLJigsawTransform`.
+    """
+
+    def __init__(self,
+                 rot_size: int = 224,
+                 rot_crop_scale: Sequence[float] = (0.08, 1.0),
+                 rot_flip_prob: float = 0.5,
+                 rot_jitter: Optional[dict] = _DEFAULT_JITTER,
+                 angles: Sequence[int] = (0, 90, 180, 270),
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._init_rotated_view(rot_size, rot_crop_scale, rot_flip_prob,
+                                rot_jitter, angles)
+
+    def transform(self, results: dict) -> dict:
+        img = _as_color(results['img'])
+        results = super().transform(results)
+        rotated, label = self._rotated_view(img)
+        results['img'] = results['img'] + [rotated]
+        results['rotation_label'] = label
+        results['rotation_angle'] = self.angles[label]
+        return results
+
+    def __repr__(self) -> str:
+        return (super().__repr__()[:-1] + f', rot_size={self.rot_size}, '
+                f'angles={self.angles})')

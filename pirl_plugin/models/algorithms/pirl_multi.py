@@ -1,0 +1,120 @@
+"""PIRL with several pretext transformations (e.g. jigsaw + rotation)."""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from mmpretrain.models.selfsup.base import BaseSelfSupervisor
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from .pirl import PIRL
+
+
+@MODELS.register_module()
+class PIRLMultiTransform(BaseSelfSupervisor):
+    """PIRL with one invariance term per transformation.
+
+    The inputs are ``[image view]`` followed, for each transformation in
+    ``transforms`` (in order), by its ``num_views`` views: e.g. from
+    :class:`PIRLJigsawRotationTransform`, 9 jigsaw patches then one rotated
+    image. The backbone runs once on the image views and once, batched, on
+    the ``B * num_views`` views of each transformation; each
+    transformation has its own head g_t (``neck`` of its entry) and the
+    :class:`MultiNCEHead` adds one NCE term per transformation to the image
+    term, all against the same memory bank, updated with f(v_I) as in
+    :class:`PIRL`.
+
+    Args:
+        backbone (dict): backbone config.
+        neck (dict): head f over the image view.
+        transforms (sequence[dict]): one entry per transformation, with
+            ``name`` (matching ``head.transform_names``), ``num_views``
+            (views per image, >= 1) and ``neck`` (head g_t, which receives
+            the ``B * num_views`` features sample-major).
+        head (dict): :class:`MultiNCEHead` config.
+        memory_bank (dict): :class:`MemoryBank` config.
+        pretrained (str, optional): checkpoint to initialise from.
+        data_preprocessor (dict, optional): defaults to
+            ``SelfSupDataPreprocessor``.
+        init_cfg (dict, optional): initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 transforms: Sequence[dict],
+                 head: dict,
+                 memory_bank: dict,
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        if not transforms:
+            raise ValueError('PIRLMultiTransform needs at least one entry in '
+                             'transforms')
+        self.transform_names: List[str] = []
+        self.num_views: List[int] = []
+        necks = nn.ModuleDict()
+        for t in transforms:
+            missing = {'name', 'num_views', 'neck'} - set(t)
+            if missing:
+                raise ValueError(
+                    f'PIRLMultiTransform: transforms entry {dict(t)} lacks '
+                    f'{sorted(missing)}')
+            if int(t['num_views']) < 1:
+                raise ValueError(
+                    f"PIRLMultiTransform: num_views of {t['name']!r} must be "
+                    f">= 1, got {t['num_views']}")
+            self.transform_names.append(str(t['name']))
+            self.num_views.append(int(t['num_views']))
+            necks[str(t['name'])] = MODELS.build(t['neck'])
+        self.transform_necks = necks
+        head_names = list(getattr(self.head, 'transform_names', []))
+        if head_names != self.transform_names:
+            raise ValueError(
+                f'PIRLMultiTransform: head.transform_names {head_names} must '
+                f'list the transforms in order: {self.transform_names}')
+        self.memory_bank = MODELS.build(memory_bank)
+
+    def loss(self, inputs: List[torch.Tensor],
+             data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
+        """Compute the loss of a batch and stage the bank update.
+
+        Args:
+            inputs (list[Tensor]): ``[image views]`` followed by each
+                transformation's ``num_views`` view tensors.
+            data_samples (list[DataSample]): carry ``sample_idx``.
+
+        Returns:
+            dict[str, Tensor]: the loss terms (see :class:`MultiNCEHead`).
+        """
+        expected = 1 + sum(self.num_views)
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != expected:
+            got = len(inputs) if isinstance(inputs, (list, tuple)) else 1
+            layout = ' + '.join(f'{n} {name}'
+                                for name, n in zip(self.transform_names,
+                                                   self.num_views))
+            raise ValueError(
+                f'PIRLMultiTransform expects {expected} views (1 image + '
+                f'{layout}), got {got}; check the transform of the pipeline')
+        img = inputs[0]
+        idx = PIRL.sample_indices(data_samples, img.device)
+        image_feat = self.neck(self.backbone(img))[0]
+        transform_feats, start = [], 1
+        for name, n in zip(self.transform_names, self.num_views):
+            views = torch.stack(list(inputs[start:start + n]),
+                                dim=1).flatten(0, 1)
+            start += n
+            neck = self.transform_necks[name]
+            transform_feats.append(neck(self.backbone(views))[0])
+        losses = self.head.loss(transform_feats, image_feat, idx,
+                                self.memory_bank)
+        PIRL._check_finite(losses)
+        self.memory_bank.stage_update(idx, image_feat)
+        return losses
