@@ -121,6 +121,11 @@ def main(argv=None):
     p.add_argument('--table-rows', type=int, nargs='+',
                    default=[1281167, 14197122],
                    help='bank sizes for the memory table (IN-1k, IN-22k)')
+    p.add_argument('--reference-step', type=int, default=0, metavar='DEPTH',
+                   help='also time a ResNet-DEPTH backbone forward+backward '
+                   'at the first --batch (224 image view + 9 64x64 patches, '
+                   'as tools/benchmarks/step_overhead.py) in this process, '
+                   'and report each bank step as a fraction of it')
     p.add_argument('--out', default='bank_ops.json')
     args = p.parse_args(argv)
     shared = dict(no=[False], yes=[True], both=[False, True])[args.shared]
@@ -143,6 +148,32 @@ def main(argv=None):
                       f"score fwd+bwd {ms['score_fwd_bwd']:.1f}, update "
                       f"{ms['update']:.2f}){naive}; bank "
                       f"{r['bank_mib']:.0f} MiB", flush=True)
+    ref = None
+    if args.reference_step:
+        import os.path as osp
+        import sys
+        sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+        from step_overhead import backbone_step, build, make_inputs
+        model, _ = build(args.reference_step, 1000, 16, 'nce', False,
+                         args.device)
+        inputs, _ = make_inputs(args.batch[0], 224, 64, 1000, args.device)
+        ts = []
+        for i in range(args.warmup + max(args.repeat // 2, 1)):
+            t = time.perf_counter()
+            backbone_step(model, inputs)
+            if i >= args.warmup:
+                ts.append(time.perf_counter() - t)
+        ref = dict(depth=args.reference_step, batch=args.batch[0],
+                   backbone_step_ms=statistics.median(ts) * 1e3)
+        for r in results:
+            if r['batch'] == args.batch[0]:
+                r['fraction_of_backbone_step'] = (r['total_ms'] /
+                                                  ref['backbone_step_ms'])
+                print(f"[bank_ops] {r['dtype']} B={r['batch']} "
+                      f"{'shared' if r['shared_negatives'] else 'per-sample'}"
+                      f": bank ops = {100 * r['fraction_of_backbone_step']:.1f}"
+                      f"% of a ResNet-{args.reference_step} backbone step "
+                      f"({ref['backbone_step_ms'] / 1e3:.2f} s)")
     table = {str(n): memory_table(n, args.feat_dim, (1, 8, 32))
              for n in args.table_rows}
     for n, rows in table.items():
@@ -152,7 +183,7 @@ def main(argv=None):
                   f"{row['replicated_gib']:.2f} GiB/GPU, sharded "
                   f"{row['sharded_gib']:.3f} GiB/GPU")
     with open(args.out, 'w') as f:
-        json.dump(dict(results=results, memory=table,
+        json.dump(dict(results=results, memory=table, reference_step=ref,
                        torch=torch.__version__,
                        threads=torch.get_num_threads()), f, indent=2)
     print(f'[bank_ops] wrote {args.out}')
