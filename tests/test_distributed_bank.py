@@ -67,6 +67,11 @@ def _worker(rank, port, refs, errors):
             'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
             world_size=WORLD, timeout=datetime.timedelta(seconds=120))
         _check_rank(rank, refs)
+        # Both ranks done before either tears the group down: a peer that
+        # closes its gloo connection while the other is still in a
+        # collective aborts that process ("terminate called without an
+        # active exception").
+        torch_dist.barrier()
     except BaseException as e:  # report to the parent, then fail
         import traceback
         errors.put(f'rank {rank}: {traceback.format_exc()}')
