@@ -19,20 +19,17 @@ from the bank's actual buffer size (``bank.bank.nbytes``) divided as
 """
 import argparse
 import json
+import os.path as osp
 import statistics
+import sys
 import time
 
 import torch
 
 from pirl_plugin.models.memories import MemoryBank
 
-
-def _time(fn, sync) -> float:
-    sync()
-    t = time.perf_counter()
-    fn()
-    sync()
-    return time.perf_counter() - t
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from step_overhead import timed  # noqa: E402
 
 
 def bench(num_samples: int, feat_dim: int, batch: int, num_neg: int,
@@ -50,15 +47,15 @@ def bench(num_samples: int, feat_dim: int, batch: int, num_neg: int,
             torch.randn(batch, 2, feat_dim, generator=gen), dim=2).to(device)
         q.requires_grad_()
         out = {}
-        t = dict(sample=_time(lambda: out.__setitem__(
+        t = dict(sample=timed(lambda: out.__setitem__(
             'neg', bank.sample_negatives(idx, num_neg, shared)), sync))
-        t['positives'] = _time(lambda: bank.get(idx), sync)
+        t['positives'] = timed(lambda: bank.get(idx), sync)
 
         def score():
             s = bank.score(q, out['neg'])
             s.exp().sum().backward()
 
-        t['score_fwd_bwd'] = _time(score, sync)
+        t['score_fwd_bwd'] = timed(score, sync)
         if naive:
             def naive_score():
                 rows = bank.bank[out['neg']].float()  # B, N, D (or N, D)
@@ -68,9 +65,9 @@ def bench(num_samples: int, feat_dim: int, batch: int, num_neg: int,
                     s = torch.bmm(rows, q.transpose(1, 2))
                 s.exp().sum().backward()
 
-            t['naive_score_fwd_bwd'] = _time(naive_score, sync)
+            t['naive_score_fwd_bwd'] = timed(naive_score, sync)
         feats = q[:, 1].detach()
-        t['update'] = _time(lambda: (bank.stage_update(idx, feats),
+        t['update'] = timed(lambda: (bank.stage_update(idx, feats),
                                      bank.commit()), sync)
         if step >= warmup:
             for k, v in t.items():
@@ -150,9 +147,6 @@ def main(argv=None):
                       f"{r['bank_mib']:.0f} MiB", flush=True)
     ref = None
     if args.reference_step:
-        import os.path as osp
-        import sys
-        sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
         from step_overhead import backbone_step, build, make_inputs
         model, _ = build(args.reference_step, 1000, 16, 'nce', False,
                          args.device)

@@ -307,6 +307,18 @@ class MemoryBank(BaseModule):
             return torch.einsum('nd,bkd->bnk', rows, queries)
         return _GatherScores.apply(queries, self, neg_idx, self.chunk_size)
 
+    def _scratch_rows(self, key: str, n: int,
+                      dtype: torch.dtype) -> torch.Tensor:
+        """An ``(n, D)`` view of the scratch buffer ``key``, grown (never
+        shrunk) as needed and kept on the bank's device."""
+        buf = self._scratch.get(key)
+        if (buf is None or buf.numel() < n * self.feat_dim
+                or buf.device != self.bank.device):
+            buf = torch.empty(n, self.feat_dim, dtype=dtype,
+                              device=self.bank.device)
+            self._scratch[key] = buf
+        return buf.view(-1)[:n * self.feat_dim].view(n, self.feat_dim)
+
     def gather_rows(self, idx: torch.Tensor,
                     dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """``bank[idx]`` as ``dtype``, shape ``idx.shape + (D, )``.
@@ -320,25 +332,12 @@ class MemoryBank(BaseModule):
         """
         flat = idx.reshape(-1)
         n = flat.numel()
-        buf = self._scratch.get('rows')
-        if (buf is None or buf.numel() < n * self.feat_dim
-                or buf.device != self.bank.device):
-            buf = torch.empty(n, self.feat_dim, dtype=self.bank.dtype,
-                              device=self.bank.device)
-            self._scratch['rows'] = buf
-        rows = buf.view(-1)[:n * self.feat_dim].view(n, self.feat_dim)
+        rows = self._scratch_rows('rows', n, self.bank.dtype)
         torch.index_select(self.bank, 0, flat, out=rows)
         if dtype != self.bank.dtype:
-            key = f'rows_{dtype}'
-            cbuf = self._scratch.get(key)
-            if (cbuf is None or cbuf.numel() < n * self.feat_dim
-                    or cbuf.device != self.bank.device):
-                cbuf = torch.empty(n, self.feat_dim, dtype=dtype,
-                                   device=self.bank.device)
-                self._scratch[key] = cbuf
-            crows = cbuf.view(-1)[:n * self.feat_dim].view(n, self.feat_dim)
-            crows.copy_(rows)
-            rows = crows
+            converted = self._scratch_rows(f'rows_{dtype}', n, dtype)
+            converted.copy_(rows)
+            rows = converted
         return rows.view(*idx.shape, self.feat_dim)
 
     # -------------------------------------------------------------- updating
