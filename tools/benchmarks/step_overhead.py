@@ -35,9 +35,14 @@ CONFIG = osp.join(REPO, 'configs', 'pirl_r50_8xb32_imagenet.py')
 
 
 def build(depth: int, bank_size: int, num_neg: int, loss_type: str,
-          shared: bool, device: str):
+          shared: bool, device: str, amp: bool = False,
+          channels_last: bool = False):
+    """The ImageNet config's PIRL at ``depth`` with an ImageNet-size bank,
+    on ``device``, and its optimiser wrapper (``AmpOptimWrapper`` with
+    ``amp``, as ``tools/train.py --amp`` builds it)."""
     cfg = Config.fromfile(CONFIG)
     m = copy.deepcopy(cfg.model)
+    m.channels_last = channels_last
     m.backbone.depth = depth
     width = 2048 if depth >= 50 else 512
     m.neck.in_channels = width
@@ -48,7 +53,10 @@ def build(depth: int, bank_size: int, num_neg: int, loss_type: str,
     m.head.shared_negatives = shared
     model = MODELS.build(m).to(device)
     model.train()
-    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    optim_cfg = copy.deepcopy(cfg.optim_wrapper)
+    if amp:
+        optim_cfg.type = 'AmpOptimWrapper'
+    optim = build_optim_wrapper(model, optim_cfg)
     return model, optim
 
 
