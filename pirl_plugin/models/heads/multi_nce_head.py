@@ -2,11 +2,8 @@
 from typing import Dict, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
-from mmengine import dist
 from mmpretrain.registry import MODELS
 
-from ..losses import infonce_loss, nce_loss
 from .nce_head import NCEHead
 
 
@@ -60,30 +57,6 @@ class MultiNCEHead(NCEHead):
         self.register_buffer(
             'z', torch.zeros(len(names) + 1, dtype=torch.float64))
 
-    @torch.no_grad()
-    def _update_z(self, neg_logits: torch.Tensor,
-                  neg_mask: Optional[torch.Tensor],
-                  num_data: int) -> torch.Tensor:
-        """Update the running Z from ``(B, N, T + 1)`` negative logits."""
-        k = neg_logits.size(-1)
-        e = neg_logits.double().exp()
-        if neg_mask is not None:
-            e = e * neg_mask.unsqueeze(-1)
-            count = neg_mask.sum().double().expand(k).clone()
-        else:
-            count = torch.full((k, ), float(e.size(0) * e.size(1)),
-                               dtype=torch.float64, device=e.device)
-        stats = torch.cat([e.sum(dim=(0, 1)), count])
-        if dist.get_world_size() > 1:
-            dist.all_reduce(stats, op='sum')
-        z_batch = num_data * stats[:k] / stats[k:].clamp(min=1)
-        first = self.z <= 0
-        self.z.copy_(
-            torch.where(
-                first, z_batch,
-                self.z_momentum * self.z + (1 - self.z_momentum) * z_batch))
-        return self.z.clone()
-
     def loss(self, transform_feats: Sequence[torch.Tensor],
              image_feat: torch.Tensor, idx: torch.Tensor,
              memory_bank) -> Dict[str, torch.Tensor]:
@@ -108,48 +81,16 @@ class MultiNCEHead(NCEHead):
             raise ValueError(
                 f'MultiNCEHead: got {len(transform_feats)} transformed-view '
                 f'features for transform_names {self.transform_names}')
-        for name, feat in zip(self.transform_names, transform_feats):
-            if feat.shape != image_feat.shape:
-                raise ValueError(
-                    f'MultiNCEHead: g_{name} has shape {tuple(feat.shape)} '
-                    f'but f(v_I) has shape {tuple(image_feat.shape)}')
-        if image_feat.size(1) != memory_bank.feat_dim:
-            raise ValueError(
-                f'MultiNCEHead: the necks output {image_feat.size(1)}-d '
-                f'features but the memory bank stores '
-                f'{memory_bank.feat_dim}-d vectors; set memory_bank.feat_dim '
-                "to the necks' out_channels")
-        num_terms = len(self.transform_names) + 1
-        with torch.autocast(device_type=image_feat.device.type,
-                            enabled=False):
-            q = torch.stack(list(transform_feats) + [image_feat], dim=1)
-            q = F.normalize(q.float(), dim=2)  # B, T + 1, D
-            pos = memory_bank.get(idx)
-            pos_logits = (q * pos.unsqueeze(1)).sum(-1) / self.temperature
-            neg_idx = memory_bank.sample_negatives(idx, self.num_negatives,
-                                                   self.shared_negatives)
-            neg_logits = memory_bank.score(q, neg_idx) / self.temperature
-            neg_mask = None
-            if neg_idx.dim() == 1:
-                neg_mask = neg_idx.view(1, -1) != idx.view(-1, 1)
-            losses = {}
-            names = list(self.transform_names) + ['image']
-            if self.loss_type == 'nce':
-                z = self._update_z(neg_logits.detach(), neg_mask,
-                                   memory_bank.num_samples)
-                log_z = z.log().float()
-                terms = [
-                    nce_loss(pos_logits[:, k], neg_logits[..., k], log_z[k],
-                             memory_bank.num_samples, neg_mask).mean()
-                    for k in range(num_terms)
-                ]
-                for k, name in enumerate(names):
-                    losses[f'z_{name}'] = z[k].float()
-            else:
-                terms = [
-                    infonce_loss(pos_logits[:, k], neg_logits[..., k],
-                                 neg_mask).mean() for k in range(num_terms)
-                ]
+        self._check_features(
+            {f'g_{name}': feat
+             for name, feat in zip(self.transform_names, transform_feats)},
+            image_feat, memory_bank)
+        terms, z = self._terms(list(transform_feats) + [image_feat], idx,
+                               memory_bank)
+        losses = {}
+        if z is not None:
+            for k, name in enumerate(list(self.transform_names) + ['image']):
+                losses[f'z_{name}'] = z[k].float()
         for k, name in enumerate(self.transform_names):
             losses[f'loss_{name}'] = (self.loss_lambda *
                                       self.transform_weights[k] * terms[k])

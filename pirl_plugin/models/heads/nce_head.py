@@ -1,5 +1,5 @@
 """PIRL's loss head: NCE (or InfoNCE) against a memory bank."""
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -94,18 +94,20 @@ class NCEHead(BaseModule):
     def _update_z(self, neg_logits: torch.Tensor,
                   neg_mask: Optional[torch.Tensor],
                   num_data: int) -> torch.Tensor:
-        """Update the running Z from ``(B, N, 2)`` negative logits."""
+        """Update the running Z of each term from ``(B, N, K)`` negative
+        logits (K terms, one entry of ``self.z`` each)."""
+        k = neg_logits.size(-1)
         e = neg_logits.double().exp()
         if neg_mask is not None:
             e = e * neg_mask.unsqueeze(-1)
-            count = neg_mask.sum().double().expand(2).clone()
+            count = neg_mask.sum().double().expand(k).clone()
         else:
-            count = torch.full((2, ), float(e.size(0) * e.size(1)),
+            count = torch.full((k, ), float(e.size(0) * e.size(1)),
                                dtype=torch.float64, device=e.device)
         stats = torch.cat([e.sum(dim=(0, 1)), count])
         if dist.get_world_size() > 1:
             dist.all_reduce(stats, op='sum')
-        z_batch = num_data * stats[:2] / stats[2:].clamp(min=1)
+        z_batch = num_data * stats[:k] / stats[k:].clamp(min=1)
         if not torch.isfinite(z_batch).all():
             # NaN/inf similarities: the loss is non-finite too and PIRL stops
             # the run; keep the checkpointed running estimate clean.
@@ -116,6 +118,59 @@ class NCEHead(BaseModule):
                 first, z_batch,
                 self.z_momentum * self.z + (1 - self.z_momentum) * z_batch))
         return self.z.clone()
+
+    def _check_features(self, feats: Dict[str, torch.Tensor],
+                        image_feat: torch.Tensor, memory_bank) -> None:
+        """Refuse transformed-view features whose shape differs from
+        f(v_I)'s, and features whose size differs from the bank's."""
+        name = type(self).__name__
+        for key, feat in feats.items():
+            if feat.shape != image_feat.shape:
+                raise ValueError(
+                    f'{name}: {key} has shape {tuple(feat.shape)} but f(v_I) '
+                    f'has shape {tuple(image_feat.shape)}')
+        if image_feat.size(1) != memory_bank.feat_dim:
+            raise ValueError(
+                f'{name}: the necks output {image_feat.size(1)}-d features '
+                f'but the memory bank stores {memory_bank.feat_dim}-d '
+                'vectors; set memory_bank.feat_dim to the necks\' '
+                'out_channels')
+
+    def _terms(self, feats: List[torch.Tensor], idx: torch.Tensor,
+               memory_bank) -> Tuple[List[torch.Tensor],
+                                     Optional[torch.Tensor]]:
+        """The unweighted loss of each of ``K`` features ``(B, D)`` against
+        the bank entries ``m_I`` at ``idx``, all scored against the same
+        negatives, in float32 even under AMP.
+
+        Returns:
+            tuple: the ``K`` mean losses, and the ``K`` partition-function
+            estimates for NCE (None for InfoNCE).
+        """
+        # The bank and the loss stay in float32 under AMP.
+        with torch.autocast(device_type=feats[0].device.type, enabled=False):
+            q = F.normalize(torch.stack(feats, dim=1).float(), dim=2)
+            pos = memory_bank.get(idx)  # B, D
+            pos_logits = (q * pos.unsqueeze(1)).sum(-1) / self.temperature
+            neg_idx = memory_bank.sample_negatives(idx, self.num_negatives,
+                                                   self.shared_negatives)
+            neg_logits = memory_bank.score(q, neg_idx) / self.temperature
+            neg_mask = None
+            if neg_idx.dim() == 1:
+                neg_mask = neg_idx.view(1, -1) != idx.view(-1, 1)
+            if self.loss_type == 'nce':
+                z = self._update_z(neg_logits.detach(), neg_mask,
+                                   memory_bank.num_samples)
+                log_z = z.log().float()
+                return [
+                    nce_loss(pos_logits[:, k], neg_logits[..., k], log_z[k],
+                             memory_bank.num_samples, neg_mask).mean()
+                    for k in range(len(feats))
+                ], z
+            return [
+                infonce_loss(pos_logits[:, k], neg_logits[..., k],
+                             neg_mask).mean() for k in range(len(feats))
+            ], None
 
     def loss(self, transform_feat: torch.Tensor, image_feat: torch.Tensor,
              idx: torch.Tensor, memory_bank) -> Dict[str, torch.Tensor]:
@@ -133,46 +188,14 @@ class NCEHead(BaseModule):
             which MMEngine sums and logs separately, plus ``z_transform`` and
             ``z_image`` (the partition-function estimates, NCE only).
         """
-        if transform_feat.shape != image_feat.shape:
-            raise ValueError(
-                f'NCEHead: g(v_It) has shape {tuple(transform_feat.shape)} '
-                f'but f(v_I) has shape {tuple(image_feat.shape)}')
-        if image_feat.size(1) != memory_bank.feat_dim:
-            raise ValueError(
-                f'NCEHead: the necks output {image_feat.size(1)}-d features '
-                f'but the memory bank stores {memory_bank.feat_dim}-d '
-                'vectors; set memory_bank.feat_dim to the necks\' '
-                'out_channels')
-        device_type = image_feat.device.type
-        # The bank and the loss stay in float32 under AMP.
-        with torch.autocast(device_type=device_type, enabled=False):
-            q = torch.stack([transform_feat, image_feat], dim=1).float()
-            q = F.normalize(q, dim=2)  # B, 2, D
-            pos = memory_bank.get(idx)  # B, D
-            pos_logits = (q * pos.unsqueeze(1)).sum(-1) / self.temperature
-            neg_idx = memory_bank.sample_negatives(idx, self.num_negatives,
-                                                   self.shared_negatives)
-            neg_logits = memory_bank.score(q, neg_idx) / self.temperature
-            neg_mask = None
-            if neg_idx.dim() == 1:
-                neg_mask = neg_idx.view(1, -1) != idx.view(-1, 1)
-            losses = {}
-            if self.loss_type == 'nce':
-                z = self._update_z(neg_logits.detach(), neg_mask,
-                                   memory_bank.num_samples)
-                log_z = z.log().float()
-                terms = [
-                    nce_loss(pos_logits[:, k], neg_logits[..., k], log_z[k],
-                             memory_bank.num_samples, neg_mask).mean()
-                    for k in range(2)
-                ]
-                losses['z_transform'] = z[0].float()
-                losses['z_image'] = z[1].float()
-            else:
-                terms = [
-                    infonce_loss(pos_logits[:, k], neg_logits[..., k],
-                                 neg_mask).mean() for k in range(2)
-                ]
+        self._check_features({'g(v_It)': transform_feat}, image_feat,
+                             memory_bank)
+        terms, z = self._terms([transform_feat, image_feat], idx,
+                               memory_bank)
+        losses = {}
+        if z is not None:
+            losses['z_transform'] = z[0].float()
+            losses['z_image'] = z[1].float()
         losses['loss_transform'] = self.loss_lambda * terms[0]
         losses['loss_image'] = (1 - self.loss_lambda) * terms[1]
         return losses
