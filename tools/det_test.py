@@ -23,7 +23,8 @@ HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import pirl_plugin  # noqa: E402,F401  runtime fixes (torch.load allowlist)
-from train import setup_cpu_distributed  # noqa: E402
+from train import (setup_cpu_distributed,  # noqa: E402
+                   shutdown_distributed)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -116,6 +117,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     metrics = runner.test()
     if get_rank() == 0:
         print(summarize_voc_metrics(metrics), flush=True)
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -26,7 +26,7 @@ import pirl_plugin  # noqa: E402,F401  runtime fixes (torch.load allowlist)
 from pirl_to_backbone import (PREFIX, ConversionError,  # noqa: E402
                               get_state_dict, infer_resnet_depth,
                               load_checkpoint_file)
-from train import merge_args  # noqa: E402
+from train import merge_args, shutdown_distributed  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -161,6 +161,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                  'checkpoint file')
     runner = Runner.from_cfg(cfg)
     runner.train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

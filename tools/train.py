@@ -173,6 +173,21 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     torch_dist.init_process_group(backend='gloo')
 
 
+def shutdown_distributed() -> None:
+    """Leave the process group cleanly at the end of a successful run.
+
+    Without it each rank exits while gloo's background threads may still be
+    serving a peer's last collective; a rank then dies with ``terminate
+    called without an active exception`` (SIGABRT) after its work is done,
+    and torchrun reports the whole job as failed. A barrier first lets every
+    rank finish before any group is torn down.
+    """
+    import torch.distributed as torch_dist
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 class TrainingInterrupted(Exception):
     """Raised in the main process when a termination signal arrives."""
 
@@ -254,6 +269,7 @@ def main(argv=None):
     previous = install_signal_handlers()
     try:
         runner.train()
+        shutdown_distributed()
     except TrainingInterrupted as exc:
         msg = interrupted_message(runner, args, str(exc))
         runner.logger.warning(msg)
