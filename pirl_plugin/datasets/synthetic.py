@@ -1,9 +1,10 @@
 """A small procedural image dataset for the demo and the tests.
 
 Ten classes of shapes (class labels are kept in the folder names for
-evaluation only; PIRL never sees them). Colours, background, position, size
-and rotation are random, so a representation must capture shape rather than
-colour to separate the classes.
+evaluation only; PIRL never sees them). Each image is a jittered 3 x 3 grid
+of shapes of its class with random sizes, rotations and polarities on a
+noisy grey background (see :func:`draw_shape` for why it looks like this),
+so a representation must capture shape to separate the classes.
 """
 import json
 import os
@@ -27,27 +28,10 @@ def _regular_polygon(cx, cy, r, n, angle, star=False):
     return np.array(pts, dtype=np.int32)
 
 
-def draw_shape(cls: str, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Draw one BGR uint8 image of class ``cls``."""
-    # Background: a random colour gradient plus noise.
-    c0, c1 = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
-    t = np.linspace(0, 1, size)[:, None, None]
-    grad = (c0 * (1 - t) + c1 * t)
-    if rng.random() < 0.5:
-        grad = grad.transpose(1, 0, 2)
-    img = np.broadcast_to(grad, (size, size, 3)).astype(np.float32)
-    img = img + rng.normal(0, 12, img.shape)
-    img = np.clip(img, 0, 255).astype(np.uint8)
-    img = np.ascontiguousarray(img)
-    color = tuple(int(v) for v in rng.integers(0, 256, 3))
-    # keep the shape visible against the background
-    if np.abs(np.array(color) - img.mean((0, 1))).sum() < 120:
-        color = tuple(int(255 - v) for v in color)
-    r = rng.uniform(0.2, 0.38) * size
-    cx = rng.uniform(r, size - r)
-    cy = rng.uniform(r, size - r)
-    ang = rng.uniform(0, 2 * np.pi)
-    thick = max(2, int(r * 0.25))
+def _draw_element(img: np.ndarray, cls: str, cx: float, cy: float, r: float,
+                  ang: float, color, bg) -> None:
+    """Draw one shape of class ``cls`` centred at (cx, cy), radius r."""
+    thick = max(2, int(r * 0.3))
     if cls == 'circle':
         cv2.circle(img, (int(cx), int(cy)), int(r), color, -1, cv2.LINE_AA)
     elif cls == 'square':
@@ -59,7 +43,8 @@ def draw_shape(cls: str, size: int, rng: np.random.Generator) -> np.ndarray:
     elif cls == 'diamond':
         pts = _regular_polygon(0, 0, r, 4, 0).astype(np.float32)
         pts[:, 0] *= 0.5
-        rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+        rot = np.array([[np.cos(ang), -np.sin(ang)],
+                        [np.sin(ang), np.cos(ang)]])
         pts = pts @ rot.T + np.array([cx, cy])
         cv2.fillPoly(img, [pts.astype(np.int32)], color, cv2.LINE_AA)
     elif cls == 'star':
@@ -73,9 +58,9 @@ def draw_shape(cls: str, size: int, rng: np.random.Generator) -> np.ndarray:
             cv2.line(img, (int(cx - dx), int(cy - dy)),
                      (int(cx + dx), int(cy + dy)), color, thick, cv2.LINE_AA)
     elif cls in ('hbars', 'vbars'):
-        n = int(rng.integers(3, 6))
-        step = 2 * r / n
-        for i in range(n):
+        # three bars; the orientation is the class, so no rotation here
+        step = 2 * r / 3
+        for i in range(3):
             o = -r + (i + 0.5) * step
             if cls == 'hbars':
                 p0, p1 = (cx - r, cy + o), (cx + r, cy + o)
@@ -85,12 +70,47 @@ def draw_shape(cls: str, size: int, rng: np.random.Generator) -> np.ndarray:
                      color, max(2, int(step * 0.45)), cv2.LINE_AA)
     elif cls == 'crescent':
         cv2.circle(img, (int(cx), int(cy)), int(r), color, -1, cv2.LINE_AA)
-        bg = tuple(int(v) for v in img[int(cy) % size, 0])
         ox, oy = 0.45 * r * np.cos(ang), 0.45 * r * np.sin(ang)
         cv2.circle(img, (int(cx + ox), int(cy + oy)), int(r * 0.85), bg, -1,
                    cv2.LINE_AA)
     else:
-        raise ValueError(f'unknown class {cls!r}')
+        raise ValueError(f'unknown class {cls!r}; expected one of {CLASSES}')
+
+
+def draw_shape(cls: str, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw one BGR uint8 image of class ``cls``.
+
+    The image is a jittered 3 x 3 grid of shapes of the class, each with its
+    own size, rotation and polarity (darker or lighter than a grey, noisy
+    background). The design keeps image-level cues other than the class
+    weak: the background level varies less than PIRL's brightness jitter,
+    polarity is drawn per shape, and every crop shows several shapes. With a
+    free background level (an earlier version), instance discrimination
+    learned "how bright is this image" instead of the shape: the 20 nearest
+    bank entries had the same background level, and the kNN accuracy fell
+    below the random initialisation's.
+    """
+    if cls not in CLASSES:
+        raise ValueError(f'unknown class {cls!r}; expected one of {CLASSES}')
+    bg_level = rng.uniform(100, 156)
+    img = np.full((size, size, 3), bg_level, np.float32)
+    img += rng.normal(0, 8, img.shape)
+    img = np.ascontiguousarray(np.clip(img, 0, 255).astype(np.uint8))
+    bg_color = (int(bg_level), ) * 3
+    cell = size / 3
+    for gy in range(3):
+        for gx in range(3):
+            if rng.random() < 0.15:  # a few empty cells
+                continue
+            r = rng.uniform(0.32, 0.45) * cell
+            cx = (gx + 0.5) * cell + rng.uniform(-0.12, 0.12) * cell
+            cy = (gy + 0.5) * cell + rng.uniform(-0.12, 0.12) * cell
+            sign = 1 if rng.random() < 0.5 else -1
+            level = bg_level + sign * rng.uniform(70, 100)
+            color = tuple(int(v) for v in np.clip(
+                level + rng.normal(0, 6, 3), 0, 255))
+            _draw_element(img, cls, cx, cy, r, rng.uniform(0, 2 * np.pi),
+                          color, bg_color)
     return img
 
 
@@ -113,7 +133,7 @@ def make_shapes_dataset(out_dir: str,
         dict: number of images per split.
     """
     spec = dict(train_per_class=train_per_class, test_per_class=test_per_class,
-                size=size, seed=seed, classes=list(CLASSES), version=1)
+                size=size, seed=seed, classes=list(CLASSES), version=3)
     marker = osp.join(out_dir, 'dataset.json')
     counts = {'train': train_per_class * len(CLASSES),
               'test': test_per_class * len(CLASSES)}
