@@ -533,3 +533,7 @@ def test_knn_monitor_hook_logs_during_pretraining(shapes_root, tmp_path):
     assert '60 train / 20 val images' in log
     value = float(log.split('knn_top1: ')[1].split()[0])
     assert 0 <= value <= 100
+    rows = [json.loads(line) for line in open(
+        glob.glob(osp.join(work, '*', 'knn_monitor.json'))[0])]
+    assert len(rows) == 1 and rows[0]['epoch'] == 1
+    assert rows[0]['knn_top1'] == pytest.approx(value, abs=0.01)

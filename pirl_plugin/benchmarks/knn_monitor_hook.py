@@ -1,7 +1,10 @@
 """Monitor representation quality during pre-training with a kNN probe."""
 import copy
+import json
+import os.path as osp
 from typing import Optional, Sequence
 
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS, MODELS
@@ -21,7 +24,9 @@ class KNNMonitorHook(Hook):
     (:func:`pirl_plugin.evaluation.knn_accuracy`). The accuracy is logged
     as ``knn_top1`` (``runner.message_hub`` scalar ``train/knn_top1``, so it
     also appears in the training log lines and the visualizer backends that
-    follow, plus one logger line when computed).
+    follow, plus one logger line when computed). Rank 0 also appends one
+    JSON line per evaluation (``epoch``, ``iter`` and the accuracies) to
+    ``knn_monitor.json`` in the run's log folder, the curve a plot reads.
 
     Distributed training: every rank extracts the features of its shard
     (the dataloaders should use ``DefaultSampler``), the shards are
@@ -146,9 +151,15 @@ class KNNMonitorHook(Hook):
         accs = knn_accuracies(train['feats']['res5'], train['labels'],
                               val['feats']['res5'], val['labels'], self.ks,
                               self.temperature)
+        row = dict(epoch=runner.epoch + 1 if self.by_epoch else runner.epoch,
+                   iter=runner.iter + 1)
         for i, (k, acc) in enumerate(accs.items()):
             key = 'knn_top1' if i == 0 else f'knn_top1_k{k}'
             runner.message_hub.update_scalar(f'train/{key}', acc)
+            row[key] = float(acc)
+        if is_main_process():
+            with open(osp.join(runner.log_dir, 'knn_monitor.json'), 'a') as f:
+                f.write(json.dumps(row) + '\n')
         when = (f'epoch {runner.epoch + 1}'
                 if self.by_epoch else f'iter {runner.iter + 1}')
         runner.logger.info(
