@@ -53,3 +53,30 @@ def test_train_refuses_missing_config(tmp_path):
     proc = run_tool(['tools/train.py', 'configs/nope.py'], check=False)
     assert proc.returncode != 0
     assert "config file 'configs/nope.py' not found" in proc.stderr
+
+
+@pytest.mark.slow
+def test_demo_tool_end_to_end(shapes_root, tmp_path):
+    """tools/demo.py (the README's main command) on the tiny dataset: it
+    trains through tools/train.py with a kNN monitor, evaluates PIRL and the
+    random initialisation (kNN and linear probe) and writes the plot and the
+    JSON."""
+    import json
+    work = str(tmp_path / 'demo')
+    proc = run_tool([
+        'tools/demo.py', '--data-root', shapes_root, '--work-dir', work,
+        '--train-per-class', '6', '--test-per-class', '2', '--epochs', '2',
+        '--knn-interval', '1', '--cfg-options',
+        'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
+        'model.head.num_negatives=16', 'default_hooks.logger.interval=2'
+    ])
+    assert 'kNN top-1 (k=20) on the held-out test split: PIRL' in proc.stdout
+    assert 'linear-probe top-1' in proc.stdout
+    result = json.load(open(osp.join(work, 'demo_result.json')))
+    for model in ('pirl', 'random_init'):
+        for key in ('knn_top1', 'linear_top1'):
+            assert 0 <= result[model][key] <= 100
+    # the monitor ran after both epochs, and the checkpoint is the last one
+    assert [r['epoch'] for r in result['knn_during_training']] == [1, 2]
+    assert result['checkpoint'].endswith('epoch_2.pth')
+    assert osp.getsize(osp.join(work, 'demo_result.png')) > 10_000

@@ -1,8 +1,14 @@
 """The embedded demo: generate the shapes dataset, pre-train PIRL on it with
-``tools/train.py``, then compare the kNN accuracy of the frozen features with
-the same backbone at its random initialisation, and plot both.
+``tools/train.py`` (a kNN monitor on the labelled splits runs every few
+epochs), then compare the kNN and linear-probe accuracies of the frozen
+features with those of the same backbone at its random initialisation, and
+plot the loss, the kNN curve and the final accuracies.
 
-    python tools/demo.py  [--epochs N] [--work-dir DIR]
+    python tools/demo.py  [--epochs N] [--work-dir DIR] [--config CFG]
+                          [--cfg-options KEY=VALUE ...]
+
+Writes ``<work-dir>/demo_result.{png,json}`` and the config it trained,
+``<work-dir>/demo_run_config.py``.
 """
 import argparse
 import glob
@@ -13,31 +19,37 @@ import subprocess
 import sys
 import time
 
+from mmengine.config import DictAction
+
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
-DEFAULT_CONFIG = osp.join(REPO, 'configs', 'pirl_r18_1xb64-20e_shapes-demo.py')
+DEFAULT_CONFIG = osp.join(REPO, 'configs',
+                          'pirl_r18w16_1xb64-20e_shapes-demo.py')
 
 
 def read_scalars(work_dir: str):
-    """Loss per iteration from the newest run's ``vis_data/scalars.json``."""
-    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                     'scalars.json')), key=osp.getmtime)
+    """Loss per iteration and the kNN monitor's curve of the newest run
+    (``vis_data/scalars.json`` and ``knn_monitor.json``)."""
+    runs = sorted(glob.glob(osp.join(work_dir, '2*')), key=osp.getmtime)
+    rows, knn = [], []
     if not runs:
-        return []
-    rows = []
-    with open(runs[-1]) as f:
-        for line in f:
-            row = json.loads(line)
-            if 'loss' in row:
-                rows.append(row)
-    return rows
+        return rows, knn
+    scalars = osp.join(runs[-1], 'vis_data', 'scalars.json')
+    if osp.exists(scalars):
+        with open(scalars) as f:
+            rows = [r for r in map(json.loads, f) if 'loss' in r]
+    monitor = osp.join(runs[-1], 'knn_monitor.json')
+    if osp.exists(monitor):
+        with open(monitor) as f:
+            knn = [json.loads(line) for line in f]
+    return rows, knn
 
 
-def plot(rows, acc_pirl: float, acc_rand: float, out: str) -> None:
+def plot(rows, knn, pirl: dict, rand: dict, backbone: str, out: str) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(15, 4))
     if rows:
         it = [r['iter'] for r in rows]
         ax0.plot(it, [r['loss'] for r in rows], label='total loss')
@@ -49,17 +61,86 @@ def plot(rows, acc_pirl: float, acc_rand: float, out: str) -> None:
         ax0.set_ylabel('loss')
         ax0.set_title('PIRL pre-training loss')
         ax0.legend()
-    bars = ax1.bar(['random init', 'PIRL'], [acc_rand, acc_pirl],
-                   color=['#999999', '#1f77b4'])
-    for b, v in zip(bars, [acc_rand, acc_pirl]):
-        ax1.text(b.get_x() + b.get_width() / 2, v + 1, f'{v:.1f}%',
-                 ha='center')
-    ax1.set_ylim(0, 100)
+    if knn:
+        ax1.plot([0] + [r['epoch'] for r in knn],
+                 [rand['knn_top1']] + [r['knn_top1'] for r in knn], 'o-',
+                 label='PIRL (kNN monitor during training)')
+    ax1.axhline(rand['knn_top1'], color='#999999', ls='--',
+                label='random init')
+    ax1.set_xlabel('epoch')
     ax1.set_ylabel('kNN top-1 (%)')
-    ax1.set_title('Frozen ResNet-18 features, weighted kNN (k=20)')
+    ax1.set_ylim(0, 100)
+    ax1.set_title('kNN accuracy during pre-training')
+    ax1.legend(loc='lower right')
+    x = range(2)
+    width = 0.38
+    for off, (res, name, color) in zip(
+            (-width / 2, width / 2),
+            ((rand, 'random init', '#999999'), (pirl, 'PIRL', '#1f77b4'))):
+        vals = [res['knn_top1'], res['linear_top1']]
+        bars = ax2.bar([i + off for i in x], vals, width, label=name,
+                       color=color)
+        for b, v in zip(bars, vals):
+            ax2.text(b.get_x() + b.get_width() / 2, v + 1, f'{v:.1f}',
+                     ha='center')
+    ax2.set_xticks(list(x))
+    ax2.set_xticklabels(['kNN (k=20)', 'linear probe'])
+    ax2.set_ylim(0, 100)
+    ax2.set_ylabel('top-1 on the test split (%)')
+    ax2.set_title(f'Frozen {backbone} features')
+    ax2.legend(loc='upper left')
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
+
+
+def eval_size(cfg) -> int:
+    """The image-view size of the config's PIRL transform (default 64)."""
+    for t in cfg.train_dataloader.dataset.get('pipeline', []):
+        if 'img_size' in t:
+            return int(t['img_size'])
+    return 64
+
+
+def run_config(config: str, data_root: str, work_dir: str, epochs,
+               knn_interval: int, options=None) -> str:
+    """Write the config actually trained: ``config`` on the demo's training
+    images, with a kNN monitor on its labelled train/test splits so the
+    plot can show the accuracy during training."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    cfg.train_dataloader.dataset.data_root = osp.join(data_root, 'train')
+    if options:
+        cfg.merge_from_dict(options)
+    if epochs:
+        cfg.train_cfg.max_epochs = epochs
+        for sched in cfg.param_scheduler:
+            if 'T_max' in sched:
+                sched['T_max'] = sched['end'] = epochs
+    size = eval_size(cfg)
+    knn_pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='Resize', scale=(size, size)),
+        dict(type='PackInputs'),
+    ]
+    loaders = [
+        dict(batch_size=128, num_workers=0,
+             sampler=dict(type='DefaultSampler', shuffle=False),
+             dataset=dict(type='CustomDataset', data_root=data_root,
+                          data_prefix=split, pipeline=knn_pipeline))
+        for split in ('train', 'test')
+    ]
+    cfg.custom_imports = dict(
+        imports=list(cfg.custom_imports.get('imports', ['pirl_plugin'])) +
+        ['pirl_plugin.benchmarks'], allow_failed_imports=False)
+    cfg.custom_hooks = list(cfg.custom_hooks) + [
+        dict(type='KNNMonitorHook', interval=knn_interval, k=20,
+             train_dataloader=loaders[0], val_dataloader=loaders[1])
+    ]
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, 'demo_run_config.py')
+    cfg.dump(path)
+    return path
 
 
 def main(argv=None):
@@ -71,8 +152,13 @@ def main(argv=None):
                                                        'pirl_demo'))
     parser.add_argument('--epochs', type=int, default=None,
                         help='override the config\'s number of epochs')
+    parser.add_argument('--knn-interval', type=int, default=3,
+                        help='kNN monitor every N epochs during training')
     parser.add_argument('--train-per-class', type=int, default=200)
     parser.add_argument('--test-per-class', type=int, default=50)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config, as in '
+                        'tools/train.py')
     args = parser.parse_args(argv)
 
     t0 = time.time()
@@ -81,14 +167,10 @@ def main(argv=None):
                                  args.test_per_class)
     print(f'[demo] dataset {args.data_root}: {counts}', flush=True)
 
-    cmd = [sys.executable, osp.join(HERE, 'train.py'), args.config,
-           '--work-dir', args.work_dir, '--cfg-options',
-           f'train_dataloader.dataset.data_root='
-           f'{osp.join(args.data_root, "train")}']
-    if args.epochs:
-        cmd += [f'train_cfg.max_epochs={args.epochs}',
-                f'param_scheduler.0.T_max={args.epochs}',
-                f'param_scheduler.0.end={args.epochs}']
+    config = run_config(args.config, args.data_root, args.work_dir,
+                        args.epochs, args.knn_interval, args.cfg_options)
+    cmd = [sys.executable, osp.join(HERE, 'train.py'), config,
+           '--work-dir', args.work_dir]
     print('[demo] pre-training:', ' '.join(cmd), flush=True)
     subprocess.run(cmd, check=True)
     ckpt_file = osp.join(args.work_dir, 'last_checkpoint')
@@ -96,21 +178,32 @@ def main(argv=None):
         ckpt = f.read().strip()
     t_train = time.time() - t0
 
-    from knn_eval import evaluate  # noqa: E402  (tools/ is on sys.path)
-    acc_pirl = evaluate(args.config, ckpt, args.data_root, 64)
-    acc_rand = evaluate(args.config, None, args.data_root, 64)
+    from knn_eval import evaluate_knn_and_linear  # noqa: E402 (tools/)
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    size = eval_size(cfg)
+    bb = cfg.model.backbone
+    backbone = f'ResNet-{bb.get("depth", "?")}'
+    if bb.get('base_channels', 64) != 64:
+        backbone += f' (width {bb["base_channels"]})'
+    pirl = evaluate_knn_and_linear(config, ckpt, args.data_root, size)
+    rand = evaluate_knn_and_linear(config, None, args.data_root, size)
+    rows, knn = read_scalars(args.work_dir)
     png = osp.join(args.work_dir, 'demo_result.png')
-    plot(read_scalars(args.work_dir), acc_pirl, acc_rand, png)
-    result = dict(knn_top1_pirl=acc_pirl, knn_top1_random_init=acc_rand,
-                  checkpoint=ckpt, train_seconds=round(t_train, 1),
+    plot(rows, knn, pirl, rand, backbone, png)
+    result = dict(pirl=pirl, random_init=rand, knn_during_training=knn,
+                  checkpoint=ckpt, config=config,
+                  train_seconds=round(t_train, 1),
                   total_seconds=round(time.time() - t0, 1))
     with open(osp.join(args.work_dir, 'demo_result.json'), 'w') as f:
         json.dump(result, f, indent=2)
-    print(f'[demo] kNN top-1 on the held-out test split (k=20): '
-          f'PIRL {acc_pirl:.2f}%  vs  random init {acc_rand:.2f}%  '
-          f'({acc_pirl - acc_rand:+.2f} points)')
+    for key, name in (('knn_top1', 'kNN top-1 (k=20)'),
+                      ('linear_top1', 'linear-probe top-1')):
+        print(f'[demo] {name} on the held-out test split: PIRL '
+              f'{pirl[key]:.2f}%  vs  random init {rand[key]:.2f}%  '
+              f'({pirl[key] - rand[key]:+.2f} points)')
     print(f'[demo] plot: {png}   total time {result["total_seconds"]:.0f} s')
-    if acc_pirl <= acc_rand:
+    if pirl['knn_top1'] <= rand['knn_top1']:
         print('[demo] WARNING: PIRL did not beat the random initialisation')
 
 

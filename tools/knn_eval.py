@@ -19,10 +19,10 @@ from pirl_plugin.datasets.synthetic import load_split
 from pirl_plugin.evaluation import extract_features, knn_accuracy
 
 
-def evaluate(config: str, checkpoint, data_root: str, img_size: int,
-             k: int = 20, temperature: float = 0.07, seed: int = 0) -> float:
-    """Build the config's backbone, load ``checkpoint`` (if any) and return
-    the kNN top-1 (%) of ``test`` against ``train``."""
+def _features(config: str, checkpoint, data_root: str, img_size: int,
+              seed: int = 0):
+    """Frozen, pooled, L2-normalised backbone features and labels of the
+    ``train`` and ``test`` splits."""
     cfg = Config.fromfile(config)
     torch.manual_seed(seed)
     model = MODELS.build(cfg.model)
@@ -40,8 +40,39 @@ def evaluate(config: str, checkpoint, data_root: str, img_size: int,
     te_x, te_y, _ = load_split(data_root, 'test', img_size)
     tr_f = extract_features(model.backbone, tr_x, **kwargs)
     te_f = extract_features(model.backbone, te_x, **kwargs)
-    return knn_accuracy(tr_f, torch.from_numpy(tr_y), te_f,
-                        torch.from_numpy(te_y), k, temperature)
+    return tr_f, torch.from_numpy(tr_y), te_f, torch.from_numpy(te_y)
+
+
+def evaluate(config: str, checkpoint, data_root: str, img_size: int,
+             k: int = 20, temperature: float = 0.07, seed: int = 0) -> float:
+    """Build the config's backbone, load ``checkpoint`` (if any) and return
+    the kNN top-1 (%) of ``test`` against ``train``."""
+    tr_f, tr_y, te_f, te_y = _features(config, checkpoint, data_root,
+                                       img_size, seed)
+    return knn_accuracy(tr_f, tr_y, te_f, te_y, k, temperature)
+
+
+def evaluate_knn_and_linear(config: str, checkpoint, data_root: str,
+                            img_size: int, k: int = 20,
+                            temperature: float = 0.07,
+                            seed: int = 0) -> dict:
+    """kNN top-1 and linear-probe top-1 (%) on the same frozen features.
+
+    The linear probe is scikit-learn's multinomial logistic regression on
+    the standardised features of ``train`` (L2 penalty, C=1), scored on
+    ``test``.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    tr_f, tr_y, te_f, te_y = _features(config, checkpoint, data_root,
+                                       img_size, seed)
+    knn = knn_accuracy(tr_f, tr_y, te_f, te_y, k, temperature)
+    probe = make_pipeline(StandardScaler(),
+                          LogisticRegression(C=1.0, max_iter=2000))
+    probe.fit(tr_f.numpy(), tr_y.numpy())
+    linear = 100.0 * probe.score(te_f.numpy(), te_y.numpy())
+    return dict(knn_top1=float(knn), linear_top1=float(linear))
 
 
 def main(argv=None):
