@@ -65,8 +65,8 @@ def test_demo_tool_end_to_end(shapes_root, tmp_path):
     work = str(tmp_path / 'demo')
     proc = run_tool([
         'tools/demo.py', '--data-root', shapes_root, '--work-dir', work,
-        '--train-per-class', '6', '--test-per-class', '2', '--epochs', '2',
-        '--knn-interval', '1', '--cfg-options',
+        '--train-per-class', '6', '--test-per-class', '2', '--epochs', '3',
+        '--knn-interval', '2', '--cfg-options',
         'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
         'model.head.num_negatives=16', 'default_hooks.logger.interval=2'
     ])
@@ -76,7 +76,8 @@ def test_demo_tool_end_to_end(shapes_root, tmp_path):
     for model in ('pirl', 'random_init'):
         for key in ('knn_top1', 'linear_top1'):
             assert 0 <= result[model][key] <= 100
-    # the monitor ran after both epochs, and the checkpoint is the last one
-    assert [r['epoch'] for r in result['knn_during_training']] == [1, 2]
-    assert result['checkpoint'].endswith('epoch_2.pth')
+    # the monitor ran every 2 epochs and after the last one, and the
+    # evaluated checkpoint is the last one
+    assert [r['epoch'] for r in result['knn_during_training']] == [2, 3]
+    assert result['checkpoint'].endswith('epoch_3.pth')
     assert osp.getsize(osp.join(work, 'demo_result.png')) > 10_000

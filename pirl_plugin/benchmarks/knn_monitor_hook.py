@@ -44,7 +44,7 @@ class KNNMonitorHook(Hook):
             ``sampler`` defaults to ``DefaultSampler(shuffle=False)``.
         val_dataloader (dict, optional): dataloader config of the queries.
         interval (int): run every ``interval`` epochs (or iterations when
-            ``by_epoch=False``). Defaults to 1.
+            ``by_epoch=False``), and after the last epoch. Defaults to 1.
         by_epoch (bool): count ``interval`` in epochs. Defaults to True.
         k (int | sequence[int]): neighbours; the first value is logged as
             ``knn_top1``, others as ``knn_top1_k<k>``. Defaults to 20.
@@ -92,8 +92,9 @@ class KNNMonitorHook(Hook):
                 'configured, so the kNN monitor is off')
 
     def after_train_epoch(self, runner) -> None:
-        if self.enabled and self.by_epoch and self.every_n_epochs(
-                runner, self.interval):
+        if self.enabled and self.by_epoch and (
+                self.every_n_epochs(runner, self.interval)
+                or self.is_last_train_epoch(runner)):
             self.evaluate(runner)
 
     def after_train_iter(self,
