@@ -2,7 +2,8 @@
 # 64-pixel image and rotated views, 28-pixel patches of a 96 crop).
 _base_ = [
     '_base_/models/pirl_jigsaw-rotation_r50.py',
-    '_base_/schedules/pirl_sgd_coslr.py',
+    '_base_/datasets/shapes_demo_pirl.py',
+    '_base_/schedules/pirl_sgd_coslr_20e_demo.py',
     '_base_/default_runtime.py',
 ]
 
@@ -32,7 +33,6 @@ model = dict(
     ],
     head=dict(num_negatives=1024))
 
-data_root = 'data/pirl_demo/train'
 train_pipeline = [
     dict(type='RobustLoadImageFromFile'),
     dict(
@@ -46,33 +46,8 @@ train_pipeline = [
         rot_crop_scale=(0.2, 1.0)),
     dict(type='PackInputs'),
 ]
-train_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    pin_memory=False,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='CustomDataset',
-        data_root=data_root,
-        with_label=False,
-        pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-max_epochs = 20
-optim_wrapper = dict(optimizer=dict(lr=0.06))
-param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min_ratio=1e-2,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=5, max_keep_ckpts=2))

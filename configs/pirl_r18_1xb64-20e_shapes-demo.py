@@ -1,10 +1,14 @@
-# The embedded demo: PIRL with ResNet-18 on the procedural shapes dataset
-# (tools/make_demo_data.py), small views so that it trains on 2 CPU cores in
-# a few minutes. For your own folder of images change `data_root` (any
-# nested folder of images works: labels are not used).
+# PIRL with ResNet-18 on the procedural shapes dataset
+# (tools/make_demo_data.py), small views so that it trains on CPU: the
+# paper's heads and NCE loss at demo size, and the base of the small CPU
+# configs of the baselines, the other pretext tasks and the evaluation
+# benchmarks. `make demo` trains pirl_r18w16_1xb64-20e_shapes-demo.py. For
+# your own folder of images change `data_root` (any nested folder of images
+# works: labels are not used).
 _base_ = [
     '_base_/models/pirl_r50.py',
-    '_base_/schedules/pirl_sgd_coslr.py',
+    '_base_/datasets/shapes_demo_pirl.py',
+    '_base_/schedules/pirl_sgd_coslr_20e_demo.py',
     '_base_/default_runtime.py',
 ]
 
@@ -14,47 +18,6 @@ model = dict(
     transform_neck=dict(in_channels=512),
     head=dict(num_negatives=1024))
 
-data_root = 'data/pirl_demo/train'
-train_pipeline = [
-    # decodes every image the same way; stops naming an undecodable file
-    # (skip_bad_images=True skips and counts such files instead)
-    dict(type='RobustLoadImageFromFile'),
-    dict(
-        type='PIRLJigsawTransform',
-        img_size=64,
-        img_crop_scale=(0.2, 1.0),
-        jigsaw_crop_size=96,
-        jigsaw_crop_scale=(0.6, 1.0),
-        patch_size=28),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    pin_memory=False,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='CustomDataset',
-        data_root=data_root,
-        with_label=False,
-        pipeline=train_pipeline))
-
-max_epochs = 20
-optim_wrapper = dict(optimizer=dict(lr=0.06))
-param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min_ratio=1e-2,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=5, max_keep_ckpts=2))

@@ -1,31 +1,14 @@
 # Rotation pretext baseline on the shapes demo: ResNet-18, 64-pixel crops,
 # each rotated by 0/90/180/270 in the model. (The demo's shapes are drawn at
 # random angles, which makes this task hard on this dataset.)
-_base_ = ['../pirl_r18_1xb64-20e_shapes-demo.py']
+_base_ = [
+    '../_base_/models/rotation_pretext_r50.py',
+    '../_base_/datasets/shapes_demo_pirl.py',
+    '../_base_/schedules/pirl_sgd_coslr_20e_demo.py',
+    '../_base_/default_runtime.py',
+]
 
-model = dict(
-    _delete_=True,
-    type='RotationPretext',
-    angles=(0, 90, 180, 270),
-    data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
-    backbone=dict(
-        type='ResNet',
-        depth=18,
-        in_channels=3,
-        out_indices=[3],
-        norm_cfg=dict(type='BN')),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=4,
-        in_channels=512,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        topk=(1, ),
-        cal_acc=True))
+model = dict(backbone=dict(depth=18), head=dict(in_channels=512))
 
 train_pipeline = [
     dict(type='RobustLoadImageFromFile'),
@@ -38,3 +21,7 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # No memory bank (no MemoryBankHook): the RNG state and skipped-image hooks
 # of the PIRL runtime only.
 custom_hooks = [dict(type='RNGStateHook'), dict(type='SkippedImagesHook')]
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=5, max_keep_ckpts=2))
+env_cfg = dict(cudnn_benchmark=False)
