@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
@@ -30,7 +30,9 @@ DEFAULT_CONFIG = osp.join(REPO, 'configs',
 def read_scalars(work_dir: str):
     """Loss per iteration and the kNN monitor's curve of the newest run
     (``vis_data/scalars.json`` and ``knn_monitor.json``)."""
-    runs = sorted(glob.glob(osp.join(work_dir, '2*')), key=osp.getmtime)
+    # each run of tools/train.py logs into <work_dir>/<timestamp>/
+    runs = sorted((osp.dirname(d) for d in glob.glob(
+        osp.join(work_dir, '*', 'vis_data'))), key=osp.getmtime)
     rows, knn = [], []
     if not runs:
         return rows, knn
@@ -103,11 +105,14 @@ def eval_size(cfg) -> int:
 
 
 def run_config(config: str, data_root: str, work_dir: str, epochs,
-               knn_interval: int, options=None) -> str:
+               knn_interval: int, options=None):
     """Write the config actually trained: ``config`` on the demo's training
     images, with a kNN monitor on its labelled train/test splits so the
-    plot can show the accuracy during training."""
-    from mmengine.config import Config
+    plot can show the accuracy during training.
+
+    Returns:
+        tuple: the written file's path and the config.
+    """
     cfg = Config.fromfile(config)
     cfg.train_dataloader.dataset.data_root = osp.join(data_root, 'train')
     if options:
@@ -140,7 +145,7 @@ def run_config(config: str, data_root: str, work_dir: str, epochs,
     os.makedirs(work_dir, exist_ok=True)
     path = osp.join(work_dir, 'demo_run_config.py')
     cfg.dump(path)
-    return path
+    return path, cfg
 
 
 def main(argv=None):
@@ -167,8 +172,8 @@ def main(argv=None):
                                  args.test_per_class)
     print(f'[demo] dataset {args.data_root}: {counts}', flush=True)
 
-    config = run_config(args.config, args.data_root, args.work_dir,
-                        args.epochs, args.knn_interval, args.cfg_options)
+    config, cfg = run_config(args.config, args.data_root, args.work_dir,
+                             args.epochs, args.knn_interval, args.cfg_options)
     cmd = [sys.executable, osp.join(HERE, 'train.py'), config,
            '--work-dir', args.work_dir]
     print('[demo] pre-training:', ' '.join(cmd), flush=True)
@@ -179,8 +184,6 @@ def main(argv=None):
     t_train = time.time() - t0
 
     from knn_eval import evaluate_knn_and_linear  # noqa: E402 (tools/)
-    from mmengine.config import Config
-    cfg = Config.fromfile(config)
     size = eval_size(cfg)
     bb = cfg.model.backbone
     backbone = f'ResNet-{bb.get("depth", "?")}'
