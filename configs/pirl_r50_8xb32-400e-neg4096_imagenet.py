@@ -11,7 +11,6 @@ param_scheduler = [
         eta_min_ratio=1e-3,
         by_epoch=True,
         begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True)
+        end=max_epochs)  # stepped per epoch, as the authors'
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)

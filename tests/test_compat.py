@@ -10,7 +10,17 @@ from conftest import run_tool
 
 import pirl_plugin  # noqa: F401
 from pirl_plugin.datasets.transforms import PIRLColorJitter
-from pirl_plugin.datasets.transforms.photometric import color_jitter_batch
+from pirl_plugin.datasets.transforms.photometric import (ViewAugmentation,
+                                                         augment_views)
+
+
+def color_jitter_batch(imgs, channel_order='bgr', **kw):
+    """Jitter with the factors given, identity for the others."""
+    identity = dict(brightness=(1.0, 1.0), contrast=(1.0, 1.0),
+                    saturation=(1.0, 1.0), hue=(0.0, 0.0))
+    return augment_views(imgs, ViewAugmentation(**{**identity, **kw}),
+                         channel_order)
+
 
 _SAVE_CKPT = (
     'import sys, numpy as np, torch\n'

@@ -5,7 +5,7 @@ import pytest
 from pirl_plugin.datasets.transforms import PIRLJigsawTransform
 from pirl_plugin.utils import generate_permutations, min_hamming_distance
 
-NO_JITTER = dict(prob=0.0, gray_prob=0.0)
+NO_JITTER = 'none'
 
 
 def _identity_jigsaw(**kw):
@@ -58,8 +58,8 @@ def test_offsets_vary_inside_cells(rng):
 def test_each_patch_jittered_independently():
     t = PIRLJigsawTransform(
         img_jitter=NO_JITTER,
-        patch_jitter=dict(brightness=0.8, contrast=0, saturation=0, hue=0,
-                          prob=1.0, gray_prob=0.0))
+        patch_jitter=dict(recipe='none', brightness=0.8, contrast=0,
+                          saturation=0, hue=0, prob=1.0))
     img = np.full((300, 300, 3), 120, np.uint8)
     np.random.seed(0)
     patches = t(dict(img=img))['img'][1:]

@@ -1,6 +1,11 @@
-# PIRL with ResNet-50 (Misra & van der Maaten, CVPR 2020).
+# PIRL with ResNet-50 (Misra & van der Maaten, CVPR 2020). Each setting
+# follows the paper and the authors' released config (VISSL
+# configs/config/pretrain/pirl/pirl_jigsaw_4node_resnet50.yaml); the table
+# in docs/authors_recipe.md lists them with their source lines.
 model = dict(
     type='PIRL',
+    # the authors' Normalize(mean [0.485, 0.456, 0.406], std [0.229, 0.224,
+    # 0.225]) on RGB, in 0-255 units
     data_preprocessor=dict(
         type='SelfSupDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
@@ -13,6 +18,7 @@ model = dict(
         out_indices=[3],
         norm_cfg=dict(type='BN')),
     # head f: linear 2048 -> 128 on the pooled res5 feature of the image
+    # (paper Sec. 4.1; authors' HEAD.PARAMS[1]: mlp [2048, 128])
     neck=dict(
         type='LinearNeck',
         in_channels=2048,
@@ -21,12 +27,19 @@ model = dict(
         norm_cfg=None,
         act_cfg=None),
     # head g: shared linear 2048 -> 128 per patch, concat of 9, 1152 -> 128
+    # (authors' HEAD.PARAMS[0]: mlp [2048, 128], siamese_concat_view 9,
+    # mlp [1152, 128])
     transform_neck=dict(
         type='PIRLJigsawNeck',
         in_channels=2048,
         mid_channels=128,
         out_channels=128,
         num_patches=9),
+    # the authors' LOSS.nce_loss_with_memory: NCE, temperature 0.07, loss
+    # weights [0.5, 0.5], 32000 random negatives, normalised embeddings.
+    # Ours: Z re-estimated every iteration (the authors freeze the first
+    # batch's, which collapsed in our tests, see NCEHead), the same
+    # negatives for both terms, never the positive (paper: I' != I).
     head=dict(
         type='NCEHead',
         loss_type='nce',
@@ -34,5 +47,7 @@ model = dict(
         num_negatives=32000,
         loss_lambda=0.5,
         shared_negatives=False),
+    # the authors' memory_params: 128-d, momentum 0.5, random unit-norm init,
+    # updated with the image view's embedding after the step;
     # num_samples is set by MemoryBankHook from the dataset length
     memory_bank=dict(type='MemoryBank', feat_dim=128, momentum=0.5))

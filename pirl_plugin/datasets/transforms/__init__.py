@@ -1,5 +1,6 @@
 from .loading import ImageDecodeError, RobustLoadImageFromFile, decode_image
-from .photometric import PIRLColorJitter, color_jitter_batch
+from .photometric import (RECIPES, PIRLColorJitter, ViewAugmentation,
+                          augment_views)
 from .pirl_transforms import PIRLJigsawTransform
 from .pretext_transforms import JigsawPretextTransform
 from .rotation import (PIRLJigsawRotationTransform, PIRLRotationTransform,
@@ -7,7 +8,8 @@ from .rotation import (PIRLJigsawRotationTransform, PIRLRotationTransform,
 
 __all__ = [
     'ImageDecodeError', 'PIRLColorJitter', 'PIRLJigsawTransform',
-    'RobustLoadImageFromFile', 'color_jitter_batch', 'decode_image',
+    'RobustLoadImageFromFile', 'augment_views', 'decode_image', 'RECIPES',
+    'ViewAugmentation',
     'JigsawPretextTransform', 'PIRLRotationTransform',
     'PIRLJigsawRotationTransform', 'rotate_image'
 ]

@@ -8,7 +8,11 @@ from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
 from ...utils.permutations import generate_permutations
-from .photometric import ColorJitterParams
+from .photometric import RECIPES, ViewAugmentation
+
+# A view's augmentation: a recipe name, overrides of the transform's recipe
+# (a dict of ViewAugmentation arguments), or None for none.
+AugCfg = Union[None, str, dict]
 
 _INTERP = {
     'nearest': cv2.INTER_NEAREST,
@@ -44,7 +48,8 @@ class _ImageViewMixin:
     random greyscale."""
 
     def _init_image_view(self, img_size: int, img_crop_scale, img_flip_prob,
-                         img_jitter: Optional[dict], interpolation: str):
+                         img_jitter: AugCfg, interpolation: str,
+                         recipe: str):
         if img_size <= 0:
             raise ValueError(f'img_size must be > 0, got {img_size}')
         if not 0.0 <= img_flip_prob <= 1.0:
@@ -58,8 +63,14 @@ class _ImageViewMixin:
             img_size, crop_ratio_range=_check_scale(img_crop_scale,
                                                     'img_crop_scale'))
         self.img_flip_prob = img_flip_prob
-        self.img_jitter = ColorJitterParams(**(img_jitter or dict(prob=0.0,
-                                                                  gray_prob=0.0)))
+        if recipe not in RECIPES:
+            raise ValueError(f'recipe must be one of {sorted(RECIPES)}, got '
+                             f'{recipe!r}')
+        self.recipe = recipe
+        self.img_jitter = ViewAugmentation.build(img_jitter, 'image', recipe)
+        if self.img_jitter.flip_prob:
+            raise ValueError('set the image view\'s flip with img_flip_prob, '
+                             'not with flip_prob in img_jitter')
         self.interp = _INTERP[interpolation]
 
     @staticmethod
@@ -88,31 +99,37 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
     RandomResizedCrop to ``jigsaw_crop_size`` (scale ``jigsaw_crop_scale``),
     cut into a ``grid_size x grid_size`` grid of cells; from each cell a
     random ``patch_size`` patch is taken (random offset inside the cell),
-    each patch is colour-jittered and greyed independently, and the patches
-    are reordered by a random permutation: slot ``k`` holds the patch of
-    cell ``perm[k]`` (cells numbered row-major).
+    and the patches are reordered by a random permutation: slot ``k`` holds
+    the patch of cell ``perm[k]`` (cells numbered row-major). The image view
+    and every patch are then augmented independently (see
+    :class:`ViewAugmentation`): by default with the authors' recipe
+    (``recipe='vissl_pirl'``: colour jitter always with hue 0.2, VISSL's
+    photometric ops with p=0.66, greyscale p=0.2, horizontal flip p=0.5, on
+    each view, each with its own op order).
 
     Added keys: ``jigsaw_perm`` (the permutation), ``jigsaw_perm_index``
     (its index in the fixed set, -1 when drawn from all of them) and
     ``jigsaw_boxes`` (``(K, 4)`` x1, y1, x2, y2 of each slot's patch in the
-    ``jigsaw_crop_size`` crop).
+    ``jigsaw_crop_size`` crop, before any flip of the patch).
 
     Args:
         img_size (int): image view size. Defaults to 224.
         img_crop_scale (tuple): area range of the image view crop.
             Defaults to (0.08, 1.0).
-        img_flip_prob (float): horizontal flip probability. Defaults to 0.5.
-        img_jitter (dict, optional): :class:`ColorJitterParams` of the image
-            view (``prob``, ``gray_prob`` included). Defaults to brightness,
-            contrast, saturation 0.4, hue 0.1, prob 0.8, gray_prob 0.2.
+        img_flip_prob (float): horizontal flip probability of the image
+            view. Defaults to 0.5.
+        img_jitter (None | str | dict): the image view's photometric
+            augmentation: a dict of :class:`ViewAugmentation` arguments that
+            override ``recipe``'s (default: none, the recipe as it is), a
+            recipe name, or None / ``'none'`` for no photometric change.
         jigsaw_crop_size (int): side of the jigsaw crop. Defaults to 255.
         jigsaw_crop_scale (tuple): area range of the jigsaw crop.
             Defaults to (0.6, 1.0) (the paper's "at least 60%").
         grid_size (int): cells per side. Defaults to 3.
         patch_size (int): patch side, at most the cell side
             ``jigsaw_crop_size // grid_size``. Defaults to 64.
-        patch_jitter (dict, optional): :class:`ColorJitterParams` applied to
-            each patch independently. Defaults to the image view's.
+        patch_jitter (None | str | dict): each patch's augmentation, as
+            ``img_jitter`` (its ``flip_prob`` flips patches).
         permutations (str | int | array): ``'all'`` (default) draws any of
             the ``(grid_size**2)!`` permutations; an int |T| uses a fixed set
             of |T| permutations generated with ``permutation_seed`` (the
@@ -120,36 +137,40 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
         permutation_method (str): ``'random'`` or ``'hamming'`` for an int
             ``permutations``. Defaults to 'random'.
         permutation_seed (int): seed of the fixed set. Defaults to 0.
-        interpolation (str): resize interpolation. Defaults to 'bilinear'.
+        interpolation (str): resize interpolation. Defaults to 'bilinear'
+            (OpenCV, as MMPretrain's RandomResizedCrop).
         channel_order (str): of the input image, ``'bgr'`` (mmcv's
             ``LoadImageFromFile``, default) or ``'rgb'``.
+        recipe (str): the named augmentation recipe of
+            :data:`~pirl_plugin.datasets.transforms.photometric.RECIPES`:
+            ``'vissl_pirl'`` (default, the authors' released config),
+            ``'mocov2_jitter'`` (MoCo v2's colour jitter p=0.8, hue 0.1, and
+            greyscale; no photometric op; patches not flipped) or
+            ``'none'``.
     """
 
     def __init__(self,
                  img_size: int = 224,
                  img_crop_scale: Sequence[float] = (0.08, 1.0),
                  img_flip_prob: float = 0.5,
-                 img_jitter: Optional[dict] = dict(
-                     brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
-                     prob=0.8, gray_prob=0.2),
+                 img_jitter: AugCfg = dict(),
                  jigsaw_crop_size: int = 255,
                  jigsaw_crop_scale: Sequence[float] = (0.6, 1.0),
                  grid_size: int = 3,
                  patch_size: int = 64,
-                 patch_jitter: Optional[dict] = dict(
-                     brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
-                     prob=0.8, gray_prob=0.2),
+                 patch_jitter: AugCfg = dict(),
                  permutations: Union[str, int, Sequence] = 'all',
                  permutation_method: str = 'random',
                  permutation_seed: int = 0,
                  interpolation: str = 'bilinear',
-                 channel_order: str = 'bgr') -> None:
+                 channel_order: str = 'bgr',
+                 recipe: str = 'vissl_pirl') -> None:
         if channel_order not in ('bgr', 'rgb'):
             raise ValueError("channel_order must be 'bgr' or 'rgb', got "
                              f'{channel_order!r}')
         self.channel_order = channel_order
         self._init_image_view(img_size, img_crop_scale, img_flip_prob,
-                              img_jitter, interpolation)
+                              img_jitter, interpolation, recipe)
         if grid_size < 1:
             raise ValueError(f'grid_size must be >= 1, got {grid_size}')
         if jigsaw_crop_size % grid_size:
@@ -172,8 +193,8 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
         self.cell_size = cell
         self.patch_size = patch_size
         self.num_patches = grid_size * grid_size
-        self.patch_jitter = ColorJitterParams(
-            **(patch_jitter or dict(prob=0.0, gray_prob=0.0)))
+        self.patch_jitter = ViewAugmentation.build(patch_jitter, 'patch',
+                                                   recipe)
         self.permutation_set = self._build_permutations(
             permutations, permutation_method, permutation_seed)
 
@@ -201,8 +222,10 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
         crop, _ = self._crop_resize(img, self.jigsaw_crop,
                                     self.jigsaw_crop_size, self.interp)
         g, c, p = self.grid_size, self.cell_size, self.patch_size
-        # One random offset per cell, inside the cell.
-        offs = np.random.randint(0, c - p + 1, size=(self.num_patches, 2))
+        # One random offset per cell, inside the cell: [0, c - p) as the
+        # authors' ImgPatchesFromTensor draws it (patch_jitter = 85 - 64 = 21
+        # offsets), or 0 when the patch fills the cell.
+        offs = np.random.randint(0, max(c - p, 1), size=(self.num_patches, 2))
         rows, cols = np.divmod(np.arange(self.num_patches), g)
         y0 = rows * c + offs[:, 0]
         x0 = cols * c + offs[:, 1]
@@ -235,6 +258,7 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
         return (f'{self.__class__.__name__}(img_size={self.img_size}, '
                 f'jigsaw_crop_size={self.jigsaw_crop_size}, '
                 f'grid_size={self.grid_size}, patch_size={self.patch_size}, '
-                f'permutations={perms}, img_jitter=({self.img_jitter}), '
+                f'permutations={perms}, recipe={self.recipe!r}, '
+                f'img_jitter=({self.img_jitter}), '
                 f'patch_jitter=({self.patch_jitter}))')
 

@@ -1,10 +1,10 @@
 """Views of the covariant pretext baselines."""
-from typing import Optional, Sequence, Union
+from typing import Sequence, Union
 
 from mmpretrain.registry import TRANSFORMS
 
 from ...utils.permutations import resolve_permutations
-from .pirl_transforms import PIRLJigsawTransform, _as_color
+from .pirl_transforms import AugCfg, PIRLJigsawTransform, _as_color
 
 
 @TRANSFORMS.register_module()
@@ -27,9 +27,10 @@ class JigsawPretextTransform(PIRLJigsawTransform):
         jigsaw_crop_scale (tuple): its area range. Defaults to (0.6, 1.0).
         grid_size (int): cells per side. Defaults to 3.
         patch_size (int): patch side, at most the cell side. Defaults to 64.
-        patch_jitter (dict, optional): colour jitter of each patch.
-            Defaults to brightness, contrast, saturation 0.4, hue 0.1,
-            prob 0.8, gray_prob 0.2.
+        patch_jitter (None | str | dict): each patch's augmentation, as in
+            :class:`PIRLJigsawTransform`. Defaults to ``recipe``'s, so that
+            the baseline sees the same patches as PIRL and only the
+            objective differs.
         permutations (int | str | array): the fixed set: |T| (generated with
             ``permutation_method`` and ``permutation_seed``), the ``.npy``
             file of ``tools/make_permutations.py``, or an explicit array.
@@ -39,6 +40,7 @@ class JigsawPretextTransform(PIRLJigsawTransform):
         permutation_seed (int): seed of the generated set. Defaults to 0.
         interpolation (str): resize interpolation. Defaults to 'bilinear'.
         channel_order (str): ``'bgr'`` (default) or ``'rgb'``.
+        recipe (str): the augmentation recipe. Defaults to 'vissl_pirl'.
     """
 
     def __init__(self,
@@ -46,14 +48,13 @@ class JigsawPretextTransform(PIRLJigsawTransform):
                  jigsaw_crop_scale: Sequence[float] = (0.6, 1.0),
                  grid_size: int = 3,
                  patch_size: int = 64,
-                 patch_jitter: Optional[dict] = dict(
-                     brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
-                     prob=0.8, gray_prob=0.2),
+                 patch_jitter: AugCfg = dict(),
                  permutations: Union[int, str, Sequence] = 1000,
                  permutation_method: str = 'hamming',
                  permutation_seed: int = 0,
                  interpolation: str = 'bilinear',
-                 channel_order: str = 'bgr') -> None:
+                 channel_order: str = 'bgr',
+                 recipe: str = 'vissl_pirl') -> None:
         if isinstance(permutations, str) and permutations == 'all':
             raise ValueError(
                 "JigsawPretextTransform permutations must be a fixed set (an "
@@ -71,7 +72,8 @@ class JigsawPretextTransform(PIRLJigsawTransform):
             patch_jitter=patch_jitter,
             permutations='all',
             interpolation=interpolation,
-            channel_order=channel_order)
+            channel_order=channel_order,
+            recipe=recipe)
         self.permutation_set = resolve_permutations(
             permutations, self.num_patches, permutation_method,
             permutation_seed)

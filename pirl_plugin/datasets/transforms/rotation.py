@@ -1,18 +1,14 @@
 """PIRL view transforms with image rotation as the pretext transformation."""
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
-from .photometric import ColorJitterParams
-from .pirl_transforms import (PIRLJigsawTransform, _as_color, _check_scale,
-                              _ImageViewMixin)
-
-_DEFAULT_JITTER = dict(
-    brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, prob=0.8,
-    gray_prob=0.2)
+from .photometric import ViewAugmentation
+from .pirl_transforms import (AugCfg, PIRLJigsawTransform, _as_color,
+                              _check_scale, _ImageViewMixin)
 
 
 def check_angles(angles: Sequence[int], name: str = 'angles') -> tuple:
@@ -37,7 +33,7 @@ class _RotatedViewMixin:
     jitter, then a rotation by one of ``angles`` drawn uniformly."""
 
     def _init_rotated_view(self, rot_size: int, rot_crop_scale, rot_flip_prob,
-                           rot_jitter: Optional[dict], angles) -> None:
+                           rot_jitter: AugCfg, angles) -> None:
         if rot_size <= 0:
             raise ValueError(f'rot_size must be > 0, got {rot_size}')
         if not 0.0 <= rot_flip_prob <= 1.0:
@@ -48,8 +44,13 @@ class _RotatedViewMixin:
             rot_size, crop_ratio_range=_check_scale(rot_crop_scale,
                                                     'rot_crop_scale'))
         self.rot_flip_prob = rot_flip_prob
-        self.rot_jitter = ColorJitterParams(
-            **(rot_jitter or dict(prob=0.0, gray_prob=0.0)))
+        # the rotated view is augmented like the image view (its recipe's
+        # 'image' half); its flip is rot_flip_prob
+        self.rot_jitter = ViewAugmentation.build(rot_jitter, 'image',
+                                                 self.recipe)
+        if self.rot_jitter.flip_prob:
+            raise ValueError('set the rotated view\'s flip with '
+                             'rot_flip_prob, not with flip_prob in rot_jitter')
         self.angles = check_angles(angles)
 
     def _rotated_view(self, img: np.ndarray):
@@ -81,41 +82,44 @@ class PIRLRotationTransform(BaseTransform, _ImageViewMixin,
             Defaults to (0.08, 1.0).
         img_flip_prob (float): horizontal flip probability of the image
             view. Defaults to 0.5.
-        img_jitter (dict, optional): :class:`ColorJitterParams` of the image
-            view. Defaults to brightness, contrast, saturation 0.4, hue 0.1,
-            prob 0.8, gray_prob 0.2.
+        img_jitter (None | str | dict): the image view's photometric
+            augmentation, as in :class:`PIRLJigsawTransform`. Defaults to
+            ``recipe``'s.
         rot_size (int): rotated view size. Defaults to 224.
         rot_crop_scale (tuple): area range of the rotated view's crop.
             Defaults to (0.08, 1.0).
         rot_flip_prob (float): flip probability of the rotated view.
             Defaults to 0.5.
-        rot_jitter (dict, optional): colour jitter of the rotated view.
-            Defaults to the image view's.
+        rot_jitter (None | str | dict): the rotated view's augmentation,
+            as ``img_jitter``. Defaults to ``recipe``'s.
         angles (sequence[int]): the rotations t may apply, distinct values
             among 0, 90, 180, 270. Defaults to all four.
         interpolation (str): resize interpolation. Defaults to 'bilinear'.
         channel_order (str): of the input image, ``'bgr'`` (default) or
             ``'rgb'``.
+        recipe (str): the augmentation recipe (see
+            :class:`PIRLJigsawTransform`). Defaults to 'vissl_pirl'.
     """
 
     def __init__(self,
                  img_size: int = 224,
                  img_crop_scale: Sequence[float] = (0.08, 1.0),
                  img_flip_prob: float = 0.5,
-                 img_jitter: Optional[dict] = _DEFAULT_JITTER,
+                 img_jitter: AugCfg = dict(),
                  rot_size: int = 224,
                  rot_crop_scale: Sequence[float] = (0.08, 1.0),
                  rot_flip_prob: float = 0.5,
-                 rot_jitter: Optional[dict] = _DEFAULT_JITTER,
+                 rot_jitter: AugCfg = dict(),
                  angles: Sequence[int] = (0, 90, 180, 270),
                  interpolation: str = 'bilinear',
-                 channel_order: str = 'bgr') -> None:
+                 channel_order: str = 'bgr',
+                 recipe: str = 'vissl_pirl') -> None:
         if channel_order not in ('bgr', 'rgb'):
             raise ValueError("channel_order must be 'bgr' or 'rgb', got "
                              f'{channel_order!r}')
         self.channel_order = channel_order
         self._init_image_view(img_size, img_crop_scale, img_flip_prob,
-                              img_jitter, interpolation)
+                              img_jitter, interpolation, recipe)
         self._init_rotated_view(rot_size, rot_crop_scale, rot_flip_prob,
                                 rot_jitter, angles)
 
@@ -151,9 +155,8 @@ class PIRLJigsawRotationTransform(PIRLJigsawTransform, _RotatedViewMixin):
             Defaults to (0.08, 1.0).
         rot_flip_prob (float): flip probability of the rotated view.
             Defaults to 0.5.
-        rot_jitter (dict, optional): its colour jitter. Defaults to
-            brightness, contrast, saturation 0.4, hue 0.1, prob 0.8,
-            gray_prob 0.2.
+        rot_jitter (None | str | dict): its augmentation, as
+            ``img_jitter``. Defaults to ``recipe``'s.
         angles (sequence[int]): the rotations. Defaults to (0, 90, 180, 270).
         **kwargs: the arguments of :class:`PIRLJigsawTransform`.
     """
@@ -162,7 +165,7 @@ class PIRLJigsawRotationTransform(PIRLJigsawTransform, _RotatedViewMixin):
                  rot_size: int = 224,
                  rot_crop_scale: Sequence[float] = (0.08, 1.0),
                  rot_flip_prob: float = 0.5,
-                 rot_jitter: Optional[dict] = _DEFAULT_JITTER,
+                 rot_jitter: AugCfg = dict(),
                  angles: Sequence[int] = (0, 90, 180, 270),
                  **kwargs) -> None:
         super().__init__(**kwargs)
