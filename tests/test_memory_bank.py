@@ -33,16 +33,102 @@ def test_update_rule_and_exact_indices():
     assert bank.commit() == {}  # committed once
 
 
-def test_next_stage_commits_a_pending_update():
+HOOK_MSG = "custom_hooks = [dict(type='MemoryBankHook')]"
+
+
+def test_stage_refuses_an_uncommitted_update():
+    """Without MemoryBankHook nothing commits after the step: the next
+    stage_update stops with the config line to add, and writes nothing."""
     bank = MemoryBank(10, 4)
     before = bank.bank.clone()
     bank.stage_update(torch.tensor([1]), torch.ones(1, 4))
-    bank.stage_update(torch.tensor([2]), torch.ones(1, 4))
+    with pytest.raises(RuntimeError) as exc:
+        bank.stage_update(torch.tensor([2]), torch.ones(1, 4))
+    assert HOOK_MSG in str(exc.value)
+    torch.testing.assert_close(bank.bank, before)  # nothing written
+    assert bank.has_pending_update and int(bank.num_updates) == 0
+    bank.commit()  # the first update is still the one pending
     expect = F.normalize(0.5 * before[1] + 0.5 * torch.full((4, ), 0.5),
                          dim=0)
     torch.testing.assert_close(bank.bank[1], expect)
     torch.testing.assert_close(bank.bank[2], before[2])
-    assert bank.has_pending_update
+    bank.stage_update(torch.tensor([2]), torch.ones(1, 4))  # committed: ok
+
+
+def _score_grad_reference(rows, idx, w):
+    """d/dq of sum(w * <rows[idx[b, n]], q[b, k]>), written out by hand:
+    grad[b, k] = sum_n w[b, n, k] * rows[idx[b, n]] (float64)."""
+    b_, n_ = idx.shape
+    k_ = w.size(2)
+    grad = torch.zeros(b_, k_, rows.size(1), dtype=torch.float64)
+    for b in range(b_):
+        for k in range(k_):
+            for n in range(n_):
+                grad[b, k] += float(w[b, n, k]) * rows[idx[b, n]].double()
+    return grad
+
+
+@pytest.mark.parametrize('bank_type', ['MemoryBank', 'ShardedMemoryBank'])
+def test_without_the_hook_the_update_never_reaches_the_gradients(bank_type):
+    """PIRL's order with no hook: loss, stage, backward, (no commit), then
+    the next step. The next stage_update must be refused (it used to commit
+    the pending update between that step's forward and backward, so the
+    backward re-gathered updated rows), and the gradients must be those of
+    the bank the forward read, checked against a hand-computed reference."""
+    from pirl_plugin.models.memories import ShardedMemoryBank
+    cls = dict(MemoryBank=MemoryBank, ShardedMemoryBank=ShardedMemoryBank)
+    bank = cls[bank_type](12, 4, chunk_size=2)
+    gen = torch.Generator().manual_seed(99)
+    idx = torch.tensor([1, 4, 7])
+    # step 1: forward, stage (as PIRL.loss does), backward; no commit
+    q = torch.randn(3, 2, 4, generator=gen, requires_grad=True)
+    out = bank.score(q, bank.sample_negatives(idx, 5))
+    bank.stage_update(idx, torch.randn(3, 4, generator=gen))
+    out.sum().backward()
+    # step 2: its forward reads the bank as it is now
+    before = bank.bank.clone()
+    q = torch.randn(3, 2, 4, generator=gen, requires_grad=True)
+    neg = bank.sample_negatives(idx, 5)
+    out = bank.score(q, neg)
+    with pytest.raises(RuntimeError) as exc:
+        bank.stage_update(idx, torch.randn(3, 4, generator=gen))
+    assert HOOK_MSG in str(exc.value)
+    w = torch.randn(out.shape, generator=gen)
+    (out * w).sum().backward()
+    # float32 gradient against the float64 reference; a gradient against
+    # the updated rows would be off by O(0.1)
+    torch.testing.assert_close(q.grad.double(),
+                               _score_grad_reference(before, neg, w),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('write', ['commit', 'reset', 'load_state_dict'])
+def test_bank_written_between_forward_and_backward_is_refused(write):
+    """The scorer's backward gathers the negatives again: any write after
+    its forward stops it with a clear error instead of a wrong gradient."""
+    bank = MemoryBank(12, 4, chunk_size=2)
+    idx = torch.tensor([0, 3])
+    q = torch.randn(2, 2, 4, requires_grad=True)
+    out = bank.score(q, bank.sample_negatives(idx, 6))
+    state = {k: v.clone() for k, v in bank.state_dict().items()}
+    if write == 'commit':
+        bank.stage_update(idx, torch.randn(2, 4))
+        bank.commit()
+    elif write == 'reset':
+        bank.reset(12)
+    else:
+        bank.load_state_dict(state)
+    with pytest.raises(RuntimeError) as exc:
+        out.sum().backward()
+    assert 'between the forward pass' in str(exc.value)
+    assert HOOK_MSG in str(exc.value)
+    # the right order, commit after backward, works
+    q.grad = None
+    out = bank.score(q, bank.sample_negatives(idx, 6))
+    out.sum().backward()
+    bank.stage_update(idx, torch.randn(2, 4))
+    bank.commit()
+    assert q.grad is not None
 
 
 def _draws(bank, idx, num, steps, shared=False):
@@ -102,9 +188,30 @@ def test_commit_counts_updates():
     assert 'num_updates' in bank.state_dict()
 
 
-def test_shared_negatives_shape():
+def test_shared_negatives_are_one_draw_for_the_whole_batch():
+    """Shared negatives: one set of N indices from all M rows, whatever the
+    batch (the query's own index may be drawn: the head masks it), and a new
+    set at the next update step."""
+    from pirl_plugin.models.memories.memory_bank import counter_randint
     bank = MemoryBank(50, 4)
-    assert bank.sample_negatives(torch.tensor([1, 2]), 10, True).shape == (10, )
+    bank.sampling_seed = 5
+    a = bank.sample_negatives(torch.tensor([1, 2]), 10, True)
+    b = bank.sample_negatives(torch.tensor([7, 30, 44]), 10, True)
+    torch.testing.assert_close(a, b)
+    expect = counter_randint(50, 5, 0, torch.tensor([-1]), 10)[0]
+    torch.testing.assert_close(a, expect)
+    assert a.min() >= 0 and a.max() < 50
+    # own indices are not excluded: the draw covers all M rows over steps
+    seen = set(_draws(bank, torch.tensor([3]), 10, 60, True).flatten()
+               .tolist())
+    assert seen == set(range(50))
+    bank.num_updates.fill_(1)
+    assert not torch.equal(bank.sample_negatives(torch.tensor([1]), 10,
+                                                 True), a)
+    # and they are scored against the rows they name
+    q = torch.randn(2, 3, 4)
+    torch.testing.assert_close(bank.score(q, a),
+                               torch.einsum('nd,bkd->bnk', bank.bank[a], q))
 
 
 def test_too_many_negatives_refused():

@@ -1,94 +1,207 @@
-"""NCEHead: the PIRL objective, the partition-function estimate, errors."""
+"""NCEHead: the PIRL objective, the partition-function estimate, errors.
+
+The reference losses are written here from the formulas, in float64 with
+plain Python and :mod:`math` on explicit dot products; they never call the
+project's losses.
+"""
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 
-from pirl_plugin.models.heads import NCEHead
-from pirl_plugin.models.losses import infonce_loss, nce_loss
+from pirl_plugin.models.heads import MultiNCEHead, NCEHead
 from pirl_plugin.models.memories import MemoryBank
 
+VISSL_EPS = 1.1920928955078125e-07  # numpy's float32 eps, as in VISSL
 
-def _inputs(seed=0, b=4, d=8):
+
+def _inputs(bank, seed=2024, b=4, d=8):
+    """Random queries that are not bank rows (the bank's init generator is
+    seeded with ``init_seed * 1000003 + block``, 0 here: another seed)."""
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(b, d, generator=g), torch.randn(b, d, generator=g),
-            torch.tensor([0, 5, 9, 13]))
+    tf, imf = torch.randn(b, d, generator=g), torch.randn(b, d, generator=g)
+    for feat in (tf, imf):
+        cos = F.normalize(feat, dim=1) @ bank.bank.float().T
+        assert cos.abs().max() < 0.999, 'the queries are bank rows'
+    return tf, imf, torch.tensor([0, 5, 9, 13])[:b]
 
 
-def _reference(head, bank, tf, imf, idx, neg_idx, log_z=None):
-    """The loss written from the paper's definitions, independently."""
-    terms = []
-    for k, feat in enumerate((tf, imf)):
-        q = F.normalize(feat, dim=1)
-        pos = (q * bank.bank[idx]).sum(1) / head.temperature
-        neg = torch.einsum('bnd,bd->bn', bank.bank[neg_idx], q) / \
-            head.temperature
-        if head.loss_type == 'nce':
-            terms.append(nce_loss(pos, neg, log_z[k], bank.num_samples).mean())
+def _dot(u, v):
+    return sum(float(a) * float(b) for a, b in zip(u, v))
+
+
+def _unit(v):
+    norm = math.sqrt(_dot(v, v))
+    return [float(a) / norm for a in v]
+
+
+def _reference(bank, feat, idx, neg_idx, tau, loss_type, eps=0.0,
+               mask_own=True):
+    """One term of the head from the definitions: the mean loss and Z.
+
+    ``s = <q / |q|, m> / tau``; the negatives of query b are ``neg_idx[b]``
+    (``neg_idx`` if shared, without the query's own index when
+    ``mask_own``); ``Z = M * mean(exp(s))`` over all kept (b, n);
+    ``P = exp(s) / Z``, NCE (VISSL's form, the exact one at eps = 0)
+    ``-log(P_pos / (P_pos + N/M + eps)) - sum log((N/M) / (P_n + N/M +
+    eps))`` with N the number of drawn negatives, InfoNCE
+    ``-log(exp(s_pos) / (exp(s_pos) + sum exp(s_n)))``.
+    """
+    bank_rows = bank.bank.double()
+    m = bank_rows.size(0)
+
+    def row(n):
+        return bank_rows[n].tolist()
+
+    pos, negs = [], []
+    for b, i in enumerate(idx.tolist()):
+        q = _unit(feat[b].tolist())
+        drawn = (neg_idx if neg_idx.dim() == 1 else neg_idx[b]).tolist()
+        pos.append(_dot(q, row(i)) / tau)
+        negs.append([_dot(q, row(n)) / tau for n in drawn
+                     if not (mask_own and n == i)])
+    n_drawn = len(drawn)
+    all_negs = [s for row in negs for s in row]
+    z = m * sum(math.exp(s) for s in all_negs) / len(all_negs)
+    losses = []
+    for s_pos, s_negs in zip(pos, negs):
+        if loss_type == 'nce':
+            c = n_drawn / m
+            p = math.exp(s_pos) / z
+            loss = -math.log(p / (p + c + eps))
+            for s in s_negs:
+                p = math.exp(s) / z
+                loss -= math.log(c / (p + c + eps))
         else:
-            terms.append(infonce_loss(pos, neg).mean())
-    return head.loss_lambda * terms[0], (1 - head.loss_lambda) * terms[1]
+            denom = math.exp(s_pos) + sum(math.exp(s) for s in s_negs)
+            loss = -math.log(math.exp(s_pos) / denom)
+        losses.append(loss)
+    return sum(losses) / len(losses), z
 
 
-@pytest.mark.parametrize('loss_type', ['nce', 'infonce'])
+@pytest.mark.parametrize('loss_type,eps', [('nce', 0.0), ('nce', VISSL_EPS),
+                                           ('nce', 1e-2), ('infonce', 0.0)])
 @pytest.mark.parametrize('lam', [0.0, 0.5, 1.0])
-def test_loss_matches_reference(loss_type, lam):
-    bank = MemoryBank(20, 8)
+def test_loss_matches_reference(loss_type, eps, lam):
+    # a large M / N makes VISSL's eps visible in float32 (offset ~ M * eps)
+    bank = MemoryBank(50000, 8)
     head = NCEHead(loss_type, temperature=0.1, num_negatives=6,
-                   loss_lambda=lam)
-    tf, imf, idx = _inputs()
-    out = head.loss(tf, imf, idx, bank)
+                   loss_lambda=lam, eps=eps)
+    tf, imf, idx = _inputs(bank)
     neg_idx = bank.sample_negatives(idx, 6)
-    log_z = head.z.log() if loss_type == 'nce' else None
-    ref_t, ref_i = _reference(head, bank, tf, imf, idx, neg_idx, log_z)
-    torch.testing.assert_close(out['loss_transform'], ref_t.float())
-    torch.testing.assert_close(out['loss_image'], ref_i.float())
+    out = head.loss(tf, imf, idx, bank)
+    ref_t, z_t = _reference(bank, tf, idx, neg_idx, 0.1, loss_type, eps)
+    ref_i, z_i = _reference(bank, imf, idx, neg_idx, 0.1, loss_type, eps)
+    assert out['loss_transform'].item() == pytest.approx(lam * ref_t,
+                                                         rel=1e-5)
+    assert out['loss_image'].item() == pytest.approx((1 - lam) * ref_i,
+                                                     rel=1e-5)
+    if loss_type == 'nce':
+        assert out['z_transform'].item() == pytest.approx(z_t, rel=1e-5)
+        assert out['z_image'].item() == pytest.approx(z_i, rel=1e-5)
+    else:
+        assert 'z_image' not in out
+    if eps:
+        # the reference tells eps from no eps at this tolerance
+        no_eps = _reference(bank, imf, idx, neg_idx, 0.1, 'nce')[0]
+        assert abs(no_eps - ref_i) > 1e-4 * ref_i
     if lam == 0.0:
         assert out['loss_transform'].item() == 0.0
     if lam == 1.0:
         assert out['loss_image'].item() == 0.0
 
 
+def test_gradients_match_reference_against_the_bank_the_forward_read():
+    """Gradients of the NCE head in PIRL's order (loss, stage, backward,
+    commit) equal those of the float64 formula on the pre-update bank."""
+    bank = MemoryBank(30, 8, chunk_size=2)
+    head = NCEHead('nce', temperature=0.2, num_negatives=7, eps=1e-3)
+    tf, imf, idx = _inputs(bank)
+    before = bank.bank.double().clone()
+    neg_idx = bank.sample_negatives(idx, 7)
+    tf.requires_grad_(True)
+    imf.requires_grad_(True)
+    out = head.loss(tf, imf, idx, bank)
+    bank.stage_update(idx, imf)
+    (out['loss_transform'] + out['loss_image']).backward()
+    bank.commit()
+    assert not torch.equal(bank.bank.double(), before)
+    for feat, lam in ((tf, 0.5), (imf, 0.5)):
+        q = feat.detach().double().requires_grad_(True)
+        qn = q / q.norm(dim=1, keepdim=True)
+        s_pos = (qn * before[idx]).sum(1) / 0.2
+        s_neg = (qn.unsqueeze(1) * before[neg_idx]).sum(2) / 0.2
+        z = 30 * s_neg.detach().exp().mean()  # Z is an estimate, no grad
+        c = 7 / 30
+        p_pos, p_neg = s_pos.exp() / z, s_neg.exp() / z
+        loss = (-(p_pos / (p_pos + c + 1e-3)).log() -
+                (c / (p_neg + c + 1e-3)).log().sum(1)).mean()
+        (lam * loss).backward()
+        torch.testing.assert_close(feat.grad.double(), q.grad, rtol=1e-4,
+                                   atol=1e-6)
+
+
 def test_partition_function_first_batch_then_running_average():
     bank = MemoryBank(20, 8)
     head = NCEHead('nce', temperature=0.1, num_negatives=6, z_momentum=0.9)
-    tf, imf, idx = _inputs()
+    tf, imf, idx = _inputs(bank)
+    neg_idx = bank.sample_negatives(idx, 6)
     head.loss(tf, imf, idx, bank)
-    neg_idx = bank.sample_negatives(idx, 6)
-    z1 = []
-    for feat in (tf, imf):
-        q = F.normalize(feat, dim=1)
-        s = torch.einsum('bnd,bd->bn', bank.bank[neg_idx], q) / 0.1
-        z1.append(20 * s.double().exp().mean())  # Z = M * E[exp(s / tau)]
-    torch.testing.assert_close(head.z, torch.stack(z1))
-    tf2, imf2, _ = _inputs(seed=7)
+    z1 = [_reference(bank, f, idx, neg_idx, 0.1, 'nce')[1]
+          for f in (tf, imf)]
+    assert head.z.tolist() == pytest.approx(z1, rel=1e-6)
+    tf2, imf2, _ = _inputs(bank, seed=7)
     head.loss(tf2, imf2, idx, bank)
-    neg_idx = bank.sample_negatives(idx, 6)
     for k, feat in enumerate((tf2, imf2)):
-        q = F.normalize(feat, dim=1)
-        s = torch.einsum('bnd,bd->bn', bank.bank[neg_idx], q) / 0.1
-        z_batch = 20 * s.double().exp().mean()
-        assert head.z[k].item() == pytest.approx(
-            0.9 * z1[k].item() + 0.1 * z_batch.item(), rel=1e-9)
+        z_batch = _reference(bank, feat, idx, neg_idx, 0.1, 'nce')[1]
+        assert head.z[k].item() == pytest.approx(0.9 * z1[k] + 0.1 * z_batch,
+                                                 rel=1e-6)
     assert 'z' in head.state_dict()  # checkpointed
 
 
-def test_shared_negatives_mask_the_positive():
+@pytest.mark.parametrize('loss_type', ['nce', 'infonce'])
+def test_shared_negatives_mask_the_positive(loss_type):
+    """One shared draw for the batch; where it holds a query's own index
+    that negative is left out of that query's loss (and of Z)."""
     bank = MemoryBank(8, 4)
-    head = NCEHead('infonce', num_negatives=7, shared_negatives=True)
-    tf, imf, _ = _inputs(d=4)
-    idx = torch.tensor([0, 1, 2, 3])
+    head = NCEHead(loss_type, temperature=0.5, num_negatives=5,
+                   shared_negatives=True)
+    shared = bank.sample_negatives(torch.tensor([0]), 5, True)
+    hit = int(shared[0])  # query 0 is drawn as a negative of the batch
+    missed = [i for i in range(8) if i not in shared.tolist()]
+    idx = torch.tensor([hit] + missed[:2])
+    tf, imf, _ = _inputs(bank, b=3, d=4)
     out = head.loss(tf, imf, idx, bank)
-    assert torch.isfinite(out['loss_transform'])
-    # with the positive masked, a perfect query has a finite, small loss
-    perfect = bank.bank[idx].clone()
-    out = head.loss(perfect * 5, perfect * 5, idx, bank)
-    assert torch.isfinite(out['loss_image'])
+    for key, feat in (('image', imf), ('transform', tf)):
+        masked, z = _reference(bank, feat, idx, shared, 0.5, loss_type)
+        kept, _ = _reference(bank, feat, idx, shared, 0.5, loss_type,
+                             mask_own=False)
+        assert out[f'loss_{key}'].item() == pytest.approx(0.5 * masked,
+                                                          rel=1e-5)
+        # the test tells a masked loss from an unmasked one
+        assert abs(masked - kept) > 1e-2 * abs(masked)
+        if loss_type == 'nce':
+            assert out[f'z_{key}'].item() == pytest.approx(z, rel=1e-5)
+
+
+def test_multi_nce_head_passes_eps():
+    bank = MemoryBank(3000, 8)
+    tf, imf, idx = _inputs(bank)
+    kw = dict(num_negatives=6, eps=VISSL_EPS)
+    a = NCEHead(**kw).loss(tf, imf, idx, bank)
+    b = MultiNCEHead(transform_names=('jigsaw', ), **kw).loss(
+        [tf], imf, idx, bank)
+    torch.testing.assert_close(b['loss_jigsaw'], a['loss_transform'])
+    torch.testing.assert_close(b['loss_image'], a['loss_image'])
+    c = NCEHead(num_negatives=6).loss(tf, imf, idx, bank)
+    assert (a['loss_image'] - c['loss_image']).item() > 1e-5
 
 
 def test_gradient_flows_to_both_features():
     bank = MemoryBank(30, 8)
     head = NCEHead('nce', num_negatives=10)
-    tf, imf, idx = _inputs()
+    tf, imf, idx = _inputs(bank)
     tf.requires_grad_(True)
     imf.requires_grad_(True)
     out = head.loss(tf, imf, idx, bank)
@@ -103,6 +216,8 @@ def test_gradient_flows_to_both_features():
     (dict(loss_lambda=1.5), r'loss_lambda must be in \[0, 1\]'),
     (dict(num_negatives=0), 'num_negatives must be a positive integer'),
     (dict(z_momentum=1.0), r'z_momentum must be in \[0, 1\)'),
+    (dict(eps=-1e-7), 'eps must be finite and >= 0'),
+    (dict(eps=float('nan')), 'eps must be finite and >= 0'),
 ])
 def test_bad_config_refused(kwargs, msg):
     with pytest.raises(ValueError, match=msg):
@@ -112,7 +227,9 @@ def test_bad_config_refused(kwargs, msg):
 def test_feature_size_mismatch_with_bank():
     bank = MemoryBank(20, 16)
     head = NCEHead(num_negatives=4)
-    tf, imf, idx = _inputs()
+    g = torch.Generator().manual_seed(2024)
+    tf, imf = torch.randn(4, 8, generator=g), torch.randn(4, 8, generator=g)
+    idx = torch.tensor([0, 5, 9, 13])
     with pytest.raises(ValueError, match='memory bank stores 16-d'):
         head.loss(tf, imf, idx, bank)
 

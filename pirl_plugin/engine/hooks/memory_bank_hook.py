@@ -32,8 +32,11 @@ class MemoryBankHook(Hook):
       match, and a number of negatives the bank cannot provide.
     - ``after_load_checkpoint``: refuses a checkpoint whose bank was trained
       on a dataset of another length, before any weight is loaded.
-    - ``after_train_iter``: commits the staged bank update (after the
-      optimiser step, so checkpoints hold the up-to-date bank) and records
+    - ``after_train_iter``: commits the staged bank update (after backward
+      and the optimiser step, so the gradients are those of the bank the
+      loss read and checkpoints hold the up-to-date bank; PIRL refuses to
+      stage a second update that nothing committed, so it does not train
+      without this hook) and records
       the update statistics for the logger; every ``check_interval``
       iterations (off by default) compares the bank's checksum across ranks
       and stops with an error if they differ.

@@ -107,6 +107,11 @@ class PIRL(BaseSelfSupervisor):
              data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         """Compute the PIRL loss of a batch and stage the bank update.
 
+        The staged update is written by :class:`MemoryBankHook` after the
+        optimiser step; staging refuses to run over an update that nothing
+        committed (see :meth:`MemoryBank.stage_update`), so PIRL trains only
+        with ``custom_hooks = [dict(type='MemoryBankHook')]``.
+
         Args:
             inputs (list[Tensor]): ``[image views (B, C, H, W)]`` followed by
                 ``K`` tensors of transformed views, each ``(B, C, h, w)``.

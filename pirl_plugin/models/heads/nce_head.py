@@ -1,4 +1,5 @@
 """PIRL's loss head: NCE (or InfoNCE) against a memory bank."""
+import math
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -26,15 +27,24 @@ class NCEHead(BaseModule):
     Carlo at every iteration, ``Z = M * mean(exp(s / tau))`` over the
     batch's ``B x N`` negatives (averaged across ranks; 1M samples at B=32,
     N=32,000), optionally smoothed with ``z_momentum``. The estimate is a
-    registered buffer, so it survives checkpoints. Unlike the NPID reference
-    code, Z is not frozen after the first batch, and by default it is not
-    smoothed either: a stale Z lets the features collapse. On a toy instance
-    discrimination problem (tests/test_nce_head.py) a frozen Z and a running
-    average with momentum 0.99 both collapsed every feature to one direction
-    (mean pairwise cosine 1.00), momentum 0.9 nearly so (0.97), while the
-    per-iteration estimate learned (mean cosine 0.22, every instance
-    retrieved); a ResNet-18 on the demo data with momentum 0.99 collapsed
-    the same way (kNN below chance).
+    registered buffer, so it survives checkpoints.
+
+    The authors' code estimates Z differently. VISSL's
+    ``nce_loss_with_memory`` (``vissl/losses/nce_loss.py``, ``NCEAverage``,
+    adapted from the NPID code) with ``norm_constant: -1`` (the PIRL
+    configs) sets Z once, at the first forward pass, to ``M`` times the mean
+    of ``exp(s / tau)`` over that batch's positive and negative scores of
+    the first term it scores (averaged across ranks), then keeps that value
+    frozen for the whole run and uses it for both terms. Here Z is
+    re-estimated at every iteration, for each term separately, from the
+    negatives only, and by default it is not smoothed either
+    (``z_momentum=0``): a stale Z lets the features collapse. On a toy
+    instance discrimination problem (tests/test_nce_head.py) a frozen Z and
+    a running average with momentum 0.99 both collapsed every feature to one
+    direction (mean pairwise cosine 1.00), momentum 0.9 nearly so (0.97),
+    while the per-iteration estimate learned (mean cosine 0.22, every
+    instance retrieved); a ResNet-18 on the demo data with momentum 0.99
+    collapsed the same way (kNN below chance).
 
     Args:
         loss_type (str): ``'nce'`` (default, the paper) or ``'infonce'``.
@@ -53,6 +63,14 @@ class NCEHead(BaseModule):
         z_momentum (float): weight of the previous estimate of Z when
             smoothing it across iterations, in [0, 1). Defaults to 0 (the
             current batch's estimate; see above).
+        eps (float): NCE only: a constant added to each denominator of the
+            posterior, >= 0 (see :func:`~pirl_plugin.models.losses.nce_loss`).
+            0 (default) is the exact formula. VISSL adds the float32 machine
+            epsilon, ``torch.finfo(torch.float32).eps`` (about 1.19e-7), so
+            its logged NCE losses are higher by about ``M * eps`` (0.15 on
+            ImageNet); set that value to reproduce them. The gradients
+            barely change while eps is much smaller than ``N / M`` (VISSL's
+            is 5e-6 of it on ImageNet).
         init_cfg (dict, optional): initialisation config. Defaults to None.
     """
 
@@ -63,6 +81,7 @@ class NCEHead(BaseModule):
                  loss_lambda: float = 0.5,
                  shared_negatives: bool = False,
                  z_momentum: float = 0.0,
+                 eps: float = 0.0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if loss_type not in LOSS_TYPES:
@@ -80,12 +99,18 @@ class NCEHead(BaseModule):
         if not 0.0 <= z_momentum < 1.0:
             raise ValueError(
                 f'NCEHead z_momentum must be in [0, 1), got {z_momentum}')
+        if not (eps >= 0 and math.isfinite(eps)):
+            raise ValueError(
+                f'NCEHead eps must be finite and >= 0 (0: the exact NCE '
+                f'formula; VISSL uses float32 epsilon, 1.1920929e-07), got '
+                f'{eps}')
         self.loss_type = loss_type
         self.temperature = temperature
         self.num_negatives = int(num_negatives)
         self.loss_lambda = loss_lambda
         self.shared_negatives = shared_negatives
         self.z_momentum = z_momentum
+        self.eps = float(eps)
         # Running Z of the two terms (transformed view, image view); 0 means
         # "not estimated yet".
         self.register_buffer('z', torch.zeros(2, dtype=torch.float64))
@@ -164,7 +189,8 @@ class NCEHead(BaseModule):
                 log_z = z.log().float()
                 return [
                     nce_loss(pos_logits[:, k], neg_logits[..., k], log_z[k],
-                             memory_bank.num_samples, neg_mask).mean()
+                             memory_bank.num_samples, neg_mask,
+                             eps=self.eps).mean()
                     for k in range(len(feats))
                 ], z
             return [

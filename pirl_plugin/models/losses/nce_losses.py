@@ -15,7 +15,8 @@ def nce_loss(pos_logits: torch.Tensor,
              neg_logits: torch.Tensor,
              log_z: Union[float, torch.Tensor],
              num_data: int,
-             neg_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+             neg_mask: Optional[torch.Tensor] = None,
+             eps: float = 0.0) -> torch.Tensor:
     """Noise-contrastive estimation loss of PIRL (Eq. 3-4) and NPID.
 
     The model probability of bank entry ``i`` for query ``v`` is
@@ -29,6 +30,20 @@ def nce_loss(pos_logits: torch.Tensor,
     Writing ``a = s / tau - log Z - log(N / M)``, ``h = sigmoid(a)``, so the
     loss is evaluated stably as ``softplus(-a_pos) + sum_n softplus(a_n)``.
 
+    With ``eps > 0`` it is the form of VISSL's ``NCECriterion``
+    (``vissl/losses/nce_loss.py`` in facebookresearch/vissl, used by its
+    ``nce_loss_with_memory``), which adds ``eps`` to each denominator:
+
+    ``-log(P_pos / (P_pos + N/M + eps))
+    - sum_n log((N/M) / (P_n + N/M + eps))``.
+
+    Evaluated stably with ``c = N/M + eps``: the positive term is
+    ``softplus(-(s_pos / tau - log Z - log c))`` and each negative term is
+    ``softplus(s_n / tau - log Z - log c) + log1p(eps / (N/M))``. Every
+    negative then adds about ``eps * M / N`` to the loss, about ``M * eps``
+    in all (0.15 for ImageNet with VISSL's eps), the offset of the loss
+    values VISSL logs.
+
     Args:
         pos_logits (Tensor): ``s(v, m_pos) / tau``, shape ``(B,)``.
         neg_logits (Tensor): ``s(v, m_neg) / tau``, shape ``(B, N)``.
@@ -36,8 +51,13 @@ def nce_loss(pos_logits: torch.Tensor,
             scalar, or a tensor broadcastable to ``(B,)``.
         num_data (int): the number of bank entries ``M``.
         neg_mask (Tensor, optional): boolean ``(B, N)``, False where a drawn
-            negative must be ignored (it is the query's own positive).
-            Defaults to None (all negatives are used).
+            negative must be ignored (it is the query's own positive); the
+            noise ratio stays ``N / M`` with ``N`` the number of drawn
+            negatives. Defaults to None (all negatives are used).
+        eps (float): added to each denominator, >= 0. 0 (default) is the
+            exact formula above; VISSL's value,
+            ``torch.finfo(torch.float32).eps`` (about 1.19e-7), reproduces
+            the loss values VISSL logs.
 
     Returns:
         Tensor: the loss of each query, shape ``(B,)``.
@@ -46,12 +66,17 @@ def nce_loss(pos_logits: torch.Tensor,
     if num_data <= 0 or num_neg <= 0:
         raise ValueError(f'nce_loss needs num_data > 0 and at least one '
                          f'negative, got num_data={num_data}, N={num_neg}')
+    if not (eps >= 0 and math.isfinite(eps)):
+        raise ValueError(f'nce_loss eps must be finite and >= 0, got {eps}')
+    noise_ratio = num_neg / num_data  # N/M = N * P_noise
     log_z = torch.as_tensor(log_z, dtype=pos_logits.dtype,
                             device=pos_logits.device)
-    shift = log_z + math.log(num_neg / num_data)
+    shift = log_z + math.log(noise_ratio + eps)
     pos_term = F.softplus(-(pos_logits - shift))
     neg_terms = F.softplus(neg_logits - shift.unsqueeze(-1)
                            if shift.dim() else neg_logits - shift)
+    if eps:
+        neg_terms = neg_terms + math.log1p(eps / noise_ratio)
     if neg_mask is not None:
         neg_terms = neg_terms * neg_mask
     return pos_term + neg_terms.sum(dim=-1)

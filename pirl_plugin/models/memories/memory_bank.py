@@ -65,6 +65,11 @@ class _GatherScores(torch.autograd.Function):
     buffer the bank keeps, :meth:`MemoryBank.gather_rows`) in forward and
     gathered again in backward, so peak memory is ``chunk x N x D``. The bank
     is a buffer: no gradient flows into it.
+
+    Gathering again in backward is only correct if the bank has not been
+    written since forward; forward records the bank's write version and
+    backward refuses to run if it changed (see
+    :meth:`MemoryBank.check_unchanged_since`).
     """
 
     @staticmethod
@@ -77,11 +82,13 @@ class _GatherScores(torch.autograd.Function):
             torch.bmm(rows, q[s:s + chunk].transpose(1, 2), out=out[s:s + chunk])
         ctx.save_for_backward(idx)
         ctx.bank, ctx.chunk, ctx.q_dtype = bank, chunk, q.dtype
+        ctx.bank_version = bank.version
         return out
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
         idx, = ctx.saved_tensors
+        ctx.bank.check_unchanged_since(ctx.bank_version)
         batch = idx.size(0)
         grad_q = grad_out.new_empty(batch, grad_out.size(2), ctx.bank.feat_dim)
         for s in range(0, batch, ctx.chunk):
@@ -101,10 +108,18 @@ class MemoryBank(BaseModule):
 
     The update is two-phase. :meth:`stage_update` (called by the algorithm
     right after the loss) records the batch's indices and features, gathered
-    from all ranks; :meth:`commit` writes them, and is called by
-    :class:`MemoryBankHook` after the optimiser step (and by the next
-    :meth:`stage_update` if no hook did). Writing only after backward keeps
-    the rows that the loss read unchanged until their gradients are computed.
+    from all ranks, without writing anything; :meth:`commit` writes them and
+    is called by :class:`MemoryBankHook` after the optimiser step. Writing
+    only after backward keeps the rows that the loss read unchanged until
+    their gradients are computed, and two checks make sure that is so:
+
+    - :meth:`stage_update` refuses to stage over an update that was never
+      committed: that means nothing commits after the optimiser step (a
+      config without ``MemoryBankHook``), and committing it there, in the
+      middle of the next forward, would change rows the next backward reads.
+    - the scorer's backward, which gathers the negatives from the bank again
+      instead of keeping a ``B x N x D`` copy, checks that the bank was not
+      written since its forward (:meth:`check_unchanged_since`).
 
     Args:
         num_samples (int, optional): number of entries, one per training
@@ -157,6 +172,9 @@ class MemoryBank(BaseModule):
         # Seed of the negative sampling; MemoryBankHook sets the run's seed.
         self.sampling_seed = 0
         self._pending: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+        # Write version: bumped by every write to the bank (commit, reset,
+        # checkpoint load); not state, never saved.
+        self._version = 0
         self.last_stats: Dict[str, float] = {}
         # reusable gather buffers (not state: never saved or broadcast)
         self._scratch: Dict[str, torch.Tensor] = {}
@@ -185,6 +203,7 @@ class MemoryBank(BaseModule):
         self.bank = self._random_rows(0, num_samples, self.bank.device)
         self.num_updates.zero_()
         self._pending = None
+        self._mark_written()
 
     _INIT_CHUNK = 1 << 16
 
@@ -230,9 +249,42 @@ class MemoryBank(BaseModule):
             state_dict = dict(state_dict)
             state_dict[key] = src.to(self.dtype)
         self._pending = None
+        self._mark_written()
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)
+
+    # ----------------------------------------------------------- versioning
+    @property
+    def version(self) -> int:
+        """The bank's write version, bumped by every write (commit, reset,
+        checkpoint load). Not state: it is not saved."""
+        return self._version
+
+    def _mark_written(self) -> None:
+        self._version += 1
+
+    def check_unchanged_since(self, version: int) -> None:
+        """Raise if the bank was written after it was at ``version``.
+
+        Called by the backward of the negative scorer, which gathers the
+        negatives from the bank again (see :class:`_GatherScores`).
+
+        Args:
+            version (int): :attr:`version` when the forward pass read the
+                bank.
+        """
+        if self._version != version:
+            raise RuntimeError(
+                'The memory bank was written (update committed, bank reset '
+                'or checkpoint loaded) between the forward pass that scored '
+                'its negatives and this backward pass, so the gradients '
+                'would be computed against the new rows instead of those the '
+                'loss used. Commit the staged update only after backward and '
+                'the optimiser step, which MemoryBankHook does in '
+                "after_train_iter: add `custom_hooks = [dict(type='"
+                "MemoryBankHook')]` to the config, and do not call "
+                '`memory_bank.commit()` between the loss and its backward.')
 
     # --------------------------------------------------------------- reading
     def _check_ready(self) -> None:
@@ -349,9 +401,33 @@ class MemoryBank(BaseModule):
             idx (Tensor): dataset indices of the local batch, ``(B,)``.
             feats (Tensor): the image features f(v_I), ``(B, D)``; they are
                 L2-normalised here.
+
+        Raises:
+            RuntimeError: if the previously staged update was not committed
+                (no :class:`MemoryBankHook` in the config).
         """
         self._check_ready()
-        self.commit()  # a previous step's update that no hook committed
+        # Design (the update must never leak into gradients): staging writes
+        # nothing, and an update still pending here is refused rather than
+        # committed. Committing it here, as this method once did, wrote the
+        # bank after this step's forward had read it and before its
+        # backward gathered the same rows again, so gradients were computed
+        # against updated rows. The alternatives cost more: keeping the
+        # gathered rows for backward is a B x N x D copy (524 MB at B=32,
+        # N=32,000), and silently dropping the old update would lose
+        # training signal. With one writer during training (MemoryBankHook,
+        # after the optimiser step) and the version check in backward, a
+        # wrong order is an error, never a wrong gradient.
+        if self._pending is not None:
+            raise RuntimeError(
+                'MemoryBank.stage_update: the bank update staged by the '
+                'previous training step was never committed, so nothing '
+                'commits the update after the optimiser step. PIRL trains '
+                'only with MemoryBankHook, which commits it in '
+                "after_train_iter: add `custom_hooks = [dict(type='"
+                "MemoryBankHook')]` to the config (when driving the model by "
+                'hand, call `memory_bank.commit()` after each backward and '
+                'optimiser step).')
         feats = F.normalize(feats.detach().float(), dim=1)
         idx = idx.to(self.bank.device)
         if dist.get_world_size() > 1:
@@ -378,6 +454,7 @@ class MemoryBank(BaseModule):
                           dim=1)
         self.bank.index_copy_(0, idx, new.to(self.dtype))
         self.num_updates += 1
+        self._mark_written()
         self.last_stats = dict(
             bank_feat_sim=(old * feats).sum(1).mean().item(),
             bank_update_sim=(old * new).sum(1).mean().item())

@@ -22,7 +22,9 @@ class _ShardedScores(torch.autograd.Function):
     Backward mirrors it: the score gradients are gathered, each rank
     computes the query gradient from its own rows, and the partial
     gradients are summed. Per-rank memory is ``G x N x K`` scores for the
-    global batch ``G`` (no ``G x N x D`` tensor is materialised).
+    global batch ``G`` (no ``G x N x D`` tensor is materialised). As in
+    :class:`~.memory_bank._GatherScores`, backward gathers the rows again and
+    refuses to run if the bank was written since forward.
     """
 
     @staticmethod
@@ -42,6 +44,7 @@ class _ShardedScores(torch.autograd.Function):
                       out=scores[s:s + c])
         dist.all_reduce(scores, op='sum')
         ctx.bank = bank
+        ctx.bank_version = bank.version
         ctx.save_for_backward(local, owned)
         ctx.rank, ctx.batch = rank, batch
         return scores[rank * batch:(rank + 1) * batch].clone()
@@ -50,6 +53,8 @@ class _ShardedScores(torch.autograd.Function):
     def backward(ctx, grad_out: torch.Tensor):
         local, owned = ctx.saved_tensors
         bank = ctx.bank
+        # Raised on every rank alike: each rank commits the same updates.
+        bank.check_unchanged_since(ctx.bank_version)
         grad_all = _gather_cat(grad_out)  # G, N, K
         grad_q = grad_all.new_zeros(grad_all.size(0), grad_all.size(2),
                                     bank.feat_dim)
@@ -122,6 +127,7 @@ class ShardedMemoryBank(MemoryBank):
         self.bank = self._random_rows(start, stop, self.bank.device)
         self.num_updates.zero_()
         self._pending = None
+        self._mark_written()
 
     def _check_ready(self) -> None:
         if self._total == 0:
@@ -204,6 +210,7 @@ class ShardedMemoryBank(MemoryBank):
             state_dict, prefix, local_metadata, strict, missing_keys,
             unexpected_keys, error_msgs)
         self._pending = None
+        self._mark_written()
 
     # --------------------------------------------------------------- reading
     @torch.no_grad()
@@ -248,6 +255,7 @@ class ShardedMemoryBank(MemoryBank):
             self.momentum * old + (1 - self.momentum) * feats[keep], dim=1)
         self.bank.index_copy_(0, local[keep], new.to(self.dtype))
         self.num_updates += 1
+        self._mark_written()
         # statistics over the whole update, summed across ranks
         stats = torch.stack([(old * feats[keep]).sum(), (old * new).sum(),
                              keep.sum().float()]).double()
