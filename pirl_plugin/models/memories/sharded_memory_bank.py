@@ -266,6 +266,13 @@ class ShardedMemoryBank(MemoryBank):
                                bank_update_sim=float(stats[1]) / n)
         return self.last_stats
 
+    def _row_sum(self) -> torch.Tensor:
+        """float64 sum of all rows, summed across the shards (collective)."""
+        total = self.bank.double().sum(0)
+        if dist.get_world_size() > 1:
+            dist.all_reduce(total, op='sum')
+        return total
+
     @torch.no_grad()
     def checksum(self) -> float:
         """Checksum of the whole bank, equal to the replicated bank's
