@@ -116,18 +116,29 @@ def test_grayscale_matches_pillow(photos):
         assert d.max() <= 1
 
 
-def test_photometric_chain_matches_pillow(photos):
+def test_photometric_chain_matches_pillow(photos, monkeypatch):
     """VISSL's ImgPilRandomPhotometric, through ``augment_views`` with its
     random values pinned: posterize, sharpness, solarize, autocontrast in
-    this order."""
+    this order.
+
+    Our sharpness differs from Pillow's by one level on some pixels
+    (``test_sharpness_matches_pillow``), and which pixels depends on the
+    CPU's SIMD path in OpenCV; autocontrast then stretches a one-level
+    difference by up to 255 / (hi - lo). So that this test checks the chain
+    (which ops, in which order, with which values) exactly on any machine,
+    sharpness is Pillow's here; every other op is ours and exact."""
+    def pil_sharpness(img, factor):
+        return np.asarray(ImageEnhance.Sharpness(_pil(img)).enhance(factor))
+
+    monkeypatch.setattr(ph, 'sharpness', pil_sharpness)
     aug = ViewAugmentation(prob=0.0, photometric_prob=1.0,
                            posterize_bits=(5, 5), sharpness=(1.5, 1.5),
                            solarize_threshold=(140, 140))
     for rgb in photos:
         ref = ImageOps.autocontrast(ImageOps.solarize(ImageEnhance.Sharpness(
             ImageOps.posterize(_pil(rgb), 5)).enhance(1.5), 140))
-        d = _diff(augment_views(rgb[None], aug, 'rgb')[0], ref)
-        assert np.percentile(d, 99) <= 3 and d.mean() < 0.7
+        np.testing.assert_array_equal(
+            augment_views(rgb[None], aug, 'rgb')[0], np.asarray(ref))
 
 
 def test_bgr_and_rgb_orders_agree(photos):
