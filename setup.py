@@ -26,6 +26,8 @@ setup(
     long_description_content_type='text/markdown',
     author='pirl_plugin developers',
     license='Apache License 2.0',
+    # the full text, shipped in the sdist and the wheel's dist-info
+    license_files=['LICENSE'],
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
     python_requires='>=3.9,<3.13',
     install_requires=[
@@ -44,6 +46,7 @@ setup(
         'det': ['mmdet==3.3.0', 'pycocotools>=2.0.8'],
     },
     classifiers=[
+        'License :: OSI Approved :: Apache Software License',
         'Programming Language :: Python :: 3',
         'Programming Language :: Python :: 3.11',
         'Topic :: Scientific/Engineering :: Artificial Intelligence',
