@@ -180,9 +180,78 @@ def test_negatives_not_fewer_than_images(setup, tmp_path):
     proc = train(setup, str(tmp_path / 'w'), check=False,
                  data_root=setup['data'], negatives=24)
     assert proc.returncode != 0
-    assert ('head.num_negatives=24 must be smaller than the number of '
-            'training images (24)') in proc.stderr
+    assert ('tools/train.py: error: head.num_negatives=24 must be smaller '
+            'than the number of training images (24)') in proc.stderr
     assert 'Use at most 23.' in proc.stderr
+    assert 'Traceback' not in proc.stderr  # one line, as the README says
+
+
+# --------------------------------------------------------------------------
+# fewer images than one batch; a schedule shorter than the run
+# --------------------------------------------------------------------------
+def test_dataset_smaller_than_one_batch(setup, tmp_path):
+    small = tmp_path / 'data10'
+    small.mkdir()
+    for name in sorted(os.listdir(setup['data']))[:10]:
+        os.link(osp.join(setup['data'], name), str(small / name))
+    # the demo config: batch 64, drop_last=True, convert_to_iter_based
+    proc = train(setup, str(tmp_path / 'w'), check=False,
+                 data_root=str(small), batch=64)
+    assert proc.returncode != 0
+    err = proc.stderr
+    assert ('tools/train.py: dataset: the training dataset has 10 images, '
+            'fewer than one batch: train_dataloader.batch_size=64 with '
+            'drop_last=True gives 0 iterations per epoch. Either lower the '
+            'batch size, e.g. --cfg-options train_dataloader.batch_size=8, '
+            'add images, or set train_dataloader.drop_last=False'
+            ) in err, err[-3000:]
+    assert 'Traceback' not in err and 'epoch_length' not in err
+
+
+def test_more_epochs_than_the_schedule_is_refused(setup, tmp_path):
+    # as `--cfg-options train_cfg.max_epochs=40` on a 20-epoch config
+    work = str(tmp_path / 'w')
+    proc = train(setup, work, check=False, data_root=setup['data'],
+                 epochs=3, extra=['param_scheduler.0.end=2',
+                                  'param_scheduler.0.T_max=2'])
+    assert proc.returncode != 0
+    err = proc.stderr
+    assert ('tools/train.py: error: the learning-rate schedule ends at epoch '
+            '2 (param_scheduler.0, CosineAnnealingLR, end=2) but training '
+            'runs for 3 epochs (train_cfg.max_epochs=3): the last 1 epochs '
+            'would train at the final learning rate. Stretch the schedule '
+            'with the run, e.g. --cfg-options train_cfg.max_epochs=3 '
+            'param_scheduler.0.end=3 param_scheduler.0.T_max=3') in err, \
+        err[-3000:]
+    assert 'Traceback' not in err
+    assert not glob.glob(osp.join(work, '*.pth'))  # refused before training
+
+
+def stock_train_py():
+    import mmpretrain
+    path = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools',
+                    'train.py')
+    if not osp.isfile(path):
+        pytest.skip('mmpretrain is installed without its tools (.mim)')
+    return path
+
+
+def test_stock_mmpretrain_train_refuses_the_short_schedule(setup, tmp_path):
+    """The check lives in the plugin's hooks: MMPretrain's own unmodified
+    tools/train.py stops with the same message (after its traceback)."""
+    work = str(tmp_path / 'w')
+    proc = run_tool([stock_train_py(), setup['cfg'], '--work-dir', work] +
+                    options(setup['data'], epochs=3,
+                            extra=['param_scheduler.0.end=2',
+                                   'param_scheduler.0.T_max=2',
+                                   'train_dataloader.persistent_workers=False'
+                                   ]),
+                    env=env(setup), check=False)
+    assert proc.returncode != 0
+    assert ('TrainingConfigError: the learning-rate schedule ends at epoch 2 '
+            '(param_scheduler.0, CosineAnnealingLR, end=2) but training runs '
+            'for 3 epochs') in proc.stderr, proc.stderr[-3000:]
+    assert not glob.glob(osp.join(work, '*.pth'))
 
 
 # --------------------------------------------------------------------------
@@ -391,3 +460,4 @@ def test_resume_refuses_bad_checkpoints(setup, nan_run, tmp_path):
     # the good checkpoint is still fine
     from pirl_plugin.utils.checkpoints import check_resume_checkpoint
     assert check_resume_checkpoint(good)['bank_shape'] == (24, 128)
+

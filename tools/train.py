@@ -13,13 +13,15 @@ from mmengine.runner import Runner, find_latest_checkpoint
 import pirl_plugin  # noqa: F401  registers the components, applies fixes
 from pirl_plugin.datasets import DatasetConfigError, check_dataset_cfg
 from pirl_plugin.datasets.transforms import ImageDecodeError
+from pirl_plugin.engine.hooks.run_checks import (TrainingConfigError,
+                                                 check_train_epoch_length)
 from pirl_plugin.utils.checkpoints import (CheckpointError,
                                            check_resume_checkpoint)
 
 # Errors whose message says all a user needs: printed (and logged) without
 # a traceback.
 USER_ERRORS = (CheckpointError, DatasetConfigError, ImageDecodeError,
-               FloatingPointError)
+               TrainingConfigError, FloatingPointError)
 
 
 def parse_args(argv=None):
@@ -266,6 +268,17 @@ def main(argv=None):
     cfg = merge_args(cfg, args)
     preflight(cfg, args)
     runner = Runner.from_cfg(cfg)
+    try:
+        # Builds the training loop (MMEngine reuses it in train()) and
+        # refuses a dataset smaller than one batch before MMEngine's
+        # schedulers fail on it with `epoch_length must be a positive
+        # integer`. The plugin's hooks run the same check for MMPretrain's
+        # own tools/train.py, but only after the schedulers are built.
+        check_train_epoch_length(runner)
+    except DatasetConfigError as exc:
+        msg = f'tools/train.py: dataset: {exc}'
+        runner.logger.error(msg)
+        sys.exit(msg)
     previous = install_signal_handlers()
     try:
         runner.train()

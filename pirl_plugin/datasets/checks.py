@@ -15,7 +15,8 @@ IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif')
 
 
 class DatasetConfigError(ValueError):
-    """A dataset config that points at missing or empty data."""
+    """A dataset config that points at missing or empty data, or at too
+    little data for the batch size."""
 
 
 def _join(root: str, path: str) -> str:
@@ -122,3 +123,54 @@ def check_dataset_cfg(cfg: dict,
         'dataset would be empty: point data_root at a folder of images'
         + ('' if not with_label else ', or set with_label=False to use '
            'every image in the folder tree'))
+
+
+def check_epoch_length(dataloader,
+                       key: str = 'train_dataloader',
+                       world_size: int = 1) -> None:
+    """Refuse a training data loader that yields no batch per epoch.
+
+    With ``drop_last=True`` a dataset smaller than one batch gives zero
+    iterations per epoch. MMEngine then stops with ``epoch_length must be
+    a positive integer, but got 0`` (schedules with
+    ``convert_to_iter_based``) or "trains" for every epoch without a single
+    step. This check says which sizes clash and what to change.
+
+    Args:
+        dataloader: the built ``torch.utils.data.DataLoader``.
+        key (str): where its config sits, for the messages.
+        world_size (int): number of training processes (the sampler gives
+            each of them 1/world_size of the dataset).
+
+    Raises:
+        DatasetConfigError: when ``len(dataloader) == 0``.
+    """
+    try:
+        if len(dataloader) > 0:
+            return
+        n = len(dataloader.dataset)
+    except TypeError:  # an iterable dataset without a length
+        return
+    batch = getattr(dataloader, 'batch_size', None)
+    drop_last = getattr(dataloader, 'drop_last', False)
+    if n == 0 or batch is None:
+        raise DatasetConfigError(
+            f'the training dataset ({key}.dataset) is empty: point its '
+            'data_root at a folder of images')
+    sampler = getattr(dataloader, 'sampler', None)
+    try:
+        per_rank = len(sampler)
+    except TypeError:
+        per_rank = -(-n // max(1, world_size))
+    procs = (f' per process x {world_size} processes ({per_rank} images '
+             'each)' if world_size > 1 else '')
+    hint = ''
+    if per_rank >= 1:
+        suggest = 1 << (per_rank.bit_length() - 1)  # a power of 2 <= per_rank
+        hint = (f'lower the batch size, e.g. --cfg-options '
+                f'{key}.batch_size={suggest}, ')
+    raise DatasetConfigError(
+        f'the training dataset has {n} images, fewer than one batch: '
+        f'{key}.batch_size={batch}{procs} with drop_last={drop_last} gives '
+        f'0 iterations per epoch. Either {hint}add images, or set '
+        f'{key}.drop_last=False')

@@ -1,5 +1,9 @@
 from .memory_bank_hook import MemoryBankHook
 from .rng_state_hook import RNGStateHook
+from .run_checks import TrainingConfigError
 from .skipped_images_hook import SkippedImagesHook
 
-__all__ = ['MemoryBankHook', 'RNGStateHook', 'SkippedImagesHook']
+__all__ = [
+    'MemoryBankHook', 'RNGStateHook', 'SkippedImagesHook',
+    'TrainingConfigError'
+]

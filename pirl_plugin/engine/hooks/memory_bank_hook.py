@@ -8,6 +8,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
+from .run_checks import (TrainingConfigError, check_schedule_covers_training,
+                         check_train_epoch_length)
 from .utils import checkpoint_due
 
 
@@ -29,7 +31,10 @@ class MemoryBankHook(Hook):
     - ``before_run``: sizes the bank from the length of the training dataset
       (the config does not hard-code it) and initialises it with random unit
       vectors, identical on every rank; refuses a bank whose length does not
-      match, and a number of negatives the bank cannot provide.
+      match, and a number of negatives the bank cannot provide; refuses a
+      dataset smaller than one batch (:mod:`.run_checks`).
+    - ``before_train``: refuses a learning-rate schedule that ends before
+      training does (:mod:`.run_checks`).
     - ``after_load_checkpoint``: refuses a checkpoint whose bank was trained
       on a dataset of another length, before any weight is loaded.
     - ``after_train_iter``: commits the staged bank update (after backward
@@ -84,6 +89,7 @@ class MemoryBankHook(Hook):
             n = self._dataset_len(runner)
         except Exception:  # no training dataloader (test / val only)
             return
+        check_train_epoch_length(runner)
         model, bank = _get_bank(runner)
         # Negatives are drawn by a counter-based hash of the run's seed.
         # With `randomness.diff_rank_seed` runner.seed is seed + rank, so
@@ -99,7 +105,7 @@ class MemoryBankHook(Hook):
                 f'({str(bank.dtype).replace("torch.", "")}) initialised with '
                 'random unit vectors')
         elif bank.num_samples != n:
-            raise ValueError(
+            raise TrainingConfigError(
                 f'The memory bank has {bank.num_samples} entries but the '
                 f'training dataset has {n} images; the bank needs one entry '
                 'per image. Remove `memory_bank.num_samples` from the config '
@@ -107,7 +113,7 @@ class MemoryBankHook(Hook):
         head = getattr(model, 'head', None)
         num_neg = getattr(head, 'num_negatives', None)
         if num_neg is not None and num_neg >= n:
-            raise ValueError(
+            raise TrainingConfigError(
                 f'head.num_negatives={num_neg} must be smaller than the number '
                 f'of training images ({n}): negatives are drawn from the '
                 f'other images\' bank entries. Use at most {n - 1}.')
@@ -117,7 +123,7 @@ class MemoryBankHook(Hook):
         key = next((k for k in state if k.endswith('memory_bank.bank')), None)
         if key is None:
             if getattr(runner, '_resume', False):
-                raise ValueError(
+                raise TrainingConfigError(
                     'The checkpoint being resumed has no memory bank '
                     '(no `memory_bank.bank` in its state_dict), so training '
                     'would go on with a random bank. Resume from a checkpoint '
@@ -130,12 +136,15 @@ class MemoryBankHook(Hook):
         except Exception:
             return
         if state[key].shape[0] != n:
-            raise ValueError(
+            raise TrainingConfigError(
                 f'The checkpoint\'s memory bank has {state[key].shape[0]} '
                 f'entries but the training dataset has {n} images: the '
                 'dataset changed since the checkpoint was written. Resume '
                 'on the original dataset, or start a new run (the checkpoint '
                 'is left untouched).')
+
+    def before_train(self, runner) -> None:
+        check_schedule_covers_training(runner)
 
     def after_train_iter(self,
                          runner,

@@ -8,6 +8,8 @@ from mmengine import dist
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
+from .run_checks import (check_schedule_covers_training,
+                         check_train_epoch_length)
 from .utils import checkpoint_due
 
 
@@ -40,6 +42,10 @@ class RNGStateHook(Hook):
     checkpoint loaded with ``load_from`` (not a resume) is left alone.
     Data-loader workers re-seed themselves from the seed, rank and epoch;
     their streams are reproduced by the seed alone.
+
+    Being in every training config of the plugin, it also runs the checks
+    of :mod:`.run_checks` (a dataset smaller than one batch, a learning-rate
+    schedule that ends before training does).
     """
 
     priority = 'NORMAL'
@@ -83,7 +89,11 @@ class RNGStateHook(Hook):
             return
         self._to_restore = states[rank]
 
+    def before_run(self, runner) -> None:
+        check_train_epoch_length(runner)
+
     def before_train(self, runner) -> None:
+        check_schedule_covers_training(runner)
         if self._to_restore is not None:
             _restore(self._to_restore)
             self._to_restore = None
