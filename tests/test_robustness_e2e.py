@@ -257,14 +257,21 @@ def test_stock_mmpretrain_train_refuses_the_short_schedule(setup, tmp_path):
 # --------------------------------------------------------------------------
 # killed runs
 # --------------------------------------------------------------------------
-def _start(setup, work, epochs):
+def _start(setup, work, epochs, workers=0):
     full_env = dict(os.environ)
     full_env.update(env(setup))
     out = open(osp.join(osp.dirname(work), osp.basename(work) + '.out'), 'w')
     cmd = [sys.executable, 'tools/train.py', setup['cfg'], '--work-dir',
-           work] + options(setup['data'], epochs=epochs)
+           work] + options(setup['data'], epochs=epochs, workers=workers)
+
+    def default_sigint():  # as in a terminal, even under a background job
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    # a session of its own: Ctrl-C reaches the whole process group
     return subprocess.Popen(cmd, cwd=REPO, env=full_env, stdout=out,
-                            stderr=subprocess.STDOUT), out.name
+                            stderr=subprocess.STDOUT,
+                            preexec_fn=default_sigint,
+                            start_new_session=True), out.name
 
 
 def _wait_for(predicate, proc, timeout=300):
@@ -461,3 +468,28 @@ def test_resume_refuses_bad_checkpoints(setup, nan_run, tmp_path):
     from pirl_plugin.utils.checkpoints import check_resume_checkpoint
     assert check_resume_checkpoint(good)['bank_shape'] == (24, 128)
 
+
+def test_ctrl_c_stops_cleanly_with_the_resume_command(setup, tmp_path):
+    """Ctrl-C (SIGINT to the process group: the main process and its
+    data-loader worker) ends like SIGTERM: exit status 130, the last
+    checkpoint and the command that continues the run, no traceback."""
+    work = str(tmp_path / 'w')
+    proc, out_name = _start(setup, work, epochs=2, workers=1)
+    ckpt = osp.join(work, 'epoch_1.pth')
+
+    def moved_on():
+        return (osp.exists(osp.join(work, 'last_checkpoint'))
+                and 'Epoch(train) [2][1/6]' in open(out_name).read())
+
+    _wait_for(moved_on, proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    code = proc.wait(timeout=120)
+    out = open(out_name).read()
+    assert code == 128 + signal.SIGINT, out[-3000:]
+    assert re.search(
+        r'tools/train.py: stopped by SIGINT at iteration \d+ \(epoch 2\); '
+        rf'the last checkpoint is {re.escape(ckpt)} \(written completely '
+        r'before the signal\)\. Continue with: python tools/train.py .* '
+        r'--resume', out), out[-3000:]
+    assert 'Traceback' not in out and 'KeyboardInterrupt' not in out
+    assert open(osp.join(work, 'last_checkpoint')).read().strip() == ckpt

@@ -23,6 +23,9 @@ from pirl_plugin.utils.checkpoints import (CheckpointError,
 USER_ERRORS = (CheckpointError, DatasetConfigError, ImageDecodeError,
                TrainingConfigError, FloatingPointError)
 
+# Signals that stop training in order (see install_signal_handlers).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model')
@@ -190,8 +193,12 @@ def shutdown_distributed() -> None:
         torch_dist.destroy_process_group()
 
 
-class TrainingInterrupted(Exception):
-    """Raised in the main process when a termination signal arrives."""
+class TrainingInterrupted(BaseException):
+    """Raised in the main process when SIGTERM or SIGINT arrives.
+
+    A ``BaseException`` like ``KeyboardInterrupt``, so that code which
+    catches ``Exception`` on the way up does not swallow it.
+    """
 
 
 def user_message(exc: BaseException) -> str:
@@ -232,32 +239,54 @@ def preflight(cfg: Config, args) -> None:
         sys.exit(f'tools/train.py: {what}: {exc}')
 
 
-def install_signal_handlers():
-    """Turn SIGTERM (schedulers, ``kill``) into an orderly stop that says
-    where the last checkpoint is; a second signal kills at once.
+def install_signal_handlers() -> dict:
+    """Turn SIGTERM (schedulers, ``kill``) and SIGINT (Ctrl-C) into an
+    orderly stop that says where the last checkpoint is, instead of a
+    ``KeyboardInterrupt`` traceback; a second signal kills at once.
+    Checkpoints are written atomically, so the last one is complete.
+    (Data-loader workers get Ctrl-C's SIGINT too and exit quietly.)
 
     Returns:
-        The previous handler (None outside the main thread).
+        dict: signal -> previous handler, to restore (empty outside the
+        main thread).
     """
+
+    main_pid = os.getpid()
 
     def handler(signum, frame):
         signal.signal(signum, signal.SIG_DFL)
+        if os.getpid() != main_pid:
+            # a forked data-loader worker inherits this handler: behave as
+            # without it (PyTorch's worker loop exits quietly on
+            # KeyboardInterrupt; SIGTERM ends the worker)
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            os.kill(os.getpid(), signum)
+            return
         raise TrainingInterrupted(signal.Signals(signum).name)
 
-    try:
-        return signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: keep the default
-        return None
+    previous = {}
+    for sig in STOP_SIGNALS:
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except ValueError:  # not the main thread: keep the default
+            break
+    return previous
 
 
-def interrupted_message(runner, args, signame: str) -> str:
-    last = find_latest_checkpoint(runner.work_dir)
+def interrupted_message(runner, args, signame: str, work_dir: str) -> str:
+    """What a stopped run says: where it stopped, the last checkpoint and
+    the command that continues it. ``runner`` is None when the signal came
+    before the runner was built."""
+    work_dir = runner.work_dir if runner is not None else work_dir
+    last = find_latest_checkpoint(work_dir) if osp.isdir(work_dir) else None
     where = (f'the last checkpoint is {last} (written completely before the '
              'signal)' if last else 'no checkpoint was written yet')
-    return (f'tools/train.py: stopped by {signame} at iteration {runner.iter}'
-            f' (epoch {runner.epoch + 1}); {where}. Continue with: python '
-            f'tools/train.py {args.config} --work-dir {runner.work_dir} '
-            '--resume (plus the same --cfg-options)')
+    at = (f'at iteration {runner.iter} (epoch {runner.epoch + 1})'
+          if runner is not None else 'before training started')
+    return (f'tools/train.py: stopped by {signame} {at}; {where}. Continue '
+            f'with: python tools/train.py {args.config} --work-dir '
+            f'{work_dir} --resume (plus the same --cfg-options)')
 
 
 def main(argv=None):
@@ -267,34 +296,37 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     preflight(cfg, args)
-    runner = Runner.from_cfg(cfg)
-    try:
-        # Builds the training loop (MMEngine reuses it in train()) and
-        # refuses a dataset smaller than one batch before MMEngine's
-        # schedulers fail on it with `epoch_length must be a positive
-        # integer`. The plugin's hooks run the same check for MMPretrain's
-        # own tools/train.py, but only after the schedulers are built.
-        check_train_epoch_length(runner)
-    except DatasetConfigError as exc:
-        msg = f'tools/train.py: dataset: {exc}'
-        runner.logger.error(msg)
-        sys.exit(msg)
     previous = install_signal_handlers()
+    runner = None
     try:
+        runner = Runner.from_cfg(cfg)
+        try:
+            # Builds the training loop (MMEngine reuses it in train()) and
+            # refuses a dataset smaller than one batch before MMEngine's
+            # schedulers fail on it with `epoch_length must be a positive
+            # integer`. The plugin's hooks run the same check for MMPretrain's
+            # own tools/train.py, but only after the schedulers are built.
+            check_train_epoch_length(runner)
+        except DatasetConfigError as exc:
+            msg = f'tools/train.py: dataset: {exc}'
+            runner.logger.error(msg)
+            sys.exit(msg)
         runner.train()
         shutdown_distributed()
     except TrainingInterrupted as exc:
-        msg = interrupted_message(runner, args, str(exc))
-        runner.logger.warning(msg)
+        msg = interrupted_message(runner, args, str(exc), cfg.work_dir)
+        if runner is not None:
+            runner.logger.warning(msg)
         print(msg, file=sys.stderr)
         sys.exit(128 + signal.Signals[str(exc)].value)
     except USER_ERRORS as exc:
         msg = f'tools/train.py: error: {user_message(exc)}'
-        runner.logger.error(msg)
+        if runner is not None:
+            runner.logger.error(msg)
         sys.exit(msg)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == '__main__':
