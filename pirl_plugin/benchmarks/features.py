@@ -15,6 +15,8 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from pirl_plugin.utils.progress import track
+
 LAYER_NAMES = ('conv1', 'res2', 'res3', 'res4', 'res5')
 
 #: Output grid (side) of the adaptive average pooling per layer, chosen so
@@ -145,8 +147,13 @@ def extract_dataloader_features(
         layers: Sequence[str] = ('res5', ),
         pool: Union[PoolSpec, Dict[str, PoolSpec]] = 'avg',
         normalize: bool = True,
-        gather: bool = False) -> dict:
+        gather: bool = False,
+        desc: str = 'extracting features') -> dict:
     """Frozen features of every image of a dataloader.
+
+    Shows a progress bar in batches on a terminal, on rank 0 (see
+    :mod:`pirl_plugin.utils.progress`; ``PIRL_PROGRESS=0`` or ``CI`` turn it
+    off).
 
     Args:
         backbone (nn.Module): a :class:`ResNetWithStem` returning all five
@@ -162,6 +169,7 @@ def extract_dataloader_features(
         normalize (bool): L2-normalise each pooled feature. Defaults to True.
         gather (bool): all-gather the shards of a distributed sampler so
             that every rank returns the whole dataset. Defaults to False.
+        desc (str): label of the progress bar.
 
     Returns:
         dict: ``feats`` (dict layer -> ``(N, D)`` float32 CPU tensor),
@@ -176,7 +184,12 @@ def extract_dataloader_features(
     feats = {name: [] for name in layers}
     indices, labels = [], []
     single_label = True
-    for data in dataloader:
+    try:
+        num_batches = len(dataloader)
+    except TypeError:
+        num_batches = 0
+    for data in track(dataloader, num_batches,
+                      f'{desc} ({num_batches} batches)'):
         data = data_preprocessor(data, False)
         outs = backbone(data['inputs'])
         outs = outs if isinstance(outs, (tuple, list)) else (outs, )

@@ -17,6 +17,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from pirl_plugin.utils.progress import track
+
 #: Default cost sweep (log-spaced, covering the range used by Goyal et al.).
 DEFAULT_COSTS = (1e-4, 1e-3, 1e-2, 0.1, 0.5, 1.0, 10.0, 100.0)
 
@@ -207,6 +209,10 @@ def svm_benchmark(train_feats: np.ndarray,
         normalize (bool): L2-normalise the features first. Defaults to True.
         n_jobs (int): classes trained in parallel (joblib). Defaults to 1.
 
+    Shows a progress bar in classes (fits done) on a terminal (see
+    :mod:`pirl_plugin.utils.progress`; ``PIRL_PROGRESS=0`` or ``CI`` turn it
+    off).
+
     Returns:
         dict: ``ap`` (class -> AP in %, None for a class without positives
         in train or test), ``mAP`` (mean over the classes with an AP, in
@@ -235,10 +241,18 @@ def svm_benchmark(train_feats: np.ndarray,
     if normalize:
         train_feats, test_feats = l2_normalize(train_feats), l2_normalize(
             test_feats)
-    fits = Parallel(n_jobs=n_jobs)(
-        delayed(train_class_svm)(train_feats, train_targets[:, c], costs,
-                                 cv_folds, pos_weight, ap_mode, max_iter,
-                                 seed) for c in range(num_classes))
+    # results in class order, as they complete (for the progress bar)
+    try:
+        parallel = Parallel(n_jobs=n_jobs, return_as='generator')
+    except TypeError:  # joblib < 1.3: all results at the end
+        parallel = Parallel(n_jobs=n_jobs)
+    fits = list(track(
+        parallel(
+            delayed(train_class_svm)(train_feats, train_targets[:, c], costs,
+                                     cv_folds, pos_weight, ap_mode, max_iter,
+                                     seed) for c in range(num_classes)),
+        num_classes, f'SVM: {num_classes} classes x {len(costs)} costs x '
+        f'{cv_folds} folds'))
     ap: Dict[str, Optional[float]] = {}
     chosen, cv, skipped = {}, {}, []
     for c, (name, fit) in enumerate(zip(names, fits)):

@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pirl_plugin.utils.progress import track
+
 TRANSFORMS = ('jigsaw', 'rotation')
 REPRESENTATIONS = ('backbone', 'heads')
 
@@ -132,7 +134,8 @@ def backbone_distances(backbone: nn.Module,
     was_training = backbone.training
     backbone.eval()
     out = []
-    for s in range(0, n, batch_size):
+    for s in track(range(0, n, batch_size), None,
+                   f'backbone distances, {transform} ({n} images)'):
         x = images[s:s + batch_size]
         p = params[s:s + batch_size]
         xt = shuffle_tiles(x, p, grid) if transform == 'jigsaw' else rotate(
@@ -223,7 +226,8 @@ def head_distances(model: nn.Module,
     was_training = model.training
     model.eval()
     out = []
-    for s in range(0, n, batch_size):
+    for s in track(range(0, n, batch_size), None,
+                   f'head distances, {transform} ({n} images)'):
         x = image_views[s:s + batch_size]
         xt = transform_views[s:s + batch_size]
         p = params[s:s + batch_size]

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pirl_plugin.utils.progress import Progress
+
 
 @torch.no_grad()
 def extract_features(backbone: nn.Module,
@@ -14,8 +16,13 @@ def extract_features(backbone: nn.Module,
                      std: Sequence[float] = (58.395, 57.12, 57.375),
                      to_rgb: bool = True,
                      batch_size: int = 128,
-                     device: str = 'cpu') -> torch.Tensor:
+                     device: str = 'cpu',
+                     desc: str = 'extracting features') -> torch.Tensor:
     """Global-average-pooled, L2-normalised last-stage backbone features.
+
+    Shows a progress bar in images on a terminal (see
+    :mod:`pirl_plugin.utils.progress`; ``PIRL_PROGRESS=0`` or ``CI`` turn it
+    off).
 
     Args:
         backbone (nn.Module): an MMPretrain backbone (returns a tuple).
@@ -24,6 +31,7 @@ def extract_features(backbone: nn.Module,
         to_rgb (bool): convert BGR input to RGB. Defaults to True.
         batch_size (int): images per forward. Defaults to 128.
         device (str): Defaults to 'cpu'.
+        desc (str): label of the progress bar.
 
     Returns:
         Tensor: ``(N, C)`` float32 features on the CPU.
@@ -35,16 +43,18 @@ def extract_features(backbone: nn.Module,
     mean_t = torch.tensor(mean, device=device).view(1, 3, 1, 1)
     std_t = torch.tensor(std, device=device).view(1, 3, 1, 1)
     feats = []
-    for s in range(0, len(imgs), batch_size):
-        x = torch.from_numpy(imgs[s:s + batch_size]).to(device)
-        x = x.permute(0, 3, 1, 2).float()
-        if to_rgb:
-            x = x.flip(1)
-        out = backbone((x - mean_t) / std_t)
-        out = out[-1] if isinstance(out, (tuple, list)) else out
-        if out.dim() == 4:
-            out = out.mean(dim=(2, 3))
-        feats.append(F.normalize(out.float(), dim=1).cpu())
+    with Progress(len(imgs), f'{desc} ({len(imgs)} images)') as bar:
+        for s in range(0, len(imgs), batch_size):
+            x = torch.from_numpy(imgs[s:s + batch_size]).to(device)
+            x = x.permute(0, 3, 1, 2).float()
+            if to_rgb:
+                x = x.flip(1)
+            out = backbone((x - mean_t) / std_t)
+            out = out[-1] if isinstance(out, (tuple, list)) else out
+            if out.dim() == 4:
+                out = out.mean(dim=(2, 3))
+            feats.append(F.normalize(out.float(), dim=1).cpu())
+            bar.update(x.size(0))
     backbone.train(was_training)
     return torch.cat(feats)
 
