@@ -148,6 +148,21 @@ def run_config(config: str, data_root: str, work_dir: str, epochs,
     return path, cfg
 
 
+def quiet_init_logs() -> None:
+    """Keep MMEngine's weight-initialisation report out of the output.
+
+    ``BaseModule.init_weights`` reports every parameter ("The value is the
+    same before and after calling `init_weights` ...") at INFO on the
+    current MMLogger, on the console when no log file is open: about 76
+    lines after the demo's results for each model the evaluation builds.
+    A current logger at WARNING (MMEngine's loggers are looked up as "the
+    latest created") keeps warnings and errors and drops that report; the
+    training run keeps its own logger and log file.
+    """
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('pirl_demo', log_level='WARNING')
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--config', default=DEFAULT_CONFIG)
@@ -184,6 +199,7 @@ def main(argv=None):
     t_train = time.time() - t0
 
     from knn_eval import evaluate_knn_and_linear  # noqa: E402 (tools/)
+    quiet_init_logs()
     size = eval_size(cfg)
     bb = cfg.model.backbone
     backbone = f'ResNet-{bb.get("depth", "?")}'
