@@ -38,9 +38,14 @@ def test_bank_ops_runs(tmp_path):
     res, out = _run('bank_ops.py', '--num-samples', '1000', '--batch', '4',
                     '--num-negatives', '64', '--dtype', 'float32',
                     '--repeat', '1', '--table-rows', '1000',
-                    cwd=str(tmp_path))
-    assert '[bank_ops]' in out
-    assert res
+                    '--score-modes', cwd=str(tmp_path))
+    assert '[bank_ops]' in out and 'scorers: gather' in out
+    per_sample = [r for r in res['results'] if not r['shared_negatives']]
+    assert per_sample and all(
+        r['ms']['gather_score_fwd_bwd'] > 0
+        and r['ms']['dense_score_fwd_bwd'] > 0 for r in per_sample)
+    # M = 1000 <= 16 x N = 1024: 'auto' scores densely
+    assert per_sample[0]['score_mode'] == 'dense'
 
 
 @pytest.mark.slow
@@ -71,3 +76,19 @@ def test_gpu_throughput_refuses_without_gpu_and_smoke_runs_on_cpu(tmp_path):
     assert res['ratio'] == pytest.approx(
         res['pirl_images_per_s'] / res['supervised_images_per_s'])
     assert 'ratio' in out
+
+
+@pytest.mark.slow
+def test_vs_mocov2_tiny_runs(tmp_path):
+    """PIRL and MMPretrain's MoCo v2 trained alternately, data loading
+    included (one worker each, stopped while the other model runs)."""
+    res, out = _run('vs_mocov2.py', '--size', 'tiny', '--data-dir',
+                    str(tmp_path / 'data'), cwd=str(tmp_path))
+    assert res['pirl_s_per_iter'] > 0 and res['mocov2_s_per_iter'] > 0
+    assert res['ratio'] > 0
+    assert res['ratio_of_medians'] == pytest.approx(
+        res['pirl_s_per_iter'] / res['mocov2_s_per_iter'])
+    assert len(res['pirl_iter_s']) == len(res['mocov2_iter_s']) == 2
+    assert res['num_workers'] == 1 and res['isolate_workers']
+    assert 'PIRLColorJitter' in res['mocov2_pipeline']
+    assert '[vs_mocov2] tiny: PIRL ' in out and 'ratio' in out

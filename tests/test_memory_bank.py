@@ -68,8 +68,10 @@ def _score_grad_reference(rows, idx, w):
     return grad
 
 
+@pytest.mark.parametrize('score_mode', ['gather', 'dense'])
 @pytest.mark.parametrize('bank_type', ['MemoryBank', 'ShardedMemoryBank'])
-def test_without_the_hook_the_update_never_reaches_the_gradients(bank_type):
+def test_without_the_hook_the_update_never_reaches_the_gradients(
+        bank_type, score_mode):
     """PIRL's order with no hook: loss, stage, backward, (no commit), then
     the next step. The next stage_update must be refused (it used to commit
     the pending update between that step's forward and backward, so the
@@ -77,7 +79,7 @@ def test_without_the_hook_the_update_never_reaches_the_gradients(bank_type):
     the bank the forward read, checked against a hand-computed reference."""
     from pirl_plugin.models.memories import ShardedMemoryBank
     cls = dict(MemoryBank=MemoryBank, ShardedMemoryBank=ShardedMemoryBank)
-    bank = cls[bank_type](12, 4, chunk_size=2)
+    bank = cls[bank_type](12, 4, chunk_size=2, score_mode=score_mode)
     gen = torch.Generator().manual_seed(99)
     idx = torch.tensor([1, 4, 7])
     # step 1: forward, stage (as PIRL.loss does), backward; no commit
@@ -102,11 +104,13 @@ def test_without_the_hook_the_update_never_reaches_the_gradients(bank_type):
                                rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize('score_mode', ['gather', 'dense'])
 @pytest.mark.parametrize('write', ['commit', 'reset', 'load_state_dict'])
-def test_bank_written_between_forward_and_backward_is_refused(write):
-    """The scorer's backward gathers the negatives again: any write after
-    its forward stops it with a clear error instead of a wrong gradient."""
-    bank = MemoryBank(12, 4, chunk_size=2)
+def test_bank_written_between_forward_and_backward_is_refused(
+        write, score_mode):
+    """The scorer's backward reads the bank again: any write after its
+    forward stops it with a clear error instead of a wrong gradient."""
+    bank = MemoryBank(12, 4, chunk_size=2, score_mode=score_mode)
     idx = torch.tensor([0, 3])
     q = torch.randn(2, 2, 4, requires_grad=True)
     out = bank.score(q, bank.sample_negatives(idx, 6))
@@ -221,19 +225,76 @@ def test_too_many_negatives_refused():
         bank.sample_negatives(torch.tensor([0]), 10)
 
 
+@pytest.mark.parametrize('score_mode', ['gather', 'dense'])
 @pytest.mark.parametrize('dtype', ['float32', 'float16'])
-def test_chunked_scores_and_gradient_match_dense(dtype):
-    bank = MemoryBank(40, 8, dtype=dtype, chunk_size=2)
-    q = torch.randn(5, 2, 8, requires_grad=True)
-    idx = torch.randint(0, 40, (5, 7))
+def test_scores_and_gradient_match_the_formula(dtype, score_mode):
+    """out[b, n, k] = <bank[idx[b, n]], q[b, k]> and its gradient
+    sum_n w[b, n, k] bank[idx[b, n]], in float64 from the formula, with
+    repeated indices in a row (the scatter must add them)."""
+    bank = MemoryBank(40, 8, dtype=dtype, chunk_size=2,
+                      score_mode=score_mode)
+    gen = torch.Generator().manual_seed(3)
+    q = torch.randn(5, 2, 8, generator=gen, requires_grad=True)
+    idx = torch.randint(0, 40, (5, 7), generator=gen)
+    idx[:, 1] = idx[:, 0]
     out = bank.score(q, idx)
-    w = torch.randn_like(out)
+    w = torch.randn(out.shape, generator=gen)
     (out * w).sum().backward()
-    q2 = q.detach().clone().requires_grad_(True)
-    dense = torch.einsum('bnd,bkd->bnk', bank.bank[idx].float(), q2)
-    (dense * w).sum().backward()
-    torch.testing.assert_close(out, dense)
-    torch.testing.assert_close(q.grad, q2.grad)
+    rows = bank.bank.double()
+    ref = torch.zeros(5, 7, 2, dtype=torch.float64)
+    ref_grad = torch.zeros(5, 2, 8, dtype=torch.float64)
+    for b in range(5):
+        for n in range(7):
+            for k in range(2):
+                ref[b, n, k] = rows[idx[b, n]] @ q[b, k].detach().double()
+                ref_grad[b, k] += w[b, n, k].double() * rows[idx[b, n]]
+    torch.testing.assert_close(out.double(), ref, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(q.grad.double(), ref_grad, rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_score_mode_auto_picks_dense_for_small_banks():
+    """'auto': dense while M <= dense_max_ratio * N (the two paths give
+    the same numbers; dense is the faster one there)."""
+    bank = MemoryBank(160, 4)
+    assert bank.uses_dense_scores(10) and not bank.uses_dense_scores(9)
+    assert MemoryBank(160, 4, dense_max_ratio=4).uses_dense_scores(40)
+    assert not MemoryBank(160, 4, dense_max_ratio=4).uses_dense_scores(39)
+    assert not MemoryBank(160, 4, score_mode='gather').uses_dense_scores(100)
+    assert MemoryBank(160, 4, score_mode='dense').uses_dense_scores(1)
+    with pytest.raises(ValueError, match="score_mode must be one of"):
+        MemoryBank(10, 4, score_mode='fast')
+
+
+def _splitmix_reference(high, seed, step, key, j):
+    """counter_randint's hash written out with Python integers."""
+    mask = (1 << 64) - 1
+    golden = 0x9E3779B97F4A7C15
+
+    def mix(x):
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & mask
+        return x ^ (x >> 31)
+
+    base = mix(((seed * 1000003 + step) * golden) & mask)
+    per_key = mix(base ^ (((key & mask) * golden + 1) & mask))
+    return (mix((per_key + j * golden) & mask) >> 1) % high
+
+
+def test_counter_randint_numpy_and_torch_paths_equal_the_hash():
+    """The CPU (numpy) and device (torch) implementations give the same
+    draws, both equal to splitmix64 written out with Python integers
+    (keys include -1, the shared-negatives key, and large indices)."""
+    from pirl_plugin.models.memories import memory_bank as mb
+    keys = torch.tensor([-1, 0, 1, 7, 1281166, 2**40 + 3])
+    for high, seed, step in [(50, 5, 0), (1281166, 0, 12345), (7, 2**20, 3)]:
+        a = mb._counter_randint_numpy(high, seed, step, keys, 9)
+        b = mb._counter_randint_torch(high, seed, step, keys, 9)
+        assert a.dtype == b.dtype == torch.int64
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+        ref = torch.tensor([[_splitmix_reference(high, seed, step, k, j)
+                             for j in range(9)] for k in keys.tolist()])
+        torch.testing.assert_close(a, ref, rtol=0, atol=0)
 
 
 def test_float16_storage_halves_memory():

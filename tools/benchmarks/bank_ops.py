@@ -34,13 +34,14 @@ from step_overhead import timed  # noqa: E402
 
 def bench(num_samples: int, feat_dim: int, batch: int, num_neg: int,
           dtype: str, shared: bool, device: str, warmup: int, repeat: int,
-          naive: bool) -> dict:
+          naive: bool, modes: bool = False) -> dict:
     sync = (torch.cuda.synchronize if device.startswith('cuda') else
             (lambda: None))
     bank = MemoryBank(num_samples, feat_dim, dtype=dtype).to(device)
     gen = torch.Generator().manual_seed(0)
     times = {k: [] for k in ('sample', 'positives', 'score_fwd_bwd',
-                             'update', 'naive_score_fwd_bwd')}
+                             'update', 'naive_score_fwd_bwd',
+                             'gather_score_fwd_bwd', 'dense_score_fwd_bwd')}
     for step in range(warmup + repeat):
         idx = torch.randint(num_samples, (batch, ), generator=gen).to(device)
         q = torch.nn.functional.normalize(
@@ -56,6 +57,12 @@ def bench(num_samples: int, feat_dim: int, batch: int, num_neg: int,
             s.exp().sum().backward()
 
         t['score_fwd_bwd'] = timed(score, sync)
+        if modes and not shared:
+            # both scorers of per-sample negatives, whatever 'auto' picks
+            for mode in ('gather', 'dense'):
+                bank.score_mode = mode
+                t[f'{mode}_score_fwd_bwd'] = timed(score, sync)
+            bank.score_mode = 'auto'
         if naive:
             def naive_score():
                 rows = bank.bank[out['neg']].float()  # B, N, D (or N, D)
@@ -73,9 +80,13 @@ def bench(num_samples: int, feat_dim: int, batch: int, num_neg: int,
             for k, v in t.items():
                 times[k].append(v)
     med = {k: statistics.median(v) * 1e3 for k, v in times.items() if v}
-    total = sum(v for k, v in med.items() if not k.startswith('naive'))
+    total = sum(v for k, v in med.items()
+                if k in ('sample', 'positives', 'score_fwd_bwd', 'update'))
     res = dict(num_samples=num_samples, feat_dim=feat_dim, batch=batch,
                num_negatives=num_neg, dtype=dtype, shared_negatives=shared,
+               score_mode=('shared' if shared else
+                           'dense' if bank.uses_dense_scores(num_neg)
+                           else 'gather'),
                device=device, bank_mib=bank.bank.nbytes / 2**20,
                ms=med, total_ms=total)
     if naive and not shared:
@@ -115,6 +126,10 @@ def main(argv=None):
     p.add_argument('--naive-max-batch', type=int, default=32,
                    help='time the naive B x N x D gather (for comparison) '
                    'only up to this batch; 0 disables it')
+    p.add_argument('--score-modes', action='store_true',
+                   help='also time both scorers of per-sample negatives '
+                   '(gather and dense) in each step, whichever the bank\'s '
+                   "'auto' picks")
     p.add_argument('--table-rows', type=int, nargs='+',
                    default=[1281167, 14197122],
                    help='bank sizes for the memory table (IN-1k, IN-22k)')
@@ -133,11 +148,16 @@ def main(argv=None):
                 r = bench(args.num_samples, args.feat_dim, b,
                           args.num_negatives, dtype, sh, args.device,
                           args.warmup, args.repeat,
-                          b <= args.naive_max_batch)
+                          b <= args.naive_max_batch, args.score_modes)
                 results.append(r)
                 ms = r['ms']
                 naive = (f" | naive gather {ms['naive_score_fwd_bwd']:.1f} ms"
                          if 'naive_score_fwd_bwd' in ms else '')
+                if 'dense_score_fwd_bwd' in ms:
+                    naive += (f" | scorers: gather "
+                              f"{ms['gather_score_fwd_bwd']:.1f} ms, dense "
+                              f"{ms['dense_score_fwd_bwd']:.1f} ms "
+                              f"(auto: {r['score_mode']})")
                 print(f"[bank_ops] {dtype} B={b} N={args.num_negatives} "
                       f"{'shared' if sh else 'per-sample'}: "
                       f"total {r['total_ms']:.1f} ms/step (sample "
