@@ -31,7 +31,7 @@ size       backbone   batch  PIRL views                    MoCo v2    negatives 
 =========  =========  =====  ============================  =========  =====================
 demo       ResNet-18  64     96 + 9 x 28 (of a 96 crop)    2 x 96     N=4,096, bank 10,000;
                                                                       queue 4,096
-imagenet   ResNet-50  32     224 + 9 x 64 (of a 255 crop)  2 x 224    N=32,000, bank 100,000;
+imagenet   ResNet-50  32     224 + 9 x 64 (of a 255 crop)  2 x 224    N=32,000, bank 1,281,167;
                                                                       queue 65,536
 tiny       ResNet-18  4      32 + 9 x 10 (of a 30 crop)    2 x 32     N=64, bank 256;
                                                                       queue 64 (smoke test)
@@ -40,8 +40,10 @@ tiny       ResNet-18  4      32 + 9 x 10 (of a 30 crop)    2 x 32     N=64, bank
 Images: ``demo`` and ``tiny`` use this project's procedural shapes images
 (96 px, ``pirl_plugin.datasets.synthetic``, what ``make demo`` trains on);
 ``imagenet`` uses ImageNet-size JPEGs (``data_pipeline.make_jpegs``). The
-bank is larger than the folder (the scoring cost depends on B x N, the
-sampled indices on the bank size); dataset indices index its first rows.
+bank is larger than the folder, as large as the dataset it stands for
+(ImageNet-1k's 1,281,167 rows at ``imagenet``: the scorer the bank picks,
+and its cost, depend on the bank size, see ``MemoryBank.score_mode``);
+dataset indices index its first rows.
 
 One timed iteration is what a training iteration costs: ``next()`` on the
 model's own data loader (waiting for its workers), then
@@ -120,7 +122,7 @@ SIZES = {
         pirl_data=osp.join(BASE, 'datasets', 'shapes_demo_pirl.py')),
     'imagenet': dict(
         depth=50, batch=32, img_size=224, jigsaw_crop=255, patch_size=64,
-        moco_size=224, num_negatives=32000, bank_size=100000,
+        moco_size=224, num_negatives=32000, bank_size=1281167,
         queue_len=65536, images='imagenet', num_images=256, num_workers=2,
         warmup=3, iters=10,
         pirl_data=osp.join(BASE, 'datasets', 'imagenet_pirl.py')),
