@@ -94,11 +94,18 @@ def test_schedule_ending_before_training_is_refused(epoch_length):
     assert '--resume' not in msg
 
 
-def test_schedule_check_on_resume_says_where_the_schedule_comes_from():
+def test_schedule_check_on_resume_warns_and_says_why(caplog):
+    """Extending a finished run with --resume: MMEngine restores the
+    checkpoint's schedule, so the run is warned, not refused."""
     runner = FakeRunner(40, 6, [cosine(20)], resume=True)
-    with pytest.raises(TrainingConfigError, match='with --resume the '
-                       "schedule is the checkpoint's"):
+    with caplog.at_level(logging.WARNING, logger='test_run_checks'):
         check_schedule_covers_training(runner)
+    assert len(caplog.records) == 1
+    msg = caplog.records[0].getMessage()
+    assert msg.startswith('the learning-rate schedule ends at epoch 20')
+    assert "with --resume the schedule is the checkpoint's" in msg
+    assert msg.endswith("Going on: the resumed run trains as the "
+                        "checkpoint's schedule says.")
 
 
 def test_cosine_t_max_shorter_than_its_span_is_refused():

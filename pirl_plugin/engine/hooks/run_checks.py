@@ -89,6 +89,13 @@ def check_schedule_covers_training(runner) -> None:
     training (a short try with ``max_epochs=1``, or a run to be extended by
     ``--resume``) is only logged as a warning.
 
+    A resumed run is warned, not refused: MMEngine restores each
+    scheduler's ``end``/``T_max`` from the checkpoint whatever the config
+    says, so extending a finished run with ``--resume`` and a larger
+    ``max_epochs`` can only train the extra epochs at the final learning
+    rate. Refusing would forbid extending runs at all; the warning says
+    what happens and how to get a longer schedule instead.
+
     Called in ``before_train``, after a resume has restored the schedulers.
 
     Raises:
@@ -118,8 +125,15 @@ def check_schedule_covers_training(runner) -> None:
     resumed = bool(getattr(runner, '_resume', False))
     note = (' (with --resume the schedule is the checkpoint\'s: MMEngine '
             'restores end and T_max from it, so the options cannot change '
-            'it; keep the original max_epochs, or start a new run from the '
-            'checkpoint\'s weights with load_from)' if resumed else '')
+            'it; for a longer schedule start a new run with the full '
+            'max_epochs, or from the checkpoint\'s weights with load_from)'
+            if resumed else '')
+
+    def refuse(msg: str) -> None:
+        if not resumed:
+            raise TrainingConfigError(msg)
+        runner.logger.warning(f'{msg}. Going on: the resumed run trains as '
+                              'the checkpoint\'s schedule says.')
     for idx, s in _lr_schedulers(runner):
         if getattr(s, 'param_name', 'lr') != 'lr':
             continue
@@ -133,12 +147,13 @@ def check_schedule_covers_training(runner) -> None:
         if isinstance(s, CosineAnnealingParamScheduler) and begin < end:
             t_max = to_unit(s.T_max, s.by_epoch)
             if t_max < end - begin - 1e-9:
-                raise TrainingConfigError(
+                refuse(
                     f'{name} ({type(s).__name__}) has T_max={t_max:g} '
                     f'{unit}s but runs from {unit} {begin:g} to {end:g}: '
                     f'after {unit} {begin + t_max:g} the learning rate '
                     f'would rise again. Set {name}.T_max={end - begin:g} '
                     f'(with {total_name}){note}')
+                return
         ends.append((end, idx, s))
     if not ends:
         return
@@ -150,13 +165,14 @@ def check_schedule_covers_training(runner) -> None:
         if isinstance(s, CosineAnnealingParamScheduler):
             begin = to_unit(s.begin, s.by_epoch)
             fix += f' {name}.T_max={total - begin:g}'
-        raise TrainingConfigError(
+        refuse(
             f'the learning-rate schedule ends at {unit} {last:g} ({name}, '
             f'{type(s).__name__}, end={last:g}) but training runs for '
             f'{total:g} {unit}s ({total_name}): the last {total - last:g} '
             f'{unit}s would train at the final learning rate. Stretch the '
             f'schedule with the run, e.g. {fix} (or add a scheduler that '
             f'covers {unit}s {last:g}-{total:g} if that is intended){note}')
+        return
     # a schedule longer than the run: allowed, but say so
     finite = [to_unit(s.end, s.by_epoch) for _, _, s in ends
               if math.isfinite(s.end)]
