@@ -236,6 +236,30 @@ def stock_train_py():
     return path
 
 
+def test_stock_mmpretrain_train_refuses_a_dataset_smaller_than_a_batch(
+        setup, tmp_path):
+    """MemoryBankHook/RNGStateHook run the batch check in before_run for
+    MMPretrain's own tools/train.py. (With convert_to_iter_based, as in the
+    demo config, MMEngine fails on the schedule before any hook runs; the
+    per-epoch schedule of the ImageNet configs reaches the hooks.)"""
+    small = tmp_path / 'data10'
+    small.mkdir()
+    for name in sorted(os.listdir(setup['data']))[:10]:
+        os.link(osp.join(setup['data'], name), str(small / name))
+    work = str(tmp_path / 'w')
+    proc = run_tool([stock_train_py(), setup['cfg'], '--work-dir', work] +
+                    options(str(small), batch=64, extra=[
+                        'param_scheduler.0.convert_to_iter_based=False',
+                        'train_dataloader.persistent_workers=False']),
+                    env=env(setup), check=False)
+    assert proc.returncode != 0
+    assert ('DatasetConfigError: the training dataset has 10 images, fewer '
+            'than one batch: train_dataloader.batch_size=64 with '
+            'drop_last=True gives 0 iterations per epoch.'
+            ) in proc.stderr, proc.stderr[-3000:]
+    assert not glob.glob(osp.join(work, '*.pth'))
+
+
 def test_stock_mmpretrain_train_refuses_the_short_schedule(setup, tmp_path):
     """The check lives in the plugin's hooks: MMPretrain's own unmodified
     tools/train.py stops with the same message (after its traceback)."""
