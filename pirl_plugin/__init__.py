@@ -9,9 +9,6 @@ from .utils.compat import apply_runtime_fixes
 apply_runtime_fixes()
 
 from . import datasets, engine, evaluation, models  # noqa: E402,F401
-from . import benchmarks  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
-__all__ = [
-    "__version__", "benchmarks", "datasets", "engine", "evaluation", "models"
-]
+__all__ = ["__version__", "datasets", "engine", "evaluation", "models"]

@@ -14,9 +14,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import pirl_plugin  # noqa: F401
-import pirl_plugin.benchmarks  # noqa: F401
 from conftest import REPO, run_tool
-from pirl_plugin.benchmarks import (MultiLayerAccuracy, average_precision,
+from pirl_plugin.evaluation import (MultiLayerAccuracy, average_precision,
                                     class_balanced_subset, knn_accuracies,
                                     svm_benchmark, voc07_targets)
 
@@ -318,6 +317,55 @@ def test_knn_monitor_hook_off_when_not_configured():
         HOOKS.build(dict(type='KNNMonitorHook', interval=0))
 
 
+def test_knn_monitor_curve_equals_tool_and_demo_for_one_checkpoint(
+        shapes_root, pirl_checkpoint, tmp_path):
+    """One number for one model: the kNN monitor's value (the demo's curve),
+    tools/knn_eval.py and the demo's final bar agree exactly for the same
+    checkpoint (they once differed: 52 on the curve, 51.4 on the bar)."""
+    import demo
+    import knn_eval
+    from mmengine.logging import MessageHub, MMLogger
+    from mmengine.runner import Runner as MMRunner
+    from mmpretrain.registry import HOOKS, MODELS
+
+    from pirl_plugin.evaluation import folder_dataloaders
+    from pirl_plugin.utils.checkpoints import load_weights
+    init_default_scope('mmpretrain')
+    ks = [20, 1, 3, 5, 10]
+    loaders = folder_dataloaders(shapes_root, 64, batch_size=16)
+    hook = HOOKS.build(
+        dict(type='KNNMonitorHook', k=ks, train_dataloader=loaders[0],
+             val_dataloader=loaders[1]))
+    model = MODELS.build(Config.fromfile(PIRL_DEMO).model)
+    load_weights(model, pirl_checkpoint)
+
+    class Runner:  # what the hook reads of MMEngine's Runner
+        epoch, iter, seed = 0, 0, 0
+        log_dir = str(tmp_path)
+        message_hub = MessageHub.get_instance('knn_equality')
+        logger = MMLogger.get_instance('knn_equality')
+        build_dataloader = staticmethod(MMRunner.build_dataloader)
+
+    Runner.model = model
+    monitor = hook.evaluate(Runner)
+    row = json.loads(open(tmp_path / 'knn_monitor.json').read())
+    assert row['knn_top1'] == monitor[20]
+
+    tool = knn_eval.main([
+        PIRL_DEMO, pirl_checkpoint, '--data-root', shapes_root,
+        '--img-size', '64', '--batch-size', '7', '--k', *map(str, ks)
+    ])
+    assert tool['num_train'] == 60 and tool['num_query'] == 20
+    assert {int(k): v for k, v in tool['knn_top1'].items()} == monitor
+
+    _, cfg = demo.run_config(PIRL_DEMO, shapes_root, str(tmp_path / 'demo'),
+                             None, 1)
+    assert demo.eval_size(cfg) == 64
+    bar = demo.final_eval(cfg, pirl_checkpoint)
+    assert bar['knn_top1'] == monitor[20]
+    assert 0 <= bar['linear_top1'] <= 100
+
+
 class _Identity(torch.nn.Module):
     """A 'backbone' returning its input, so features are known."""
 
@@ -336,7 +384,7 @@ def _gather_worker(rank, world_size, port, out_dir):
     from mmpretrain.structures import DataSample
     from torch.utils.data import DataLoader
 
-    from pirl_plugin.benchmarks import extract_dataloader_features
+    from pirl_plugin.evaluation import extract_dataloader_features
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     tdist.init_process_group('gloo', rank=rank, world_size=world_size)
     dataset = [
@@ -444,7 +492,7 @@ def test_knn_tool_is_100_on_separable_images(colour_root, pirl_checkpoint,
                                              tmp_path):
     out = str(tmp_path / 'knn.json')
     proc = run_tool([
-        'tools/benchmarks/knn_eval.py', PER_LAYER_DEMO, pirl_checkpoint,
+        'tools/knn_eval.py', PER_LAYER_DEMO, pirl_checkpoint,
         '--k', '1', '5', '--num-workers', '0', '--out', out,
         '--cfg-options', f'train_dataloader.dataset.data_root={colour_root}',
         f'val_dataloader.dataset.data_root={colour_root}'

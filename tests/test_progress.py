@@ -45,7 +45,7 @@ def test_progress_bars_do_not_change_results(monkeypatch, capfd):
     """kNN features, the SVM benchmark and the invariance distances give
     the same numbers with and without their bars, and the bars go to
     standard error."""
-    from pirl_plugin.benchmarks.svm import svm_benchmark
+    from pirl_plugin.evaluation.svm import svm_benchmark
     from pirl_plugin.evaluation import extract_features
     from pirl_plugin.evaluation.invariance import backbone_distances
     rng = np.random.default_rng(0)
@@ -70,8 +70,9 @@ def test_progress_bars_do_not_change_results(monkeypatch, capfd):
     shown = run()
     out = capfd.readouterr()
     assert out.out == ''
-    assert 'extracting features (10 images)' in out.err
-    assert '10/10' in out.err
+    # 10 images in batches of 4
+    assert 'extracting features (3 batches)' in out.err
+    assert '3/3' in out.err
     assert 'SVM: 3 classes x 2 costs x 2 folds' in out.err and '3/3' in out.err
     assert 'backbone distances, jigsaw (6 images)' in out.err
     assert torch.equal(quiet[0], shown[0])
@@ -85,7 +86,7 @@ def test_dataloader_features_bar_counts_batches(monkeypatch, capfd):
     from mmpretrain.structures import DataSample
     from torch.utils.data import DataLoader
 
-    from pirl_plugin.benchmarks import extract_dataloader_features
+    from pirl_plugin.evaluation import extract_dataloader_features
 
     class Identity(torch.nn.Module):
 

@@ -80,4 +80,7 @@ def test_demo_tool_end_to_end(shapes_root, tmp_path):
     # evaluated checkpoint is the last one
     assert [r['epoch'] for r in result['knn_during_training']] == [2, 3]
     assert result['checkpoint'].endswith('epoch_3.pth')
+    # one number for one model: the final bar is the curve's last point
+    assert result['pirl']['knn_top1'] == \
+        result['knn_during_training'][-1]['knn_top1']
     assert osp.getsize(osp.join(work, 'demo_result.png')) > 10_000

@@ -21,6 +21,8 @@ import time
 
 from mmengine.config import Config, DictAction
 
+from pirl_plugin.evaluation import folder_dataloaders, knn_evaluate_config
+
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
 DEFAULT_CONFIG = osp.join(REPO, 'configs',
@@ -122,22 +124,7 @@ def run_config(config: str, data_root: str, work_dir: str, epochs,
         for sched in cfg.param_scheduler:
             if 'T_max' in sched:
                 sched['T_max'] = sched['end'] = epochs
-    size = eval_size(cfg)
-    knn_pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='Resize', scale=(size, size)),
-        dict(type='PackInputs'),
-    ]
-    loaders = [
-        dict(batch_size=128, num_workers=0,
-             sampler=dict(type='DefaultSampler', shuffle=False),
-             dataset=dict(type='CustomDataset', data_root=data_root,
-                          data_prefix=split, pipeline=knn_pipeline))
-        for split in ('train', 'test')
-    ]
-    cfg.custom_imports = dict(
-        imports=list(cfg.custom_imports.get('imports', ['pirl_plugin'])) +
-        ['pirl_plugin.benchmarks'], allow_failed_imports=False)
+    loaders = folder_dataloaders(data_root, eval_size(cfg))
     cfg.custom_hooks = list(cfg.custom_hooks) + [
         dict(type='KNNMonitorHook', interval=knn_interval, k=20,
              train_dataloader=loaders[0], val_dataloader=loaders[1])
@@ -146,6 +133,21 @@ def run_config(config: str, data_root: str, work_dir: str, epochs,
     path = osp.join(work_dir, 'demo_run_config.py')
     cfg.dump(path)
     return path, cfg
+
+
+def final_eval(cfg, checkpoint) -> dict:
+    """kNN (k=20) and linear-probe top-1 of the frozen backbone of
+    ``checkpoint`` (None: the random initialisation), computed as the kNN
+    monitor computes its curve (the same dataloaders and
+    :func:`pirl_plugin.evaluation.knn_evaluate`), so the final bar equals the
+    curve's last point for the last checkpoint."""
+    hook = next(h for h in cfg.custom_hooks if h['type'] == 'KNNMonitorHook')
+    res = knn_evaluate_config(cfg.model, checkpoint, hook['train_dataloader'],
+                              hook['val_dataloader'], ks=(hook['k'], ),
+                              temperature=hook.get('temperature', 0.07),
+                              linear=True)
+    return dict(knn_top1=res['knn_top1'][hook['k']],
+                linear_top1=res['linear_top1'])
 
 
 def quiet_init_logs() -> None:
@@ -198,15 +200,12 @@ def main(argv=None):
         ckpt = f.read().strip()
     t_train = time.time() - t0
 
-    from knn_eval import evaluate_knn_and_linear  # noqa: E402 (tools/)
     quiet_init_logs()
-    size = eval_size(cfg)
     bb = cfg.model.backbone
     backbone = f'ResNet-{bb.get("depth", "?")}'
     if bb.get('base_channels', 64) != 64:
         backbone += f' (width {bb["base_channels"]})'
-    pirl = evaluate_knn_and_linear(config, ckpt, args.data_root, size)
-    rand = evaluate_knn_and_linear(config, None, args.data_root, size)
+    pirl, rand = (final_eval(cfg, c) for c in (ckpt, None))
     rows, knn = read_scalars(args.work_dir)
     png = osp.join(args.work_dir, 'demo_result.png')
     plot(rows, knn, pirl, rand, backbone, png)
@@ -227,5 +226,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.path.insert(0, HERE)
     main()

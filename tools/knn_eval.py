@@ -1,100 +1,151 @@
-"""Weighted kNN accuracy of a backbone's frozen features.
+"""Weighted kNN accuracy of a frozen backbone (the computation of the kNN
+monitor and of the demo: :func:`pirl_plugin.evaluation.knn_evaluate_config`).
 
-The labelled ``train`` split is the kNN memory and the ``test`` split is
-classified (folders ``<root>/<split>/<class>/<image>``). Without
-``--checkpoint`` the backbone is evaluated at its random initialisation (the
-baseline the demo compares against).
-"""
+The backbone (``model.backbone`` of CONFIG, a ResNet) is loaded from a PIRL
+checkpoint (``backbone.*`` keys); without a checkpoint it is evaluated at the
+config's seeded random initialisation (the baseline the demo compares
+against). The memory and the queries are either
+
+- a labelled folder, ``--data-root ROOT``: ``ROOT/train/<class>/<image>`` is
+  the memory and ``ROOT/test/<class>/<image>`` is classified, resized to
+  ``--img-size`` (any PIRL config), or
+- the labelled ``train_dataloader`` of CONFIG (the memory, through the
+  query pipeline unless ``--keep-train-pipeline``) and its
+  ``val_dataloader`` (or ``test_dataloader`` with ``--split test``), e.g. a
+  linear-probe config:
+
+    python tools/knn_eval.py \\
+        configs/benchmarks/mmpretrain/pirl_resnet50_8xb32-linear-coslr-100e_in1k.py \\
+        work_dirs/pirl/epoch_800.pth --k 20 200 --out knn.json
+
+Features are the global-average-pooled ``--layer`` (default res5),
+L2-normalised; the vote is NPID's (each of the k neighbours votes
+exp(similarity / temperature)). Single process.
+"""  # noqa: E501
 import argparse
+import copy
 import json
 import os.path as osp
+import sys
 
 import torch
-from mmengine.config import Config
-from mmengine.runner import load_checkpoint
-from mmpretrain.registry import MODELS
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
 
 import pirl_plugin  # noqa: F401
-from pirl_plugin.datasets.synthetic import load_split
-from pirl_plugin.evaluation import extract_features, knn_accuracy
+from pirl_plugin.evaluation import (LAYER_NAMES, folder_dataloaders,
+                                    knn_evaluate_config)
 
 
-def _features(config: str, checkpoint, data_root: str, img_size: int,
-              seed: int = 0):
-    """Frozen, pooled, L2-normalised backbone features and labels of the
-    ``train`` and ``test`` splits."""
-    cfg = Config.fromfile(config)
-    torch.manual_seed(seed)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    if checkpoint:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint {checkpoint!r} not found')
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='current')
-    prep = cfg.model.get('data_preprocessor', {})
-    kwargs = dict(mean=prep.get('mean', (123.675, 116.28, 103.53)),
-                  std=prep.get('std', (58.395, 57.12, 57.375)),
-                  to_rgb=prep.get('to_rgb', True))
-    tr_x, tr_y, _ = load_split(data_root, 'train', img_size)
-    te_x, te_y, _ = load_split(data_root, 'test', img_size)
-    tr_f = extract_features(model.backbone, tr_x, **kwargs)
-    te_f = extract_features(model.backbone, te_x, **kwargs)
-    return tr_f, torch.from_numpy(tr_y), te_f, torch.from_numpy(te_y)
-
-
-def evaluate(config: str, checkpoint, data_root: str, img_size: int,
-             k: int = 20, temperature: float = 0.07, seed: int = 0) -> float:
-    """Build the config's backbone, load ``checkpoint`` (if any) and return
-    the kNN top-1 (%) of ``test`` against ``train``."""
-    tr_f, tr_y, te_f, te_y = _features(config, checkpoint, data_root,
-                                       img_size, seed)
-    return knn_accuracy(tr_f, tr_y, te_f, te_y, k, temperature)
-
-
-def evaluate_knn_and_linear(config: str, checkpoint, data_root: str,
-                            img_size: int, k: int = 20,
-                            temperature: float = 0.07,
-                            seed: int = 0) -> dict:
-    """kNN top-1 and linear-probe top-1 (%) on the same frozen features.
-
-    The linear probe is scikit-learn's multinomial logistic regression on
-    the standardised features of ``train`` (L2 penalty, C=1), scored on
-    ``test``.
-    """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    tr_f, tr_y, te_f, te_y = _features(config, checkpoint, data_root,
-                                       img_size, seed)
-    knn = knn_accuracy(tr_f, tr_y, te_f, te_y, k, temperature)
-    probe = make_pipeline(StandardScaler(),
-                          LogisticRegression(C=1.0, max_iter=2000))
-    probe.fit(tr_f.numpy(), tr_y.numpy())
-    linear = 100.0 * probe.score(te_f.numpy(), te_y.numpy())
-    return dict(knn_top1=float(knn), linear_top1=float(linear))
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('config')
-    parser.add_argument('--checkpoint', default=None,
-                        help='omit to evaluate the random initialisation')
-    parser.add_argument('--data-root', default='data/pirl_demo')
-    parser.add_argument('--img-size', type=int, default=64)
-    parser.add_argument('--k', type=int, default=20)
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='config with model.backbone (and '
+                        'labelled train/val dataloaders without --data-root)')
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help='PIRL checkpoint (.pth); omit for the random '
+                        'initialisation')
+    parser.add_argument('--checkpoint', dest='checkpoint_opt', default=None,
+                        help='the same as the positional CHECKPOINT')
+    parser.add_argument('--data-root', default=None,
+                        help='labelled ROOT/{train,test}/<class>/ folder '
+                        'instead of the config\'s dataloaders')
+    parser.add_argument('--img-size', type=int, default=64,
+                        help='image size with --data-root')
+    parser.add_argument('--split', choices=['val', 'test'], default='val',
+                        help='query set: val_dataloader or test_dataloader')
+    parser.add_argument('--layer', choices=LAYER_NAMES, default='res5')
+    parser.add_argument('--k', type=int, nargs='+', default=[20])
     parser.add_argument('--temperature', type=float, default=0.07)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--out', default=None, help='write the result JSON')
+    parser.add_argument('--linear', action='store_true',
+                        help='also report a linear probe (logistic '
+                        'regression) on the same features')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the random initialisation')
+    parser.add_argument('--batch-size', type=int, default=None,
+                        help='overrides the dataloaders\' batch size')
+    parser.add_argument('--num-workers', type=int, default=None)
+    parser.add_argument('--keep-train-pipeline', action='store_true',
+                        help='use the training pipeline (random '
+                        'augmentation) for the memory images')
+    parser.add_argument('--device', default=None,
+                        help='cuda if available, else cpu')
+    parser.add_argument('--out', default=None, help='write a JSON result')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value (as in tools/train.py)')
     args = parser.parse_args(argv)
-    acc = evaluate(args.config, args.checkpoint, args.data_root,
-                   args.img_size, args.k, args.temperature, args.seed)
+    if args.checkpoint and args.checkpoint_opt:
+        parser.error('give the checkpoint once')
+    args.checkpoint = args.checkpoint or args.checkpoint_opt
+    return args
+
+
+def config_dataloaders(cfg, args):
+    """The memory and query dataloader configs of CONFIG."""
+    query_key = f'{args.split}_dataloader'
+    for key in ('train_dataloader', query_key):
+        if not cfg.get(key):
+            sys.exit(f'knn_eval.py: {args.config} has no {key}; pass '
+                     '--data-root, or use a config with labelled train and '
+                     'val dataloaders (e.g. a linear-probe config)')
+    train = copy.deepcopy(cfg.train_dataloader.to_dict())
+    query = copy.deepcopy(cfg[query_key].to_dict())
+    if not args.keep_train_pipeline:
+        train['dataset']['pipeline'] = copy.deepcopy(
+            query['dataset'].get('pipeline'))
+    for loader in (train, query):
+        loader['sampler'] = dict(type='DefaultSampler', shuffle=False)
+        loader.pop('persistent_workers', None)
+    return train, query
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if not osp.isfile(args.config):
+        sys.exit(f'knn_eval.py: config file {args.config!r} not found')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    if args.data_root:
+        loaders = folder_dataloaders(args.data_root, args.img_size)
+    else:
+        loaders = config_dataloaders(cfg, args)
+    for loader in loaders:
+        if args.batch_size is not None:
+            loader['batch_size'] = args.batch_size
+        if args.num_workers is not None:
+            loader['num_workers'] = args.num_workers
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    try:
+        res = knn_evaluate_config(cfg.model, args.checkpoint, *loaders,
+                                  ks=args.k, temperature=args.temperature,
+                                  layer=args.layer, device=device,
+                                  seed=args.seed, linear=args.linear)
+    except (FileNotFoundError, KeyError, TypeError, ValueError) as e:
+        sys.exit(f'knn_eval.py: {e}')
     name = args.checkpoint or 'random init'
-    print(f'kNN (k={args.k}) top-1 of {name}: {acc:.2f}%')
+    for k, acc in res['knn_top1'].items():
+        print(f'kNN (k={k}, T={args.temperature}, {args.layer}) top-1 of '
+              f'{name}: {acc:.2f}%')
+    if args.linear:
+        print(f'linear-probe top-1 of {name}: {res["linear_top1"]:.2f}%')
+    result = dict(
+        config=args.config,
+        checkpoint=args.checkpoint,
+        layer=args.layer,
+        temperature=args.temperature,
+        num_train=res['num_train'],
+        num_query=res['num_query'],
+        knn_top1={str(k): a for k, a in res['knn_top1'].items()})
+    if args.linear:
+        result['linear_top1'] = res['linear_top1']
     if args.out:
         with open(args.out, 'w') as f:
-            json.dump(dict(checkpoint=args.checkpoint, knn_top1=acc,
-                           k=args.k), f, indent=2)
+            json.dump(result, f, indent=2)
+    return result
 
 
 if __name__ == '__main__':

@@ -1,12 +1,15 @@
-"""Weighted k-nearest-neighbour evaluation of frozen features (NPID style)."""
-from typing import Optional, Sequence
+"""Weighted k-nearest-neighbour evaluation of frozen features (NPID style):
+the one kNN of the kNN monitor, the kNN tool and the demo."""
+import copy
+from typing import Dict, Iterable, Optional, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from pirl_plugin.utils.progress import Progress
+from .features import (backbone_from_config, extract_dataloader_features,
+                       preprocessor_from_config)
+from .linear_probe import linear_probe_accuracy
 
 
 @torch.no_grad()
@@ -18,11 +21,9 @@ def extract_features(backbone: nn.Module,
                      batch_size: int = 128,
                      device: str = 'cpu',
                      desc: str = 'extracting features') -> torch.Tensor:
-    """Global-average-pooled, L2-normalised last-stage backbone features.
-
-    Shows a progress bar in images on a terminal (see
-    :mod:`pirl_plugin.utils.progress`; ``PIRL_PROGRESS=0`` or ``CI`` turn it
-    off).
+    """:func:`~pirl_plugin.evaluation.features.extract_dataloader_features`
+    of images held in an array (global-average-pooled, L2-normalised last
+    backbone output).
 
     Args:
         backbone (nn.Module): an MMPretrain backbone (returns a tuple).
@@ -36,27 +37,23 @@ def extract_features(backbone: nn.Module,
     Returns:
         Tensor: ``(N, C)`` float32 features on the CPU.
     """
-    was_training = backbone.training
-    # mmpretrain's ResNet.train() returns None, so the calls cannot chain.
-    backbone.eval()
+    from mmpretrain.registry import MODELS
+    from mmpretrain.structures import DataSample
+    preprocessor = MODELS.build(
+        dict(type='ClsDataPreprocessor', mean=list(mean), std=list(std),
+             to_rgb=to_rgb))
     backbone.to(device)
-    mean_t = torch.tensor(mean, device=device).view(1, 3, 1, 1)
-    std_t = torch.tensor(std, device=device).view(1, 3, 1, 1)
-    feats = []
-    with Progress(len(imgs), f'{desc} ({len(imgs)} images)') as bar:
-        for s in range(0, len(imgs), batch_size):
-            x = torch.from_numpy(imgs[s:s + batch_size]).to(device)
-            x = x.permute(0, 3, 1, 2).float()
-            if to_rgb:
-                x = x.flip(1)
-            out = backbone((x - mean_t) / std_t)
-            out = out[-1] if isinstance(out, (tuple, list)) else out
-            if out.dim() == 4:
-                out = out.mean(dim=(2, 3))
-            feats.append(F.normalize(out.float(), dim=1).cpu())
-            bar.update(x.size(0))
-    backbone.train(was_training)
-    return torch.cat(feats)
+    chw = torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2)
+    batches = [
+        dict(inputs=list(chw[s:s + batch_size]),
+             data_samples=[
+                 DataSample(metainfo=dict(sample_idx=i))
+                 for i in range(s, min(s + batch_size, len(imgs)))
+             ]) for s in range(0, len(imgs), batch_size)
+    ]
+    res = extract_dataloader_features(backbone, preprocessor, batches,
+                                      layers=('res5', ), desc=desc)
+    return res['feats']['res5']
 
 
 @torch.no_grad()
@@ -106,3 +103,166 @@ def knn_accuracy(train_feats: torch.Tensor, train_labels: torch.Tensor,
                                 temperature,
                                 int(max(train_labels.max(), test_labels.max())) + 1)
     return float((pred == test_labels).float().mean() * 100)
+
+
+def knn_accuracies(train_feats: torch.Tensor,
+                   train_labels: torch.Tensor,
+                   test_feats: torch.Tensor,
+                   test_labels: torch.Tensor,
+                   ks: Sequence[int] = (20, ),
+                   temperature: float = 0.07) -> Dict[int, float]:
+    """:func:`knn_accuracy` for every ``k`` of ``ks``.
+
+    Args:
+        train_feats (Tensor): ``(N, D)`` L2-normalised memory features.
+        train_labels (Tensor): ``(N,)`` labels.
+        test_feats (Tensor): ``(M, D)`` L2-normalised query features.
+        test_labels (Tensor): ``(M,)`` labels.
+        ks (sequence[int]): numbers of neighbours.
+        temperature (float): vote temperature. Defaults to 0.07.
+
+    Returns:
+        dict[int, float]: k -> top-1 accuracy in %.
+    """
+    if train_feats.shape[1] != test_feats.shape[1]:
+        raise ValueError(
+            f'train and test features differ in dimension '
+            f'({train_feats.shape[1]} vs {test_feats.shape[1]})')
+    args = [t.detach().float().cpu() for t in (train_feats, test_feats)]
+    train_labels = train_labels.detach().long().cpu()
+    test_labels = test_labels.detach().long().cpu()
+    return {
+        int(k): knn_accuracy(args[0], train_labels, args[1], test_labels,
+                             int(k), temperature)
+        for k in ks
+    }
+
+
+def knn_evaluate(backbone: nn.Module,
+                 data_preprocessor: nn.Module,
+                 train_loader: Iterable[dict],
+                 val_loader: Iterable[dict],
+                 ks: Sequence[int] = (20, ),
+                 temperature: float = 0.07,
+                 layer: str = 'res5',
+                 gather: bool = False) -> dict:
+    """The kNN evaluation of a frozen backbone, as the kNN monitor, the kNN
+    tool and the demo compute it: global-average-pooled, L2-normalised
+    ``layer`` features (:func:`extract_dataloader_features`) of the labelled
+    ``train_loader`` (the memory) and ``val_loader`` (the queries), then
+    :func:`knn_accuracies`.
+
+    Args:
+        backbone (nn.Module): the backbone (see
+            :func:`extract_dataloader_features`).
+        data_preprocessor (nn.Module): single-view preprocessor.
+        train_loader, val_loader (iterable): batches of ``PackInputs``
+            outputs of single-label datasets.
+        ks (sequence[int]): numbers of neighbours. Defaults to (20,).
+        temperature (float): vote temperature. Defaults to 0.07.
+        layer (str): the layer. Defaults to 'res5'.
+        gather (bool): all-gather distributed shards. Defaults to False.
+
+    Returns:
+        dict: ``accs`` (``{k: top-1 %}``), ``train`` and ``val`` (the
+        results of :func:`extract_dataloader_features`).
+    """
+    results = []
+    for name, loader in (('train', train_loader), ('val', val_loader)):
+        res = extract_dataloader_features(
+            backbone, data_preprocessor, loader, layers=(layer, ),
+            pool='avg', normalize=True, gather=gather,
+            desc=f'kNN: {name} features')
+        if res['labels'] is None:
+            raise ValueError(
+                f'kNN {name} set: the dataset must give one label per image '
+                '(a labelled single-label dataset, e.g. ImageNet or '
+                'CustomDataset with class folders)')
+        results.append(res)
+    train, val = results
+    accs = knn_accuracies(train['feats'][layer], train['labels'],
+                          val['feats'][layer], val['labels'], ks, temperature)
+    return dict(accs=accs, train=train, val=val)
+
+
+def folder_dataloaders(data_root: str,
+                       img_size: int,
+                       splits: Sequence[str] = ('train', 'test'),
+                       batch_size: int = 128,
+                       num_workers: int = 0) -> list:
+    """Dataloader configs of labelled ``<data_root>/<split>/<class>/<image>``
+    folders at ``img_size`` (``Resize`` to a square, no augmentation): the
+    memory and queries of the demo's kNN monitor and of
+    ``tools/knn_eval.py --data-root``.
+
+    Returns:
+        list[dict]: one dataloader config per split.
+    """
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='Resize', scale=(img_size, img_size)),
+        dict(type='PackInputs'),
+    ]
+    return [
+        dict(batch_size=batch_size, num_workers=num_workers,
+             sampler=dict(type='DefaultSampler', shuffle=False),
+             dataset=dict(type='CustomDataset', data_root=data_root,
+                          data_prefix=split, pipeline=pipeline))
+        for split in splits
+    ]
+
+
+def knn_evaluate_config(model_cfg: dict,
+                        checkpoint: Optional[str],
+                        train_dataloader: dict,
+                        val_dataloader: dict,
+                        ks: Sequence[int] = (20, ),
+                        temperature: float = 0.07,
+                        layer: str = 'res5',
+                        device: str = 'cpu',
+                        seed: int = 0,
+                        linear: bool = False) -> dict:
+    """:func:`knn_evaluate` of the backbone of ``model_cfg`` loaded from
+    ``checkpoint`` (:func:`backbone_from_config`; None: the seeded random
+    initialisation), on dataloaders built from configs as the kNN monitor
+    builds them (``Runner.build_dataloader``, ``DefaultSampler(shuffle=False)``
+    when no sampler is given). The kNN tool and the demo call this.
+
+    Args:
+        model_cfg (dict): ``cfg.model`` of a PIRL or linear-probe config.
+        checkpoint (str, optional): a PIRL checkpoint, or None.
+        train_dataloader, val_dataloader (dict): dataloader configs of the
+            memory and the queries (e.g. :func:`folder_dataloaders`).
+        ks (sequence[int]): numbers of neighbours. Defaults to (20,).
+        temperature (float): vote temperature. Defaults to 0.07.
+        layer (str): the layer. Defaults to 'res5'.
+        device (str): Defaults to 'cpu'.
+        seed (int): seed of the random init and the loaders. Defaults to 0.
+        linear (bool): also fit :func:`linear_probe_accuracy` on the same
+            features. Defaults to False.
+
+    Returns:
+        dict: ``knn_top1`` (``{k: top-1 %}``), ``num_train``, ``num_query``
+        and, with ``linear``, ``linear_top1``.
+    """
+    from mmengine.registry import DefaultScope, init_default_scope
+    from mmengine.runner import Runner
+    if DefaultScope.get_current_instance() is None:
+        init_default_scope('mmpretrain')
+    backbone = backbone_from_config(model_cfg, checkpoint, device, seed)
+    preprocessor = preprocessor_from_config(model_cfg)
+    loaders = []
+    for cfg in (train_dataloader, val_dataloader):
+        cfg = copy.deepcopy(dict(cfg))
+        cfg.setdefault('sampler', dict(type='DefaultSampler', shuffle=False))
+        loaders.append(Runner.build_dataloader(cfg, seed=seed))
+    res = knn_evaluate(backbone, preprocessor, *loaders, ks=ks,
+                       temperature=temperature, layer=layer)
+    train, val = res['train'], res['val']
+    out = dict(knn_top1=res['accs'], num_train=len(train['labels']),
+               num_query=len(val['labels']))
+    if linear:
+        out['linear_top1'] = linear_probe_accuracy(
+            train['feats'][layer], train['labels'], val['feats'][layer],
+            val['labels'])
+    return out

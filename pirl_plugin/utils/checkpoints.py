@@ -4,12 +4,15 @@
 tensors, plain containers and the MMEngine classes allowlisted by
 :func:`pirl_plugin.utils.compat.mmengine_checkpoint_safe_globals`.
 """
+import logging
 import os.path as osp
 import pickle
+import re
 import zipfile
 from typing import Dict, Optional
 
 import torch
+from torch import nn
 
 
 class CheckpointError(RuntimeError):
@@ -127,3 +130,59 @@ def check_resume_checkpoint(path: str,
     if bank_key is not None:
         bank_shape = tuple(state[bank_key].shape)
     return dict(epoch=meta['epoch'], iter=meta['iter'], bank_shape=bank_shape)
+
+
+def load_weights(module: nn.Module,
+                 checkpoint: str,
+                 prefix: str = '') -> dict:
+    """Load the weights of ``module`` from a checkpoint: the one loader of
+    the evaluation tools, the kNN monitor's tests and the demo.
+
+    Reads the file with MMEngine's ``load_checkpoint`` (``weights_only``
+    with the allowlist of :mod:`pirl_plugin.utils.compat`), the keys renamed
+    by ``revise_keys=[('^' + prefix, '')]``. Keys of the checkpoint outside
+    ``module`` (e.g. ``neck.*`` and ``memory_bank.bank`` of a PIRL
+    checkpoint loaded into its backbone) are ignored; every weight of
+    ``module`` must be in the checkpoint.
+
+    Args:
+        module (nn.Module): what to load into.
+        checkpoint (str): a ``.pth`` file: a training checkpoint
+            (``state_dict`` entry) or a bare state dict.
+        prefix (str): key prefix of ``module`` in the checkpoint, e.g.
+            ``'backbone.'``; keys without it are used as they are (a
+            backbone-only file). Defaults to '' (the whole model).
+
+    Returns:
+        dict: the checkpoint.
+
+    Raises:
+        FileNotFoundError: no such file.
+        KeyError: weights of ``module`` missing from the checkpoint.
+    """
+    from mmengine.runner import load_checkpoint as mmengine_load_checkpoint
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(
+            f'checkpoint {checkpoint!r} not found: pass the .pth written by '
+            'PIRL pre-training (tools/train.py work_dir/epoch_N.pth)')
+    revise = [(f'^{re.escape(prefix)}', '')] if prefix else []
+    # The keys outside `module` are expected (strict=False): keep MMEngine's
+    # list of them off the console; missing keys are checked below.
+    quiet = logging.getLogger('pirl_plugin.load_weights')
+    quiet.setLevel(logging.ERROR)
+    ckpt = mmengine_load_checkpoint(module, checkpoint, map_location='cpu',
+                                    strict=False, logger=quiet,
+                                    revise_keys=revise)
+    state = ckpt.get('state_dict', ckpt)
+    loaded = set(state)
+    for pattern, repl in revise:
+        loaded = {re.sub(pattern, repl, k) for k in loaded}
+    missing = sorted(set(module.state_dict()) - loaded)
+    if missing:
+        raise KeyError(
+            f'{checkpoint!r} does not hold the weights of this model: '
+            f'{len(missing)} keys are missing (e.g. {missing[:3]}); it looks '
+            f'like {describe_state_dict(state)}. Check that the checkpoint '
+            f'has {prefix!r}-prefixed weights of the same architecture as '
+            'the config (e.g. model.backbone.depth).')
+    return ckpt

@@ -109,9 +109,9 @@ def build_model(config: str, checkpoint: Optional[str]):
     from mmengine.config import Config
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
     from mmpretrain.registry import MODELS
     import pirl_plugin  # noqa: F401
+    from pirl_plugin.utils.checkpoints import load_weights
     if not osp.isfile(config):
         raise ValueError(f'config {config!r} not found')
     cfg = Config.fromfile(config)
@@ -126,8 +126,7 @@ def build_model(config: str, checkpoint: Optional[str]):
     if checkpoint:
         if not osp.isfile(checkpoint):
             raise ValueError(f'checkpoint {checkpoint!r} not found')
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='current')
+        load_weights(model, checkpoint)
     model.eval()
     return cfg, model
 

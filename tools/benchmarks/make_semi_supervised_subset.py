@@ -20,7 +20,7 @@ import argparse
 import json
 import sys
 
-from pirl_plugin.benchmarks.subsets import (class_balanced_subset,
+from pirl_plugin.evaluation.subsets import (class_balanced_subset,
                                             read_ann_file, scan_image_folder,
                                             write_ann_file)
 

@@ -39,10 +39,10 @@ from mmpretrain.registry import DATASETS
 from torch.utils.data import DataLoader
 
 import pirl_plugin  # noqa: F401
-from pirl_plugin.benchmarks import (LAYER_NAMES, backbone_from_config,
+from pirl_plugin.evaluation import (LAYER_NAMES, backbone_from_config,
                                     extract_dataloader_features,
                                     preprocessor_from_config)
-from pirl_plugin.benchmarks.svm import (DEFAULT_COSTS, format_ap_table,
+from pirl_plugin.evaluation.svm import (DEFAULT_COSTS, format_ap_table,
                                         svm_benchmark, voc07_targets)
 
 

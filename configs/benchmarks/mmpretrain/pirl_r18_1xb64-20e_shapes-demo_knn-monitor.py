@@ -13,9 +13,7 @@
 # interval=10 or so.
 _base_ = ['../../pirl_r18_1xb64-20e_shapes-demo.py']
 
-custom_imports = dict(
-    imports=['pirl_plugin', 'pirl_plugin.benchmarks'],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['pirl_plugin'], allow_failed_imports=False)
 
 knn_pipeline = [
     dict(type='LoadImageFromFile'),

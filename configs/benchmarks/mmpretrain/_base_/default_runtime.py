@@ -1,11 +1,9 @@
 # Runtime of the PIRL classification benchmarks (MMPretrain conventions).
 default_scope = 'mmpretrain'
-# `pirl_plugin.benchmarks` registers ResNetWithStem, MultiLayerLinearClsHead,
-# MultiLayerAccuracy and KNNMonitorHook (importing `pirl_plugin` also applies
-# the runtime fixes that let PIRL checkpoints load on a current PyTorch).
-custom_imports = dict(
-    imports=['pirl_plugin', 'pirl_plugin.benchmarks'],
-    allow_failed_imports=False)
+# `pirl_plugin` registers ResNetWithStem, MultiLayerLinearClsHead,
+# MultiLayerAccuracy and KNNMonitorHook (and applies the runtime fixes that
+# let PIRL checkpoints load on a current PyTorch).
+custom_imports = dict(imports=['pirl_plugin'], allow_failed_imports=False)
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),

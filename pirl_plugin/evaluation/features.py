@@ -1,20 +1,20 @@
-"""Frozen-feature extraction shared by the benchmark tools and hooks.
+"""Frozen-feature extraction: the one extractor of the kNN monitor, the kNN
+tool, the demo, the VOC07 SVM and the probes.
 
 The layer names follow the paper (and Goyal et al., ICCV 2019): ``conv1`` is
 the ResNet stem, ``res2`` ... ``res5`` are the four residual stages.
 """
 import copy
-import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine import dist
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from pirl_plugin.utils.checkpoints import load_weights
 from pirl_plugin.utils.progress import track
 
 LAYER_NAMES = ('conv1', 'res2', 'res3', 'res4', 'res5')
@@ -65,7 +65,7 @@ def build_feature_backbone(backbone_cfg: dict) -> nn.Module:
 
     The output indices, frozen stages and initialisation of ``backbone_cfg``
     are replaced: every layer is returned and weights come from
-    :func:`load_backbone_checkpoint`.
+    :func:`backbone_from_config`.
 
     Args:
         backbone_cfg (dict): e.g. ``cfg.model.backbone`` of a PIRL or linear
@@ -87,45 +87,6 @@ def build_feature_backbone(backbone_cfg: dict) -> nn.Module:
     backbone = MODELS.build(cfg)
     backbone.eval()  # ResNet.train() returns None: do not chain it
     return backbone
-
-
-def load_backbone_checkpoint(backbone: nn.Module,
-                             checkpoint: str,
-                             prefix: str = 'backbone.') -> None:
-    """Load the backbone weights of a checkpoint, strictly.
-
-    Accepts a raw PIRL checkpoint (``state_dict`` with ``backbone.*``,
-    ``neck.*``, ``memory_bank.bank`` ... keys: only ``backbone.*`` is used)
-    or a bare backbone state dict (no prefix).
-
-    Args:
-        backbone (nn.Module): the backbone to load into.
-        checkpoint (str): path to the ``.pth`` file.
-        prefix (str): key prefix of the backbone. Defaults to 'backbone.'.
-    """
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(
-            f'checkpoint {checkpoint!r} not found: pass the .pth written by '
-            'PIRL pre-training (tools/train.py work_dir/epoch_N.pth)')
-    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f'{checkpoint!r} holds no state dict')
-    sub = {
-        k[len(prefix):]: v
-        for k, v in state.items() if k.startswith(prefix)
-    }
-    if not sub:
-        sub = state
-    expected = backbone.state_dict()
-    missing = sorted(set(expected) - set(sub))
-    if missing:
-        raise KeyError(
-            f'{checkpoint!r} does not hold the weights of this backbone: '
-            f'{len(missing)} keys are missing (e.g. {missing[:3]}). Check '
-            f'that the checkpoint has {prefix!r}-prefixed ResNet weights of '
-            'the same depth as the config (model.backbone.depth).')
-    backbone.load_state_dict({k: sub[k] for k in expected}, strict=True)
 
 
 def _gather_rows(t: torch.Tensor) -> torch.Tensor:
@@ -298,14 +259,20 @@ def preprocessor_from_config(model_cfg: dict) -> nn.Module:
 
 
 def backbone_from_config(model_cfg: dict,
-                         checkpoint: str,
-                         device: str = 'cpu') -> nn.Module:
-    """:func:`build_feature_backbone` + :func:`load_backbone_checkpoint`.
+                         checkpoint: Optional[str],
+                         device: str = 'cpu',
+                         seed: int = 0) -> nn.Module:
+    """:func:`build_feature_backbone` with the weights of a checkpoint (the
+    ``backbone.*`` keys, by :func:`pirl_plugin.utils.checkpoints.load_weights`)
+    or, without one, of the config's model at its seeded random
+    initialisation (``torch.manual_seed(seed)``, ``init_weights()``).
 
     Args:
         model_cfg (dict): ``cfg.model`` of a PIRL or linear-probe config.
-        checkpoint (str): a PIRL checkpoint (``backbone.*`` keys).
+        checkpoint (str, optional): a PIRL checkpoint (``backbone.*`` keys)
+            or a bare backbone state dict; None for the random init.
         device (str): where to put the backbone. Defaults to 'cpu'.
+        seed (int): seed of the random initialisation. Defaults to 0.
 
     Returns:
         nn.Module: the frozen backbone returning all five layers, eval mode.
@@ -313,7 +280,13 @@ def backbone_from_config(model_cfg: dict,
     if 'backbone' not in model_cfg:
         raise KeyError('the config has no model.backbone')
     backbone = build_feature_backbone(model_cfg['backbone'])
-    load_backbone_checkpoint(backbone, checkpoint)
+    if checkpoint:
+        load_weights(backbone, checkpoint, prefix='backbone.')
+    else:
+        torch.manual_seed(seed)
+        model = MODELS.build(copy.deepcopy(dict(model_cfg)))
+        model.init_weights()
+        backbone.load_state_dict(model.backbone.state_dict(), strict=True)
     for param in backbone.parameters():
         param.requires_grad = False
     backbone.to(device)

@@ -6,11 +6,10 @@ from typing import Optional, Sequence
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS, MODELS
+from mmpretrain.utils import get_ori_model
 
-from .features import extract_dataloader_features, preprocessor_from_model
-from .knn import knn_accuracies
+from pirl_plugin.evaluation import knn_evaluate, preprocessor_from_model
 
 
 @HOOKS.register_module()
@@ -21,10 +20,11 @@ class KNNMonitorHook(Hook):
     for every image of a labelled ``train_dataloader`` (the kNN memory) and
     ``val_dataloader`` (the queries); each query is classified by the NPID
     weighted vote of its ``k`` nearest memory features
-    (:func:`pirl_plugin.evaluation.knn_accuracy`). The accuracy is logged
-    as ``knn_top1`` (``runner.message_hub`` scalar ``train/knn_top1``, so it
-    also appears in the training log lines and the visualizer backends that
-    follow, plus one logger line when computed). Rank 0 also appends one
+    (:func:`pirl_plugin.evaluation.knn_evaluate`, the computation of
+    ``tools/knn_eval.py`` and of the demo's final result). The accuracy is
+    logged as ``knn_top1`` (``runner.message_hub`` scalar
+    ``train/knn_top1``, so it also appears in the training log lines and the
+    visualizer backends that follow, plus one logger line when computed). Rank 0 also appends one
     JSON line per evaluation (``epoch``, ``iter`` and the accuracies) to
     ``knn_monitor.json`` in the run's log folder, the curve a plot reads.
 
@@ -125,8 +125,7 @@ class KNNMonitorHook(Hook):
         Returns:
             dict: ``{k: top-1 %}``.
         """
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         backbone = getattr(model, 'backbone', None)
         if backbone is None:
             raise TypeError(
@@ -135,23 +134,10 @@ class KNNMonitorHook(Hook):
                 'from custom_hooks')
         if self._loaders is None:
             self._build(runner, model)
-        results = [
-            extract_dataloader_features(
-                backbone, self._preprocessor, loader, layers=('res5', ),
-                pool='avg', normalize=True, gather=True)
-            for loader in self._loaders
-        ]
-        for name, res in zip(('train_dataloader', 'val_dataloader'),
-                             results):
-            if res['labels'] is None:
-                raise ValueError(
-                    f'KNNMonitorHook {name}: the dataset must give one '
-                    'label per image (a labelled single-label dataset, '
-                    'e.g. ImageNet or CustomDataset with class folders)')
-        train, val = results
-        accs = knn_accuracies(train['feats']['res5'], train['labels'],
-                              val['feats']['res5'], val['labels'], self.ks,
-                              self.temperature)
+        res = knn_evaluate(backbone, self._preprocessor, *self._loaders,
+                           ks=self.ks, temperature=self.temperature,
+                           gather=True)
+        train, val, accs = res['train'], res['val'], res['accs']
         row = dict(epoch=runner.epoch + 1 if self.by_epoch else runner.epoch,
                    iter=runner.iter + 1)
         for i, (k, acc) in enumerate(accs.items()):

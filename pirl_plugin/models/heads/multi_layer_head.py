@@ -8,7 +8,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from .features import DEFAULT_POOL_SIZES, check_layers
+from pirl_plugin.evaluation.features import DEFAULT_POOL_SIZES, check_layers
 
 
 @MODELS.register_module()

@@ -1,0 +1,3 @@
+from .multi_layer_accuracy import MultiLayerAccuracy
+
+__all__ = ['MultiLayerAccuracy']

@@ -1,0 +1,3 @@
+from .resnet_with_stem import ResNetWithStem
+
+__all__ = ['ResNetWithStem']
