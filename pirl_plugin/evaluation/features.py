@@ -5,6 +5,7 @@ The layer names follow the paper (and Goyal et al., ICCV 2019): ``conv1`` is
 the ResNet stem, ``res2`` ... ``res5`` are the four residual stages.
 """
 import copy
+import logging
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -283,9 +284,16 @@ def backbone_from_config(model_cfg: dict,
     if checkpoint:
         load_weights(backbone, checkpoint, prefix='backbone.')
     else:
+        from mmengine.logging import MMLogger
         torch.manual_seed(seed)
         model = MODELS.build(copy.deepcopy(dict(model_cfg)))
-        model.init_weights()
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)  # init_weights logs every parameter
+        try:
+            model.init_weights()
+        finally:
+            logger.setLevel(level)
         backbone.load_state_dict(model.backbone.state_dict(), strict=True)
     for param in backbone.parameters():
         param.requires_grad = False
