@@ -480,12 +480,13 @@ def plot(result: dict, out: str, title: str = '') -> None:
                      ha='center', fontsize=8)
     ax1.set_xticks([0, 1])
     ax1.set_xticklabels(['kNN (k=20)', 'linear probe'])
-    ax1.set_ylim(0, 100)
+    ax1.set_ylim(0, 118)  # room above 100 for the legend
+    ax1.set_yticks(range(0, 101, 20))
     ax1.set_ylabel('top-1 on the test split (%)')
     b = result['budget']
     ax1.set_title(f'frozen features, {b["iterations"]} iterations of '
                   f'{b["batch_size"]}')
-    ax1.legend(loc='upper left', fontsize=8)
+    ax1.legend(loc='upper center', fontsize=8, ncol=max(1, len(names)))
     if title:
         fig.suptitle(title)
     fig.tight_layout()
