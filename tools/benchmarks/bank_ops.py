@@ -21,15 +21,16 @@ import argparse
 import json
 import os.path as osp
 import statistics
-import sys
 import time
 
 import torch
 
 from pirl_plugin.models.memories import MemoryBank
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from step_overhead import timed  # noqa: E402
+from pirl_plugin.utils.benchmarking import timed
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(REPO, 'configs', 'pirl_r50_8xb32_imagenet.py')
 
 
 def bench(num_samples: int, feat_dim: int, batch: int, num_neg: int,
@@ -167,9 +168,10 @@ def main(argv=None):
                       f"{r['bank_mib']:.0f} MiB", flush=True)
     ref = None
     if args.reference_step:
-        from step_overhead import backbone_step, build, make_inputs
-        model, _ = build(args.reference_step, 1000, 16, 'nce', False,
-                         args.device)
+        from pirl_plugin.utils.benchmarking import (backbone_step, build_pirl,
+                                                    make_inputs)
+        model, _ = build_pirl(CONFIG, args.reference_step, 1000, 16, 'nce',
+                              False, args.device)
         inputs, _ = make_inputs(args.batch[0], 224, 64, 1000, args.device)
         ts = []
         for i in range(args.warmup + max(args.repeat // 2, 1)):

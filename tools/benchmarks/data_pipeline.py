@@ -24,10 +24,7 @@ after a warm-up pass; the median seconds per image is reported.
     python tools/benchmarks/data_pipeline.py --num-images 100 --rounds 5
 """
 import argparse
-import copy
-import glob
 import json
-import os
 import os.path as osp
 import statistics
 import time
@@ -39,6 +36,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import pirl_plugin  # noqa: F401
+from pirl_plugin.utils.benchmarking import make_jpegs, replace_jitter
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PIRL_CFG = osp.join(REPO, 'configs', '_base_', 'datasets',
@@ -56,53 +54,14 @@ def mocov2_config() -> str:
     return path
 
 
-def make_jpegs(folder: str, num: int, seed: int = 0) -> list:
-    os.makedirs(folder, exist_ok=True)
-    files = sorted(glob.glob(osp.join(folder, '*.JPEG')))
-    if len(files) >= num:
-        return files[:num]
-    rng = np.random.default_rng(seed)
-    for i in range(len(files), num):
-        short = int(rng.integers(333, 501))
-        long_ = int(short * rng.uniform(1.0, 1.5))
-        h, w = (short, long_) if rng.random() < 0.7 else (long_, short)
-        # smooth colour fields + noise: JPEG sizes like natural photos
-        low = rng.integers(0, 256, (h // 32 + 2, w // 32 + 2, 3),
-                           dtype=np.uint8)
-        img = cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)
-        img = np.clip(img + rng.normal(0, 12, img.shape), 0,
-                      255).astype(np.uint8)
-        cv2.imwrite(osp.join(folder, f'img_{i:05d}.JPEG'), img,
-                    [cv2.IMWRITE_JPEG_QUALITY, 90])
-    return sorted(glob.glob(osp.join(folder, '*.JPEG')))[:num]
-
-
-def _replace_jitter(pipeline: list, fn) -> list:
-    pipeline = copy.deepcopy(pipeline)
-
-    def walk(obj):
-        if isinstance(obj, dict):
-            if obj.get('type') == 'RandomApply' and any(
-                    t.get('type') == 'ColorJitter' for t in obj['transforms']):
-                jit = [t for t in obj['transforms']
-                       if t.get('type') == 'ColorJitter'][0]
-                return fn(jit, obj['prob'])
-            return {k: walk(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [walk(v) for v in obj]
-        return obj
-
-    return walk(pipeline)
-
-
 def build_pipelines() -> dict:
     init_default_scope('mmpretrain')
     pirl = Config.fromfile(PIRL_CFG).train_pipeline
     moco = Config.fromfile(mocov2_config()).train_pipeline
     moco = [dict(t) for t in moco]
-    hue0 = _replace_jitter(moco, lambda j, p: dict(
+    hue0 = replace_jitter(moco, lambda j, p: dict(
         type='RandomApply', prob=p, transforms=[dict(j, hue=0.0)]))
-    ours = _replace_jitter(moco, lambda j, p: dict(
+    ours = replace_jitter(moco, lambda j, p: dict(
         type='PIRLColorJitter', brightness=j['brightness'],
         contrast=j['contrast'], saturation=j['saturation'], hue=j['hue'],
         prob=p, gray_prob=0.0))

@@ -33,8 +33,11 @@ from mmpretrain.structures import DataSample
 
 import pirl_plugin  # noqa: F401
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from step_overhead import build, make_inputs, pirl_step, timed  # noqa: E402
+from pirl_plugin.utils.benchmarking import (build_pirl, make_inputs,
+                                            pirl_step, timed)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(REPO, 'configs', 'pirl_r50_8xb32_imagenet.py')
 
 
 def build_supervised(depth: int, num_classes: int, device: str, amp: bool,
@@ -114,10 +117,10 @@ def main(argv=None):
         sync = (lambda: None)
 
     torch.manual_seed(0)
-    pirl, pirl_optim = build(args.depth, args.bank_size, args.num_negatives,
-                             args.loss_type, args.shared_negatives,
-                             args.device, amp=amp,
-                             channels_last=channels_last)
+    pirl, pirl_optim = build_pirl(CONFIG, args.depth, args.bank_size,
+                                  args.num_negatives, args.loss_type,
+                                  args.shared_negatives, args.device,
+                                  amp=amp, channels_last=channels_last)
     views, pirl_samples = make_inputs(args.batch, args.img_size,
                                       args.patch_size, args.bank_size,
                                       args.device)

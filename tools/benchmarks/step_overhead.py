@@ -16,83 +16,18 @@ reported, per negative-sampling mode.
 Prints one summary line per mode and writes JSON (``--out``).
 """
 import argparse
-import copy
 import json
 import os.path as osp
 import statistics
-import time
 
 import torch
-from mmengine.config import Config
-from mmengine.optim import build_optim_wrapper
-from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 
 import pirl_plugin  # noqa: F401
+from pirl_plugin.utils.benchmarking import (backbone_step, build_pirl,
+                                            make_inputs, pirl_step, timed)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'pirl_r50_8xb32_imagenet.py')
-
-
-def build(depth: int, bank_size: int, num_neg: int, loss_type: str,
-          shared: bool, device: str, amp: bool = False,
-          channels_last: bool = False):
-    """The ImageNet config's PIRL at ``depth`` with an ImageNet-size bank,
-    on ``device``, and its optimiser wrapper (``AmpOptimWrapper`` with
-    ``amp``, as ``tools/train.py --amp`` builds it)."""
-    cfg = Config.fromfile(CONFIG)
-    m = copy.deepcopy(cfg.model)
-    m.channels_last = channels_last
-    m.backbone.depth = depth
-    width = 2048 if depth >= 50 else 512
-    m.neck.in_channels = width
-    m.transform_neck.in_channels = width
-    m.memory_bank.num_samples = bank_size
-    m.head.num_negatives = num_neg
-    m.head.loss_type = loss_type
-    m.head.shared_negatives = shared
-    model = MODELS.build(m).to(device)
-    model.train()
-    optim_cfg = copy.deepcopy(cfg.optim_wrapper)
-    if amp:
-        optim_cfg.type = 'AmpOptimWrapper'
-    optim = build_optim_wrapper(model, optim_cfg)
-    return model, optim
-
-
-def make_inputs(batch: int, img: int, patch: int, bank_size: int,
-                device: str, seed: int = 0):
-    g = torch.Generator().manual_seed(seed)
-    inputs = [torch.randn(batch, 3, img, img, generator=g).to(device)]
-    inputs += [torch.randn(batch, 3, patch, patch, generator=g).to(device)
-               for _ in range(9)]
-    idx = torch.randperm(bank_size, generator=g)[:batch].tolist()
-    samples = [DataSample(metainfo=dict(sample_idx=i)) for i in idx]
-    return inputs, samples
-
-
-def pirl_step(model, optim, inputs, samples):
-    with optim.optim_context(model):
-        losses = model.loss(inputs, samples)
-    loss, _ = model.parse_losses(losses)
-    optim.update_params(loss)
-    model.memory_bank.commit()  # what MemoryBankHook does after the step
-
-
-def backbone_step(model, inputs):
-    views = torch.stack(list(inputs[1:]), dim=1).flatten(0, 1)
-    loss = sum(model.backbone(x)[-1].mean(dim=(2, 3)).sum()
-               for x in (inputs[0], views))
-    loss.backward()
-    model.zero_grad(set_to_none=True)
-
-
-def timed(fn, sync) -> float:
-    sync()
-    t = time.perf_counter()
-    fn()
-    sync()
-    return time.perf_counter() - t
 
 
 def main(argv=None):
@@ -123,8 +58,9 @@ def main(argv=None):
     results = []
     for shared in modes:
         torch.manual_seed(0)
-        model, optim = build(args.depth, args.bank_size, args.num_negatives,
-                             args.loss_type, shared, args.device)
+        model, optim = build_pirl(CONFIG, args.depth, args.bank_size,
+                                  args.num_negatives, args.loss_type, shared,
+                                  args.device)
         inputs, samples = make_inputs(args.batch, args.img_size,
                                       args.patch_size, args.bank_size,
                                       args.device)

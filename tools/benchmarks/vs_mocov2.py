@@ -39,7 +39,7 @@ tiny       ResNet-18  4      32 + 9 x 10 (of a 30 crop)    2 x 32     N=64, bank
 
 Images: ``demo`` and ``tiny`` use this project's procedural shapes images
 (96 px, ``pirl_plugin.datasets.synthetic``, what ``make demo`` trains on);
-``imagenet`` uses ImageNet-size JPEGs (``data_pipeline.make_jpegs``). The
+``imagenet`` uses ImageNet-size JPEGs (``pirl_plugin.utils.benchmarking.make_jpegs``). The
 bank is larger than the folder, as large as the dataset it stands for
 (ImageNet-1k's 1,281,167 rows at ``imagenet``: the scorer the bank picks,
 and its cost, depend on the bank size, see ``MemoryBank.score_mode``);
@@ -104,8 +104,7 @@ from torch import nn
 
 import pirl_plugin  # noqa: F401
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from data_pipeline import _replace_jitter, make_jpegs  # noqa: E402
+from pirl_plugin.utils.benchmarking import make_jpegs, replace_jitter
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASE = osp.join(REPO, 'configs', '_base_')
@@ -193,7 +192,7 @@ def mocov2_config(s: dict) -> dict:
     pipeline = copy.deepcopy(cfg.to_dict()['train_pipeline'])
     # numpy 2: mmcv's adjust_hue overflows -> this project's jitter with
     # MMPretrain's parameters and probability
-    pipeline = _replace_jitter(pipeline, lambda j, p: dict(
+    pipeline = replace_jitter(pipeline, lambda j, p: dict(
         type='PIRLColorJitter', brightness=j['brightness'],
         contrast=j['contrast'], saturation=j['saturation'], hue=j['hue'],
         prob=p, gray_prob=0.0))
