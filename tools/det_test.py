@@ -19,12 +19,9 @@ from mmengine.config import Config, DictAction
 from mmengine.dist import get_rank
 from mmengine.runner import Runner
 
-HERE = osp.dirname(osp.abspath(__file__))
-sys.path.insert(0, HERE)
-
-import pirl_plugin  # noqa: E402,F401  runtime fixes (torch.load allowlist)
-from train import (setup_cpu_distributed,  # noqa: E402
-                   shutdown_distributed)
+import pirl_plugin  # noqa: F401  runtime fixes (torch.load allowlist)
+from pirl_plugin.utils.launch import (setup_cpu_distributed,
+                                      shutdown_distributed)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

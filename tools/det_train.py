@@ -18,15 +18,12 @@ from typing import List, Optional
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
-HERE = osp.dirname(osp.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, osp.join(HERE, 'model_converters'))
-
-import pirl_plugin  # noqa: E402,F401  runtime fixes (torch.load allowlist)
-from pirl_to_backbone import (PREFIX, ConversionError,  # noqa: E402
-                              get_state_dict, infer_resnet_depth,
-                              load_checkpoint_file)
-from train import merge_args, shutdown_distributed  # noqa: E402
+import pirl_plugin  # noqa: F401  runtime fixes (torch.load allowlist)
+from pirl_plugin.utils.launch import merge_args, shutdown_distributed
+from pirl_plugin.utils.resnet_weights import (PREFIX, ConversionError,
+                                              get_state_dict,
+                                              infer_resnet_depth,
+                                              load_checkpoint_file)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -28,8 +28,6 @@ Examples::
 import argparse
 import os
 import os.path as osp
-import pickle
-import re
 import sys
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
@@ -38,87 +36,12 @@ import torch
 
 import pirl_plugin  # noqa: F401  allowlists MMEngine checkpoint classes
 from pirl_plugin.utils.checkpoints import describe_state_dict
+from pirl_plugin.utils.resnet_weights import (  # noqa: F401
+    BLOCK_KEY, PREFIX, RESNET_ARCHS, STEM_KEY, ConversionError,
+    get_state_dict, infer_resnet_depth, load_checkpoint_file,
+    looks_like_resnet)
 
-PREFIX = 'backbone.'
 FORMATS = ('mmpretrain', 'torchvision')
-
-# depth -> (bottleneck?, blocks per stage), as in torchvision and MMPretrain.
-RESNET_ARCHS = {
-    18: (False, (2, 2, 2, 2)),
-    34: (False, (3, 4, 6, 3)),
-    50: (True, (3, 4, 6, 3)),
-    101: (True, (3, 4, 23, 3)),
-    152: (True, (3, 8, 36, 3)),
-}
-
-_STEM_KEY = re.compile(r'^(conv1|bn1)\.(weight|bias|running_mean|running_var|'
-                       r'num_batches_tracked)$')
-_BLOCK_KEY = re.compile(r'^layer([1-4])\.(\d+)\.(conv[123]|bn[123]|'
-                        r'downsample\.[01])\.(weight|bias|running_mean|'
-                        r'running_var|num_batches_tracked)$')
-
-
-class ConversionError(RuntimeError):
-    """A checkpoint that cannot be converted; the message says why."""
-
-
-def load_checkpoint_file(path: str) -> dict:
-    """Load a checkpoint on the CPU with ``torch.load``'s safe defaults.
-
-    Args:
-        path (str): the checkpoint file.
-
-    Returns:
-        dict: the loaded object (an MMEngine checkpoint is a dict with
-        ``state_dict`` and ``meta``).
-
-    Raises:
-        ConversionError: when the file is missing, truncated or not a
-            PyTorch checkpoint.
-    """
-    if not osp.isfile(path):
-        raise ConversionError(f'checkpoint file {path!r} not found')
-    try:
-        ckpt = torch.load(path, map_location='cpu')  # weights_only default
-    except pickle.UnpicklingError as exc:
-        raise ConversionError(
-            f'cannot load checkpoint {path!r} with torch.load(weights_only='
-            f'True): {exc}. Only MMEngine/PyTorch checkpoints of tensors, '
-            'dicts and the MMEngine classes that pirl_plugin allowlists are '
-            'accepted; pass a checkpoint written by tools/train.py') from exc
-    except Exception as exc:  # zip/EOF/format errors of a damaged file
-        raise ConversionError(
-            f'cannot read checkpoint {path!r} '
-            f'({osp.getsize(path)} bytes): {type(exc).__name__}: {exc}. The '
-            'file is truncated or not a PyTorch checkpoint: copy it again or '
-            'pick another one (e.g. an earlier epoch_N.pth of the same work '
-            'directory)') from exc
-    if not isinstance(ckpt, dict):
-        raise ConversionError(
-            f'checkpoint {path!r} holds a {type(ckpt).__name__}, not a dict '
-            'with a state_dict: it is not a PIRL checkpoint')
-    return ckpt
-
-
-def get_state_dict(ckpt: dict, path: str) -> Dict[str, torch.Tensor]:
-    """The model weights of a checkpoint (MMEngine's ``state_dict`` entry or
-    a bare state dict), without a DDP ``module.`` prefix.
-
-    Args:
-        ckpt (dict): the loaded checkpoint.
-        path (str): its file, for error messages.
-
-    Returns:
-        dict[str, Tensor]: the weights.
-    """
-    state_dict = ckpt.get('state_dict', ckpt)
-    if not isinstance(state_dict, dict) or not state_dict:
-        raise ConversionError(
-            f'checkpoint {path!r} has no model weights (its state_dict is '
-            'empty or not a dict): it is not a PIRL checkpoint')
-    return OrderedDict(
-        (k[len('module.'):] if k.startswith('module.') else k, v)
-        for k, v in state_dict.items())
 
 
 def split_backbone(state_dict: Dict[str, torch.Tensor],
@@ -139,7 +62,7 @@ def split_backbone(state_dict: Dict[str, torch.Tensor],
     if not backbone:
         examples = ', '.join(repr(k) for k in list(state_dict)[:4])
         hint = ''
-        if _looks_like_resnet(state_dict):
+        if looks_like_resnet(state_dict):
             hint = (' It looks like a backbone-only ResNet checkpoint already'
                     ': use it directly (init_cfg=dict(type=\'Pretrained\', '
                     'checkpoint=...)).')
@@ -171,38 +94,6 @@ def check_pirl(state_dict: Dict[str, torch.Tensor], path: str) -> None:
         "extract the 'backbone.*' weights of another model anyway.")
 
 
-def _looks_like_resnet(state_dict: Dict[str, torch.Tensor]) -> bool:
-    return 'conv1.weight' in state_dict and any(
-        k.startswith('layer1.') for k in state_dict)
-
-
-def infer_resnet_depth(backbone: Dict[str, torch.Tensor], path: str) -> int:
-    """The ResNet depth (18/34/50/101/152) that these weights belong to.
-
-    Args:
-        backbone (dict[str, Tensor]): backbone weights without prefix.
-        path (str): the checkpoint file, for error messages.
-
-    Returns:
-        int: the depth.
-    """
-    blocks = [0, 0, 0, 0]
-    for key in backbone:
-        m = _BLOCK_KEY.match(key)
-        if m:
-            stage, block = int(m.group(1)) - 1, int(m.group(2))
-            blocks[stage] = max(blocks[stage], block + 1)
-    bottleneck = 'layer1.0.conv3.weight' in backbone
-    for depth, arch in RESNET_ARCHS.items():
-        if arch == (bottleneck, tuple(blocks)):
-            return depth
-    raise ConversionError(
-        f'the backbone of {path!r} is not a plain ResNet-18/34/50/101/152 '
-        f'(blocks per stage {blocks}, bottleneck={bottleneck}, e.g. keys '
-        f'{list(backbone)[:3]}). This converter supports MMPretrain '
-        "backbones of type='ResNet' only.")
-
-
 def to_torchvision(backbone: Dict[str, torch.Tensor],
                    path: str) -> Dict[str, torch.Tensor]:
     """Rename MMPretrain ResNet keys to torchvision's ResNet layout.
@@ -222,7 +113,7 @@ def to_torchvision(backbone: Dict[str, torch.Tensor],
     out = OrderedDict()
     unknown = []
     for key, value in backbone.items():
-        if _STEM_KEY.match(key) or _BLOCK_KEY.match(key):
+        if STEM_KEY.match(key) or BLOCK_KEY.match(key):
             out[key] = value  # same name in both layouts
         else:
             unknown.append(key)
