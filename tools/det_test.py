@@ -20,7 +20,7 @@ from mmengine.dist import get_rank
 from mmengine.runner import Runner
 
 import pirl_plugin  # noqa: F401  runtime fixes (torch.load allowlist)
-from pirl_plugin.utils.launch import (setup_cpu_distributed,
+from pirl_plugin.utils.launch import (set_work_dir, setup_cpu_distributed,
                                       shutdown_distributed)
 
 
@@ -99,11 +99,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = args.checkpoint
     if cfg.test_dataloader.get('num_workers', 0) == 0:
         cfg.test_dataloader.persistent_workers = False

@@ -8,6 +8,16 @@ import torch
 from mmengine.config import Config, ConfigDict
 
 
+def set_work_dir(cfg: Config, work_dir, config: str) -> None:
+    """``cfg.work_dir``: ``work_dir`` (the command line) if given, else the
+    config's, else ``./work_dirs/<config name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+
+
 def merge_args(cfg: Config, args) -> Config:
     """Merge the command-line arguments into the config."""
     if args.cfg_options is not None:
@@ -19,12 +29,7 @@ def merge_args(cfg: Config, args) -> Config:
 
     cfg.launcher = args.launcher
 
-    # work_dir: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
 
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
