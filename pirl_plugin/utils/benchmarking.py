@@ -21,7 +21,8 @@ def build_pirl(config: str, depth: int, bank_size: int, num_neg: int,
     as ``tools/train.py --amp`` builds it).
 
     Args:
-        config (str): a PIRL config (e.g. ``configs/pirl_r50_8xb32_imagenet.py``).
+        config (str): a PIRL config, e.g.
+            ``configs/pirl_r50_8xb32_imagenet.py``.
         depth (int): ResNet depth.
         bank_size (int): memory bank entries.
         num_neg (int): negatives per sample.
@@ -33,7 +34,7 @@ def build_pirl(config: str, depth: int, bank_size: int, num_neg: int,
 
     Returns:
         tuple: the model (train mode) and its optimiser wrapper.
-    """  # noqa: E501
+    """
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
     from mmpretrain.registry import MODELS

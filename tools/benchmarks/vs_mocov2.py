@@ -39,10 +39,11 @@ tiny       ResNet-18  4      32 + 9 x 10 (of a 30 crop)    2 x 32     N=64, bank
 
 Images: ``demo`` and ``tiny`` use this project's procedural shapes images
 (96 px, ``pirl_plugin.datasets.synthetic``, what ``make demo`` trains on);
-``imagenet`` uses ImageNet-size JPEGs (``pirl_plugin.utils.benchmarking.make_jpegs``). The
-bank is larger than the folder, as large as the dataset it stands for
-(ImageNet-1k's 1,281,167 rows at ``imagenet``: the scorer the bank picks,
-and its cost, depend on the bank size, see ``MemoryBank.score_mode``);
+``imagenet`` uses ImageNet-size JPEGs
+(``pirl_plugin.utils.benchmarking.make_jpegs``). The bank is larger than
+the folder, as large as the dataset it stands for (ImageNet-1k's 1,281,167
+rows at ``imagenet``: the scorer the bank picks, and its cost, depend on
+the bank size, see ``MemoryBank.score_mode``);
 dataset indices index its first rows.
 
 One timed iteration is what a training iteration costs: ``next()`` on the
@@ -103,7 +104,6 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 import pirl_plugin  # noqa: F401
-
 from pirl_plugin.utils.benchmarking import make_jpegs, replace_jitter
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -24,9 +24,10 @@ class KNNMonitorHook(Hook):
     ``tools/knn_eval.py`` and of the demo's final result). The accuracy is
     logged as ``knn_top1`` (``runner.message_hub`` scalar
     ``train/knn_top1``, so it also appears in the training log lines and the
-    visualizer backends that follow, plus one logger line when computed). Rank 0 also appends one
-    JSON line per evaluation (``epoch``, ``iter`` and the accuracies) to
-    ``knn_monitor.json`` in the run's log folder, the curve a plot reads.
+    visualizer backends that follow, plus one logger line when computed).
+    Rank 0 also appends one JSON line per evaluation (``epoch``, ``iter``
+    and the accuracies) to ``knn_monitor.json`` in the run's log folder, the
+    curve a plot reads.
 
     Distributed training: every rank extracts the features of its shard
     (the dataloaders should use ``DefaultSampler``), the shards are
