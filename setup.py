@@ -30,20 +30,42 @@ setup(
     license_files=['LICENSE'],
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
     python_requires='>=3.9,<3.13',
+    # Ranges, not pins, so that the plugin installs into an OpenMMLab
+    # environment a user already has. Lower bounds: the versions that
+    # tools/setup_env.sh installs (pinned there, exactly) and the tests run
+    # on. Upper bounds: the next minor release of each OpenMMLab package,
+    # because the plugin relies on private or internal APIs of these
+    # releases (tests/test_packaging.py checks the pins lie in the ranges):
+    # - mmengine 0.10.x: pirl_plugin.utils.compat replaces the
+    #   save_checkpoint name that mmengine.runner.runner imports and reads
+    #   HistoryBuffer._statistics_methods for the torch.load allowlist; the
+    #   hooks read Runner._resume; run_checks imports
+    #   mmengine.optim.scheduler.param_scheduler.
+    # - mmpretrain 1.2.x: the algorithms subclass
+    #   mmpretrain.models.selfsup.base.BaseSelfSupervisor; the feature
+    #   extraction reads ClsDataPreprocessor._enable_normalize and
+    #   _channel_conversion; vs_mocov2 times MoCo._dequeue_and_enqueue.
+    # - mmcv 2.1.x: its compiled ops (mmcv.ops, needed by mmdet); mmdet 3.3
+    #   refuses mmcv >= 2.2.0 when imported.
+    # - mmdet 3.3.x: the detection configs and tools/det_*.py.
+    # torch: 2.14.1 is the tested version; the floor is 2.6 because the
+    # checkpoint code is written for torch.load's weights_only=True default
+    # and passes (class, name) pairs to torch.serialization.add_safe_globals
+    # (pirl_plugin.utils.compat), which older releases do not accept.
     install_requires=[
-        'torch>=2.0',
+        'torch>=2.6,<3',
         'torchvision',
         'numpy>=1.24',
-        'mmengine==0.10.7',
-        'mmcv>=2.0.0,<2.2.0',
-        'mmpretrain==1.2.0',
+        'mmengine>=0.10.7,<0.11',
+        'mmcv>=2.1.0,<2.2.0',
+        'mmpretrain>=1.2.0,<1.3',
         'opencv-python-headless',
         'matplotlib',
         'scikit-learn',
     ],
     extras_require={
         'tests': ['pytest', 'pytest-timeout'],
-        'det': ['mmdet==3.3.0', 'pycocotools>=2.0.8'],
+        'det': ['mmdet>=3.3.0,<3.4', 'pycocotools>=2.0.8'],
     },
     classifiers=[
         'License :: OSI Approved :: Apache Software License',

@@ -76,6 +76,9 @@ say "installing mmengine / mmpretrain / mmdet and their dependencies"
   "numpy>=2" opencv-python-headless "pycocotools>=2.0.8" \
   addict pyyaml rich termcolor yapf Pillow matplotlib scipy shapely six terminaltables tqdm \
   einops importlib-metadata mat4py modelindex scikit-learn pytest pytest-timeout
+# The exact tested versions (setup.py accepts ranges around them, for
+# installing into an existing OpenMMLab environment; tests/test_packaging.py
+# checks that each pin lies in its range).
 "${PIP[@]}" install --no-deps "mmengine==0.10.7" "mmpretrain==1.2.0" "mmdet==3.3.0"
 
 # ------------------------------------------------------------------- mmcv ops
