@@ -30,9 +30,10 @@ LAYERS = ('conv1', 'res2', 'res3', 'res4', 'res5')
 
 
 def load_tool(name):
-    """Import tools/benchmarks/<name>.py as a module."""
-    path = osp.join(REPO, 'tools', 'benchmarks', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'bench_{name}', path)
+    """Import tools/<name>.py as a module."""
+    path = osp.join(REPO, 'tools', f'{name}.py')
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{osp.basename(name)}', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -263,7 +264,7 @@ def test_class_balanced_subset_is_balanced_seeded_and_nested():
 
 
 def test_subset_tool_is_reproducible(tmp_path):
-    tool = load_tool('make_semi_supervised_subset')
+    tool = load_tool('dataset_converters/make_semi_supervised_subset')
     ann = tmp_path / 'train.txt'
     ann.write_text(''.join(f'n{c:03d}/x_{i}.JPEG {c}\n' for c in range(10)
                            for i in range(50 + c)))
@@ -466,8 +467,9 @@ def test_semi_supervised_subset_and_finetune(shapes_root, pirl_checkpoint,
                                              tmp_path):
     ann = str(tmp_path / 'train_subset.txt')
     run_tool([
-        'tools/benchmarks/make_semi_supervised_subset.py', '--image-root',
-        osp.join(shapes_root, 'train'), '--per-class', '2', '--out', ann
+        'tools/dataset_converters/make_semi_supervised_subset.py',
+        '--image-root', osp.join(shapes_root, 'train'), '--per-class', '2',
+        '--out', ann
     ])
     assert len(open(ann).read().splitlines()) == 20
     work = str(tmp_path / 'work')
@@ -539,7 +541,7 @@ def test_voc07_svm_tool_caches_and_scores(pirl_checkpoint, tmp_path):
     voc = str(tmp_path / 'VOC2007')
     make_fake_voc(voc, np.random.default_rng(0))
     args = [
-        'tools/benchmarks/voc07_svm.py', PIRL_DEMO, pirl_checkpoint,
+        'tools/voc07_svm.py', PIRL_DEMO, pirl_checkpoint,
         '--data-root', voc, '--cache-dir', str(tmp_path / 'cache'),
         '--costs', '0.1', '1', '--num-workers', '0', '--out',
         str(tmp_path / 'svm.json')

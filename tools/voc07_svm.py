@@ -18,7 +18,7 @@
 
 Example::
 
-    python tools/benchmarks/voc07_svm.py configs/pirl_r50_8xb32_imagenet.py \\
+    python tools/voc07_svm.py configs/pirl_r50_8xb32_imagenet.py \\
         work_dirs/pirl/epoch_800.pth --data-root data/VOCdevkit/VOC2007 \\
         --out work_dirs/voc07_svm/res5.json
 """

@@ -9,7 +9,8 @@ configs/benchmarks/mmpretrain/_base_/datasets/inat18_bs32.py.
 
 Example::
 
-    python tools/benchmarks/make_inat18_ann_files.py data/inaturalist2018
+    python tools/dataset_converters/make_inat18_ann_files.py \\
+        data/inaturalist2018
 """
 import argparse
 import json

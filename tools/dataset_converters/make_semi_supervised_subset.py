@@ -9,10 +9,10 @@ same file, and for one seed the 1% subset is contained in the 10% one.
 
 Examples::
 
-    python tools/benchmarks/make_semi_supervised_subset.py \\
+    python tools/dataset_converters/make_semi_supervised_subset.py \\
         --image-root data/imagenet/train --percent 1 --seed 0 \\
         --out data/imagenet/meta/train_1pct_seed0.txt
-    python tools/benchmarks/make_semi_supervised_subset.py \\
+    python tools/dataset_converters/make_semi_supervised_subset.py \\
         --ann-file data/imagenet/meta/train.txt --percent 10 \\
         --out data/imagenet/meta/train_10pct_seed0.txt
 """

@@ -2,7 +2,7 @@
 # plus a linear classifier, trained on a class-balanced 10% of the demo's
 # training labels, evaluated on data/pirl_demo/test.
 #
-#   python tools/benchmarks/make_semi_supervised_subset.py \
+#   python tools/dataset_converters/make_semi_supervised_subset.py \
 #     --image-root data/pirl_demo/train --percent 10 --seed 0 \
 #     --out data/pirl_demo/meta/train_10pct_seed0.txt
 #   python tools/train.py \

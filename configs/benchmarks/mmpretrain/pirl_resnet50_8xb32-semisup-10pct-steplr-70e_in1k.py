@@ -1,7 +1,7 @@
 # Semi-supervised ImageNet with 10% of the labels (paper, PIRL: 83.8 top-5).
 # Same recipe as the 1% config; write the subset first (128 images per
 # class, 128,000 images):
-#   python tools/benchmarks/make_semi_supervised_subset.py \
+#   python tools/dataset_converters/make_semi_supervised_subset.py \
 #     --image-root data/imagenet/train --percent 10 --seed 0 \
 #     --out data/imagenet/meta/train_10pct_seed0.txt
 # then

@@ -4,7 +4,7 @@
 #
 # 1. Write the label subset once (class-balanced, seeded; 13 images per
 #    class, 13,000 images; the seed-0 1% subset is inside the 10% one):
-#      python tools/benchmarks/make_semi_supervised_subset.py \
+#      python tools/dataset_converters/make_semi_supervised_subset.py \
 #        --image-root data/imagenet/train --percent 1 --seed 0 \
 #        --out data/imagenet/meta/train_1pct_seed0.txt
 #    (or --ann-file data/imagenet/meta/train.txt instead of --image-root)

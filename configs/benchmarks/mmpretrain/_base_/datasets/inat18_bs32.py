@@ -4,7 +4,8 @@
 #   data/inaturalist2018/train_val2018/<kingdom>/<category_id>/*.jpg
 #   data/inaturalist2018/train2018.json  data/inaturalist2018/val2018.json
 # then write the annotation files once:
-#   python tools/benchmarks/make_inat18_ann_files.py data/inaturalist2018
+#   python tools/dataset_converters/make_inat18_ann_files.py \
+#     data/inaturalist2018
 # which creates data/inaturalist2018/meta/{train,val}.txt
 # ("train_val2018/.../x.jpg category_id" lines).
 dataset_type = 'CustomDataset'
