@@ -9,7 +9,7 @@
 #
 # For ImageNet, add the same hook to a PIRL config with ImageNet dataloaders
 # (a class-balanced subset of train as memory keeps it cheap, e.g. the 10%
-# ann file of tools/benchmarks/make_semi_supervised_subset.py) and
+# ann file of tools/dataset_converters/make_semi_supervised_subset.py) and
 # interval=10 or so.
 _base_ = ['../../pirl_r18_1xb64-20e_shapes-demo.py']
 
