@@ -23,8 +23,10 @@ BENCH = osp.join(REPO, 'configs', 'benchmarks', 'mmpretrain')
 PER_LAYER_DEMO = osp.join(BENCH,
                           'pirl_resnet18_per-layer-linear_shapes-demo.py')
 SEMISUP_DEMO = osp.join(BENCH, 'pirl_resnet18_semisup-10pct_shapes-demo.py')
-KNN_MONITOR = osp.join(BENCH, 'pirl_r18_1xb64-20e_shapes-demo_knn-monitor.py')
-PIRL_DEMO = osp.join(REPO, 'configs', 'pirl_r18_1xb64-20e_shapes-demo.py')
+KNN_MONITOR = osp.join(
+    BENCH, 'pirl_resnet18_1xb64-knn-monitor-coslr-20e_shapes-demo.py')
+PIRL_DEMO = osp.join(REPO, 'configs', 'pirl',
+                     'pirl_resnet18_1xb64-coslr-20e_shapes-demo.py')
 CONFIGS = sorted(glob.glob(osp.join(BENCH, '*.py')))
 LAYERS = ('conv1', 'res2', 'res3', 'res4', 'res5')
 

@@ -55,10 +55,11 @@ def test_digits_dataset_layout_and_idempotence(tmp_path):
 def test_mocov2_configs_match_the_pirl_budget():
     from mmengine.config import Config
     pirl = Config.fromfile(
-        osp.join(REPO, 'configs', 'pirl_r18w16_1xb64-20e_shapes-demo.py'))
+        osp.join(REPO, 'configs', 'pirl',
+                 'pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py'))
     moco = Config.fromfile(
         osp.join(REPO, 'configs', 'mocov2',
-                 'mocov2_r18w16_1xb64-20e_shapes-demo.py'))
+                 'mocov2_resnet18w16_1xb64-coslr-20e_shapes-demo.py'))
     assert moco.model.type == 'MoCo'
     for key in ('depth', 'stem_channels', 'base_channels'):
         assert moco.model.backbone[key] == pirl.model.backbone[key]
@@ -76,7 +77,7 @@ def test_mocov2_configs_match_the_pirl_budget():
     assert 'ColorJitter' not in [t['type'] for t in views]
     digits = Config.fromfile(
         osp.join(REPO, 'configs', 'mocov2',
-                 'mocov2_r18w16_1xb64-32e_digits.py'))
+                 'mocov2_resnet18w16_1xb64-coslr-32e_digits.py'))
     assert digits.train_cfg.max_epochs == 32
     assert digits.param_scheduler[0]['T_max'] == 32
 
@@ -86,10 +87,11 @@ def test_pirl_digits_preset_matches_the_mocov2_digits_budget():
     train the same network for the same iterations on the same views."""
     from mmengine.config import Config
     pirl = Config.fromfile(
-        osp.join(REPO, 'configs', 'pirl', 'pirl_r18w16_1xb64-32e_digits.py'))
+        osp.join(REPO, 'configs', 'pirl',
+                 'pirl_resnet18w16_1xb64-coslr-32e_digits.py'))
     moco = Config.fromfile(
         osp.join(REPO, 'configs', 'mocov2',
-                 'mocov2_r18w16_1xb64-32e_digits.py'))
+                 'mocov2_resnet18w16_1xb64-coslr-32e_digits.py'))
     assert pirl.model.type == 'PIRL' and moco.model.type == 'MoCo'
     for key in ('depth', 'stem_channels', 'base_channels'):
         assert pirl.model.backbone[key] == moco.model.backbone[key]

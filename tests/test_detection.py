@@ -24,7 +24,8 @@ import pirl_plugin  # noqa: F401,E402  registers PIRL, allowlists classes
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'model_converters'))
 
-DEMO = osp.join(REPO, 'configs', 'pirl_r18_1xb64-20e_shapes-demo.py')
+DEMO = osp.join(REPO, 'configs', 'pirl',
+                'pirl_resnet18_1xb64-coslr-20e_shapes-demo.py')
 DET_DIR = osp.join(REPO, 'configs', 'benchmarks', 'mmdetection', 'voc0712')
 C4 = osp.join(DET_DIR, 'faster-rcnn_r50-c4_8xb2-25k_voc0712.py')
 C4_SYNCBN = osp.join(DET_DIR, 'faster-rcnn_r50-c4-syncbn_8xb2-24k_voc0712.py')

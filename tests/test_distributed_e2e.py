@@ -25,7 +25,8 @@ import torch
 from conftest import REPO, run_tool
 
 HELPERS = osp.join(REPO, 'tests', 'helpers')
-DEMO = osp.join(REPO, 'configs', 'pirl_r18_1xb64-20e_shapes-demo.py')
+DEMO = osp.join(REPO, 'configs', 'pirl',
+                'pirl_resnet18_1xb64-coslr-20e_shapes-demo.py')
 
 COMMON = """
 _base_ = [{demo!r}]

@@ -77,7 +77,8 @@ def test_config_custom_imports_builds_in_fresh_process():
         'from mmengine.config import Config\n'
         'from mmpretrain.registry import MODELS\n'
         'from mmengine.registry import init_default_scope\n'
-        "cfg = Config.fromfile('configs/pirl_r18_1xb64-20e_shapes-demo.py')\n"
+        "cfg = Config.fromfile("
+        "'configs/pirl/pirl_resnet18_1xb64-coslr-20e_shapes-demo.py')\n"
         "assert cfg.custom_imports.imports == ['pirl_plugin']\n"
         "init_default_scope('mmpretrain')\n"
         'model = MODELS.build(cfg.model)\n'

@@ -143,10 +143,12 @@ def test_invariance_tool_end_to_end(shapes_root, tmp_path):
     out = str(tmp_path / 'inv')
     proc = run_tool([
         'tools/analysis/invariance.py', '--model', 'PIRL',
-        osp.join(REPO, 'configs', 'pirl_r18_1xb64-20e_shapes-demo.py'),
+        osp.join(REPO, 'configs', 'pirl',
+                 'pirl_resnet18_1xb64-coslr-20e_shapes-demo.py'),
         'none', '--model', 'Jigsaw',
-        osp.join(REPO, 'configs', 'baselines',
-                 'jigsaw_r18_1xb64-20e_shapes-demo.py'), 'none', '--images',
+        osp.join(REPO, 'configs', 'jigsaw',
+                 'jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py'), 'none',
+        '--images',
         osp.join(shapes_root, 'test'), '--img-size', '48', '--repr',
         'backbone', 'heads', '--max-images', '8', '--out-dir', out
     ])

@@ -12,7 +12,7 @@ from conftest import REPO
 
 import pirl_plugin  # noqa: F401
 
-DEMO = f'{REPO}/configs/pirl_r18_1xb64-20e_shapes-demo.py'
+DEMO = f'{REPO}/configs/pirl/pirl_resnet18_1xb64-coslr-20e_shapes-demo.py'
 
 
 def _model(num_samples=50, **head):
@@ -125,7 +125,8 @@ def test_nan_loss_stops_before_bank_update():
 
 
 def test_imagenet_config_builds_resnet50_and_computes_loss():
-    cfg = Config.fromfile(f'{REPO}/configs/pirl_r50_8xb32_imagenet.py')
+    cfg = Config.fromfile(
+        f'{REPO}/configs/pirl/pirl_resnet50_8xb32-coslr-800e_in1k.py')
     assert cfg.model.head.num_negatives == 32000
     assert cfg.model.head.temperature == 0.07
     assert cfg.model.head.loss_lambda == 0.5
@@ -174,7 +175,7 @@ def test_syncbn_and_auto_scale_lr_from_the_command_line(tmp_path):
     import sys
     sys.path.insert(0, f'{REPO}/tools')
     from train import merge_args, parse_args
-    cfg_file = f'{REPO}/configs/pirl_r50_8xb32_imagenet.py'
+    cfg_file = f'{REPO}/configs/pirl/pirl_resnet50_8xb32-coslr-800e_in1k.py'
     args = parse_args([cfg_file, '--auto-scale-lr', '--cfg-options',
                        'model.backbone.norm_cfg.type=SyncBN'])
     cfg = merge_args(Config.fromfile(cfg_file), args)

@@ -185,7 +185,8 @@ def _step(model, data, lr=0.1):
 
 
 def test_jigsaw_pretext_loss_backward():
-    model, _ = _demo_model('baselines/jigsaw_r18_1xb64-20e_shapes-demo.py')
+    model, _ = _demo_model(
+        'jigsaw/jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py')
     samples = [DataSample().set_gt_label(k) for k in (0, 42, 99)]
     log_vars = _step(model, dict(inputs=_views(3, [28] * 9),
                                  data_samples=samples))
@@ -195,7 +196,8 @@ def test_jigsaw_pretext_loss_backward():
 
 
 def test_jigsaw_pretext_refuses_labels_beyond_num_classes():
-    model, _ = _demo_model('baselines/jigsaw_r18_1xb64-20e_shapes-demo.py')
+    model, _ = _demo_model(
+        'jigsaw/jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py')
     data = model.data_preprocessor(
         dict(inputs=_views(2, [28] * 9),
              data_samples=[DataSample().set_gt_label(k) for k in (1, 100)]),
@@ -206,7 +208,8 @@ def test_jigsaw_pretext_refuses_labels_beyond_num_classes():
 
 def test_jigsaw_pretext_classifies_in_shuffled_order():
     """Permuting the patch slots changes the logits (the order matters)."""
-    model, _ = _demo_model('baselines/jigsaw_r18_1xb64-20e_shapes-demo.py')
+    model, _ = _demo_model(
+        'jigsaw/jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py')
     model.eval()
     data = model.data_preprocessor(dict(inputs=_views(1, [28] * 9),
                                         data_samples=None), False)
@@ -222,7 +225,8 @@ def test_jigsaw_pretext_classifies_in_shuffled_order():
 
 
 def test_rotation_pretext_labels_follow_the_rotation():
-    model, _ = _demo_model('baselines/rotation_r18_1xb64-20e_shapes-demo.py')
+    model, _ = _demo_model(
+        'rotation/rotation_resnet18_1xb64-coslr-20e_shapes-demo.py')
     seen = {}
 
     def grab(module, args):
@@ -246,7 +250,8 @@ def test_rotation_pretext_labels_follow_the_rotation():
 
 
 def test_rotation_pretext_refuses_bad_settings():
-    model, cfg = _demo_model('baselines/rotation_r18_1xb64-20e_shapes-demo.py')
+    model, cfg = _demo_model(
+        'rotation/rotation_resnet18_1xb64-coslr-20e_shapes-demo.py')
     mcfg = copy.deepcopy(cfg.model)
     mcfg.angles = (0, 180)
     with pytest.raises(ValueError, match='num_classes'):
@@ -262,7 +267,8 @@ def test_rotation_pretext_refuses_bad_settings():
 
 
 def test_pirl_rotation_loss_backward_and_bank_update():
-    model, _ = _demo_model('pirl_rotation_r18_1xb64-20e_shapes-demo.py')
+    model, _ = _demo_model(
+        'pirl/pirl-rotation_resnet18_1xb64-coslr-20e_shapes-demo.py')
     assert type(model.transform_neck).__name__ == 'LinearNeck'
     before = model.memory_bank.bank.clone()
     log_vars = _step(model, dict(inputs=_views(3, [32, 32]),
@@ -274,7 +280,8 @@ def test_pirl_rotation_loss_backward_and_bank_update():
 
 
 def test_pirl_jigsaw_rotation_loss_backward():
-    model, _ = _demo_model('pirl_jigsaw-rotation_r18_1xb64-20e_shapes-demo.py')
+    model, _ = _demo_model(
+        'pirl/pirl-jigsaw-rotation_resnet18_1xb64-coslr-20e_shapes-demo.py')
     calls = []
     model.backbone.register_forward_hook(
         lambda m, i, o: calls.append(tuple(i[0].shape)))
@@ -294,7 +301,7 @@ def test_pirl_jigsaw_rotation_loss_backward():
 
 def test_pirl_jigsaw_rotation_refuses_wrong_views_and_names():
     model, cfg = _demo_model(
-        'pirl_jigsaw-rotation_r18_1xb64-20e_shapes-demo.py')
+        'pirl/pirl-jigsaw-rotation_resnet18_1xb64-coslr-20e_shapes-demo.py')
     data = model.data_preprocessor(
         dict(inputs=_views(2, [32] + [28] * 9), data_samples=_samples(2)),
         True)
@@ -358,14 +365,15 @@ def test_jigsaw_pretext_neck_refuses_bad_values():
 
 # --------------------------------------------------------------------- configs
 NEW_CONFIGS = sorted(
-    glob.glob(osp.join(REPO, 'configs', 'baselines', '*.py')) +
-    glob.glob(osp.join(REPO, 'configs', 'ablations', '*.py')) + [
-        osp.join(REPO, 'configs', n) for n in (
-            'pirl_rotation_r50_8xb32-400e_imagenet.py',
-            'pirl_jigsaw-rotation_r50_8xb32-400e_imagenet.py',
-            'pirl_r50_8xb32-400e-neg4096_imagenet.py',
-            'pirl_rotation_r18_1xb64-20e_shapes-demo.py',
-            'pirl_jigsaw-rotation_r18_1xb64-20e_shapes-demo.py')
+    glob.glob(osp.join(REPO, 'configs', 'jigsaw', '*.py')) +
+    glob.glob(osp.join(REPO, 'configs', 'rotation', '*.py')) +
+    glob.glob(osp.join(REPO, 'configs', '*', 'ablations', '*.py')) + [
+        osp.join(REPO, 'configs', 'pirl', n) for n in (
+            'pirl-rotation_resnet50_8xb32-neg4096-coslr-400e_in1k.py',
+            'pirl-jigsaw-rotation_resnet50_8xb32-neg4096-coslr-400e_in1k.py',
+            'pirl_resnet50_8xb32-neg4096-coslr-400e_in1k.py',
+            'pirl-rotation_resnet18_1xb64-coslr-20e_shapes-demo.py',
+            'pirl-jigsaw-rotation_resnet18_1xb64-coslr-20e_shapes-demo.py')
     ])
 
 
@@ -403,7 +411,7 @@ def _to_resnet18(cfg):
 
 def _slow_pipeline(path):
     # building these generates a 10,000-permutation Hamming set (~9 s)
-    return 'perms-10000' in path
+    return 'perms10000' in path
 
 
 @pytest.mark.parametrize('path', [
@@ -446,23 +454,25 @@ def test_config_builds_and_trains_one_step(path):
     _step(model, _fake_batch(model), lr=0.01)
 
 
-def _sweep(kind):
-    files = glob.glob(osp.join(REPO, 'configs', 'ablations', f'{kind}-*.py'))
-    return {re.search(r'-([^-]+)\.py$', f).group(1): f for f in files}
+def _sweep(algorithm, setting):
+    """{value: path} of configs/{algorithm}/ablations/ files named
+    {algorithm}_resnet50_8xb32-{setting}{value}-coslr-..."""
+    files = glob.glob(osp.join(REPO, 'configs', algorithm, 'ablations',
+                               f'{algorithm}_resnet50_8xb32-{setting}*.py'))
+    return {re.search(rf'-{setting}([^-]+)-', f).group(1): f for f in files}
 
 
 def test_ablation_sweeps_are_loops_over_file_names():
-    lam = _sweep('pirl_r50_8xb32_imagenet_lambda')
+    lam = _sweep('pirl', 'lambda')
     assert sorted(map(float, lam)) == [0, 0.25, 0.5, 0.75, 1]
     for value, f in lam.items():
         assert Config.fromfile(f).model.head.loss_lambda == float(value)
-    neg = _sweep('pirl_r50_8xb32_imagenet_negatives')
+    neg = _sweep('pirl', 'neg')
     assert sorted(map(int, neg)) == [4096, 16000, 32000, 64000]
     for value, f in neg.items():
         assert Config.fromfile(f).model.head.num_negatives == int(value)
-    for kind in ('pirl_r50_8xb32_imagenet_perms',
-                 'jigsaw_r50_8xb32_imagenet_perms'):
-        perms = _sweep(kind)
+    for kind in ('pirl', 'jigsaw'):
+        perms = _sweep(kind, 'perms')
         assert {'100', '500', '2000', '10000'} <= set(perms)
         for value, f in perms.items():
             cfg = Config.fromfile(f)
@@ -477,8 +487,9 @@ def test_jigsaw_baseline_trains_with_tools_train(shapes_root, tmp_path):
     work = str(tmp_path / 'work')
     run_tool([
         'tools/train.py',
-        osp.join(REPO, 'configs', 'baselines',
-                 'jigsaw_r18_1xb64-20e_shapes-demo.py'), '--work-dir', work,
+        osp.join(REPO, 'configs', 'jigsaw',
+                 'jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py'),
+        '--work-dir', work,
         '--cfg-options',
         f'train_dataloader.dataset.data_root={shapes_root}/train',
         'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
@@ -496,8 +507,8 @@ def test_pirl_jigsaw_rotation_trains_with_tools_train(shapes_root, tmp_path):
     work = str(tmp_path / 'work')
     run_tool([
         'tools/train.py',
-        osp.join(REPO, 'configs',
-                 'pirl_jigsaw-rotation_r18_1xb64-20e_shapes-demo.py'),
+        osp.join(REPO, 'configs', 'pirl', 'pirl-jigsaw-rotation_resnet18_'
+                 '1xb64-coslr-20e_shapes-demo.py'),
         '--work-dir', work, '--cfg-options',
         f'train_dataloader.dataset.data_root={shapes_root}/train',
         'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',

@@ -14,13 +14,14 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 import pirl_plugin  # noqa: F401
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PIRL_IN1K = 'configs/pirl/pirl_resnet50_8xb32-coslr-800e_in1k.py'
 PRETRAIN = [
-    'configs/pirl_r50_8xb32_imagenet.py',
-    'configs/pirl_r50_8xb32-200e_imagenet.py',
-    'configs/pirl_rotation_r50_8xb32-400e_imagenet.py',
-    'configs/baselines/jigsaw_r50_8xb32-90e_imagenet.py',
-    'configs/baselines/rotation_r50_8xb32-90e_imagenet.py',
-    'configs/pirl_r18w16_1xb64-20e_shapes-demo.py',
+    PIRL_IN1K,
+    'configs/pirl/pirl_resnet50_8xb32-coslr-200e_in1k.py',
+    'configs/pirl/pirl-rotation_resnet50_8xb32-neg4096-coslr-400e_in1k.py',
+    'configs/jigsaw/jigsaw_resnet50_8xb32-coslr-90e_in1k.py',
+    'configs/rotation/rotation_resnet50_8xb32-coslr-90e_in1k.py',
+    'configs/pirl/pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py',
 ]
 
 
@@ -64,7 +65,7 @@ def test_no_weight_decay_on_bn_and_bias(path):
 
 
 def test_schedule_is_the_authors():
-    cfg = Config.fromfile(osp.join(REPO, 'configs/pirl_r50_8xb32_imagenet.py'))
+    cfg = Config.fromfile(osp.join(REPO, PIRL_IN1K))
     opt = cfg.optim_wrapper.optimizer
     assert (opt.type, opt.lr, opt.momentum) == ('SGD', 0.03, 0.9)
     assert not opt.get('nesterov', False)
@@ -80,7 +81,7 @@ def test_schedule_is_the_authors():
 
 def test_imagenet_pipeline_is_the_authors():
     init_default_scope('mmpretrain')
-    cfg = Config.fromfile(osp.join(REPO, 'configs/pirl_r50_8xb32_imagenet.py'))
+    cfg = Config.fromfile(osp.join(REPO, PIRL_IN1K))
     views = [t for t in cfg.train_pipeline
              if t['type'] == 'PIRLJigsawTransform']
     t = TRANSFORMS.build(views[0])

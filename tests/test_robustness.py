@@ -24,7 +24,8 @@ from pirl_plugin.datasets.transforms import (ImageDecodeError,
 from pirl_plugin.engine.hooks.skipped_images_hook import read_skip_lists
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'model_converters'))
-DEMO = osp.join(REPO, 'configs', 'pirl_r18_1xb64-20e_shapes-demo.py')
+DEMO = osp.join(REPO, 'configs', 'pirl',
+                'pirl_resnet18_1xb64-coslr-20e_shapes-demo.py')
 
 
 # --------------------------------------------------------------------------
@@ -194,7 +195,8 @@ def _build_pipeline(pipeline):
 def test_demo_and_imagenet_configs_use_the_robust_loader():
     assert _demo_pipeline()[0]['type'] == 'RobustLoadImageFromFile'
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', 'pirl_r50_8xb32_imagenet.py'))
+        osp.join(REPO, 'configs', 'pirl',
+                 'pirl_resnet50_8xb32-coslr-800e_in1k.py'))
     assert (cfg.train_dataloader.dataset.pipeline[0]['type'] ==
             'RobustLoadImageFromFile')
     assert [h['type'] for h in cfg.custom_hooks][:3] == [

@@ -21,7 +21,8 @@ import pirl_plugin  # noqa: F401  allowlists MMEngine checkpoint classes
 
 pytestmark = pytest.mark.slow
 
-DEMO = osp.join(REPO, 'configs', 'pirl_r18_1xb64-20e_shapes-demo.py')
+DEMO = osp.join(REPO, 'configs', 'pirl',
+                'pirl_resnet18_1xb64-coslr-20e_shapes-demo.py')
 
 HELPERS = '''
 """Test-only hooks (imported through custom_imports)."""

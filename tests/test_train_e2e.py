@@ -7,7 +7,8 @@ import torch
 
 from conftest import REPO, run_tool
 
-DEMO = osp.join(REPO, 'configs', 'pirl_r18_1xb64-20e_shapes-demo.py')
+DEMO = osp.join(REPO, 'configs', 'pirl',
+                'pirl_resnet18_1xb64-coslr-20e_shapes-demo.py')
 
 
 def small_run_options(data_root, epochs=1, extra=()):

@@ -25,8 +25,8 @@ from pirl_plugin.evaluation import folder_dataloaders, knn_evaluate_config
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
-DEFAULT_CONFIG = osp.join(REPO, 'configs',
-                          'pirl_r18w16_1xb64-20e_shapes-demo.py')
+DEFAULT_CONFIG = osp.join(REPO, 'configs', 'pirl',
+                          'pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py')
 
 
 def read_scalars(work_dir: str):

@@ -18,7 +18,8 @@
 
 Example::
 
-    python tools/voc07_svm.py configs/pirl_r50_8xb32_imagenet.py \\
+    python tools/voc07_svm.py \\
+        configs/pirl/pirl_resnet50_8xb32-coslr-800e_in1k.py \\
         work_dirs/pirl/epoch_800.pth --data-root data/VOCdevkit/VOC2007 \\
         --out work_dirs/voc07_svm/res5.json
 """

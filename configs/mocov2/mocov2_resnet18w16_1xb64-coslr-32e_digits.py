@@ -6,8 +6,8 @@
 # digits hold 8 x 8 pixels of information; a 32-px view costs a quarter of
 # a 64-px one). Everything else (backbone, queue 1,024, tau 0.2, the
 # PIRLColorJitter substitution for mmcv's numpy-2 hue crash) is
-# mocov2_r18w16_1xb64-20e_shapes-demo.py.
-_base_ = ['mocov2_r18w16_1xb64-20e_shapes-demo.py']
+# mocov2_resnet18w16_1xb64-coslr-20e_shapes-demo.py.
+_base_ = ['mocov2_resnet18w16_1xb64-coslr-20e_shapes-demo.py']
 
 max_epochs = 32
 param_scheduler = [

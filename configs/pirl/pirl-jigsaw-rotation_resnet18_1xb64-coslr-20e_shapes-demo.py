@@ -1,10 +1,10 @@
 # PIRL with jigsaw and rotation together, on the shapes demo (ResNet-18,
 # 64-pixel image and rotated views, 28-pixel patches of a 96 crop).
 _base_ = [
-    '_base_/models/pirl_jigsaw-rotation_r50.py',
-    '_base_/datasets/shapes_demo_pirl.py',
-    '_base_/schedules/pirl_sgd_coslr_20e_demo.py',
-    '_base_/default_runtime.py',
+    '../_base_/models/pirl_jigsaw-rotation_r50.py',
+    '../_base_/datasets/shapes_demo_pirl.py',
+    '../_base_/schedules/pirl_sgd_coslr_20e_demo.py',
+    '../_base_/default_runtime.py',
 ]
 
 model = dict(

@@ -1,6 +1,6 @@
 # PIRL with rotation as the transformation, on the shapes demo (ResNet-18,
 # 64-pixel image and rotated views).
-_base_ = ['pirl_r18_1xb64-20e_shapes-demo.py']
+_base_ = ['pirl_resnet18_1xb64-coslr-20e_shapes-demo.py']
 
 model = dict(
     transform_neck=dict(

@@ -2,14 +2,14 @@
 # (tools/make_demo_data.py), small views so that it trains on CPU: the
 # paper's heads and NCE loss at demo size, and the base of the small CPU
 # configs of the baselines, the other pretext tasks and the evaluation
-# benchmarks. `make demo` trains pirl_r18w16_1xb64-20e_shapes-demo.py. For
+# benchmarks. `make demo` trains pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py. For
 # your own folder of images change `data_root` (any nested folder of images
 # works: labels are not used).
 _base_ = [
-    '_base_/models/pirl_r50.py',
-    '_base_/datasets/shapes_demo_pirl.py',
-    '_base_/schedules/pirl_sgd_coslr_20e_demo.py',
-    '_base_/default_runtime.py',
+    '../_base_/models/pirl_r50.py',
+    '../_base_/datasets/shapes_demo_pirl.py',
+    '../_base_/schedules/pirl_sgd_coslr_20e_demo.py',
+    '../_base_/default_runtime.py',
 ]
 
 model = dict(

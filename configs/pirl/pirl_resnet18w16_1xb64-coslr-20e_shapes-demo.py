@@ -18,7 +18,7 @@
 #   1,024 negatives, from the base config.
 # Everything else (heads f and g, lambda 0.5, bank momentum 0.5, the
 # augmentations) is the paper's.
-_base_ = ['pirl_r18_1xb64-20e_shapes-demo.py']
+_base_ = ['pirl_resnet18_1xb64-coslr-20e_shapes-demo.py']
 
 model = dict(
     backbone=dict(stem_channels=16, base_channels=16),

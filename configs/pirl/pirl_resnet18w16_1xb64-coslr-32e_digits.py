@@ -3,11 +3,11 @@
 # digits), 32-px image views, on 2 CPU cores in about 2 minutes. Made for
 # pirl_plugin.datasets.digits.make_digits_dataset('data/digits') (8 x 8
 # digits upscaled to 64 px) and compared at the same budget with
-# configs/mocov2/mocov2_r18w16_1xb64-32e_digits.py by
+# configs/mocov2/mocov2_resnet18w16_1xb64-coslr-32e_digits.py by
 # tools/analysis/compare_mocov2.py. For your own small folder of images
 # change train_dataloader.dataset.data_root (and keep num_negatives below
 # the number of images). Not for ImageNet scale: use the
-# configs/pirl_r50_8xb32*_imagenet.py family there (the authors' NCE,
+# configs/pirl/pirl_resnet50_8xb32-*_in1k.py family there (the authors' NCE,
 # tau 0.07, N = 32,000).
 #
 # Where each choice comes from (docs/small_data.md: one-factor grid on the
@@ -38,7 +38,7 @@
 #   14-px patches: the demo's 96 / 32 / 28 geometry at half size.
 # Measured against MoCo v2, Jigsaw and random init at the same budget in
 # docs/small_data.md (digits: 82.4 / 90.9 against MoCo v2's 68.7 / 85.4).
-_base_ = ['../pirl_r18w16_1xb64-20e_shapes-demo.py']
+_base_ = ['pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py']
 
 max_epochs = 32
 param_scheduler = [

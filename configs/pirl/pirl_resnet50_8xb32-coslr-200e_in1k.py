@@ -1,5 +1,5 @@
 # PIRL, ResNet-50, ImageNet-1k, 200 epochs (for quicker comparisons).
-_base_ = ['pirl_r50_8xb32_imagenet.py']
+_base_ = ['pirl_resnet50_8xb32-coslr-800e_in1k.py']
 
 max_epochs = 200
 param_scheduler = [

@@ -1,6 +1,6 @@
 # PIRL (jigsaw) under the setting of the paper's Table 5 (400 epochs, 4,096
 # negatives): the reference for the rotation and jigsaw+rotation configs.
-_base_ = ['pirl_r50_8xb32_imagenet.py']
+_base_ = ['pirl_resnet50_8xb32-coslr-800e_in1k.py']
 
 model = dict(head=dict(num_negatives=4096))
 max_epochs = 400

@@ -22,7 +22,7 @@ def build_pirl(config: str, depth: int, bank_size: int, num_neg: int,
 
     Args:
         config (str): a PIRL config, e.g.
-            ``configs/pirl_r50_8xb32_imagenet.py``.
+            ``configs/pirl/pirl_resnet50_8xb32-coslr-800e_in1k.py``.
         depth (int): ResNet depth.
         bank_size (int): memory bank entries.
         num_neg (int): negatives per sample.

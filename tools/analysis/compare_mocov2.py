@@ -36,9 +36,12 @@ measure, not a collapse measure) and ``bank_pairwise_sim`` when the
 memory-bank hook logs it.
 
     python tools/analysis/compare_mocov2.py --data-root data/digits \\
-        --pirl-config configs/pirl/pirl_r18w16_1xb64-32e_digits.py \\
-        --mocov2-config configs/mocov2/mocov2_r18w16_1xb64-32e_digits.py \\
-        --extra jigsaw=configs/baselines/jigsaw_r18_1xb64-20e_shapes-demo.py \\
+        --pirl-config \\
+            configs/pirl/pirl_resnet18w16_1xb64-coslr-32e_digits.py \\
+        --mocov2-config \\
+            configs/mocov2/mocov2_resnet18w16_1xb64-coslr-32e_digits.py \\
+        --extra \\
+            jigsaw=configs/jigsaw/jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py \\
         --cfg-options-extra train_dataloader.dataset.pipeline.1.jigsaw_crop_size=48 \\
             train_dataloader.dataset.pipeline.1.patch_size=14 \\
         --workers 0 --threads 1 --work-dir work_dirs/compare_digits
@@ -69,10 +72,10 @@ REPO = osp.dirname(osp.dirname(HERE))
 TRAIN_SCRIPT = osp.join(REPO, 'tools', 'train.py')
 IMG_EXTS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff',
             '.webp')
-DEFAULT_PIRL = osp.join(REPO, 'configs',
-                        'pirl_r18w16_1xb64-20e_shapes-demo.py')
+DEFAULT_PIRL = osp.join(REPO, 'configs', 'pirl',
+                        'pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py')
 DEFAULT_MOCOV2 = osp.join(REPO, 'configs', 'mocov2',
-                          'mocov2_r18w16_1xb64-20e_shapes-demo.py')
+                          'mocov2_resnet18w16_1xb64-coslr-20e_shapes-demo.py')
 COLORS = dict(pirl='#1f77b4', mocov2='#d62728', random='#999999')
 
 
@@ -509,7 +512,7 @@ def parse_args(argv=None):
     p.add_argument('--extra', action='append', default=[],
                    metavar='NAME=CONFIG',
                    help='another method trained the same way (e.g. '
-                   'jigsaw=configs/baselines/jigsaw_r18_1xb64-20e_'
+                   'jigsaw=configs/jigsaw/jigsaw_resnet18_1xb64-coslr-20e_'
                    'shapes-demo.py); repeatable')
     p.add_argument('--methods', default='pirl,mocov2,random',
                    help='comma-separated subset of pirl, mocov2, random and '

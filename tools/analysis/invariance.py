@@ -2,8 +2,10 @@
 and of its transformed version? (The PIRL paper's PIRL-vs-Jigsaw figure.)
 
     python tools/analysis/invariance.py \
-        --model PIRL configs/pirl_r18_1xb64-20e_shapes-demo.py PIRL.pth \
-        --model Jigsaw configs/baselines/jigsaw_r18_1xb64-20e_shapes-demo.py J.pth \
+        --model PIRL \
+          configs/pirl/pirl_resnet18_1xb64-coslr-20e_shapes-demo.py PIRL.pth \
+        --model Jigsaw \
+          configs/jigsaw/jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py J.pth \
         --images data/pirl_demo/test --img-size 63 \
         [--transform jigsaw|rotation] [--repr backbone heads] \
         [--max-images 500] [--seed 0] [--out-dir work_dirs/invariance]

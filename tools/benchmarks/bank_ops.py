@@ -30,7 +30,8 @@ from pirl_plugin.models.memories import MemoryBank
 from pirl_plugin.utils.benchmarking import timed
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(REPO, 'configs', 'pirl_r50_8xb32_imagenet.py')
+CONFIG = osp.join(REPO, 'configs', 'pirl',
+                  'pirl_resnet50_8xb32-coslr-800e_in1k.py')
 
 
 def bench(num_samples: int, feat_dim: int, batch: int, num_neg: int,

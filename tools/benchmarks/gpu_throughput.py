@@ -37,7 +37,8 @@ from pirl_plugin.utils.benchmarking import (build_pirl, make_inputs,
                                             pirl_step, timed)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(REPO, 'configs', 'pirl_r50_8xb32_imagenet.py')
+CONFIG = osp.join(REPO, 'configs', 'pirl',
+                  'pirl_resnet50_8xb32-coslr-800e_in1k.py')
 
 
 def build_supervised(depth: int, num_classes: int, device: str, amp: bool,

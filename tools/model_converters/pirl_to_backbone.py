@@ -19,10 +19,10 @@ strictly into the target network and writes them in one of two layouts:
 Examples::
 
     python tools/model_converters/pirl_to_backbone.py \\
-        work_dirs/pirl_r50_8xb32-200e_imagenet/epoch_200.pth \\
+        work_dirs/pirl_resnet50_8xb32-coslr-200e_in1k/epoch_200.pth \\
         checkpoints/pirl_r50_backbone.pth
     python tools/model_converters/pirl_to_backbone.py \\
-        work_dirs/pirl_r50_8xb32-200e_imagenet/epoch_200.pth \\
+        work_dirs/pirl_resnet50_8xb32-coslr-200e_in1k/epoch_200.pth \\
         checkpoints/pirl_r50_torchvision.pth --format torchvision
 """
 import argparse

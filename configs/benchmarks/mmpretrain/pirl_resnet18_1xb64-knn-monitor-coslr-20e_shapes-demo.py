@@ -5,13 +5,13 @@
 # the monitor, never by PIRL.
 #
 #   python tools/train.py \
-#     configs/benchmarks/mmpretrain/pirl_r18_1xb64-20e_shapes-demo_knn-monitor.py
+#     configs/benchmarks/mmpretrain/pirl_resnet18_1xb64-knn-monitor-coslr-20e_shapes-demo.py
 #
 # For ImageNet, add the same hook to a PIRL config with ImageNet dataloaders
 # (a class-balanced subset of train as memory keeps it cheap, e.g. the 10%
 # ann file of tools/dataset_converters/make_semi_supervised_subset.py) and
 # interval=10 or so.
-_base_ = ['../../pirl_r18_1xb64-20e_shapes-demo.py']
+_base_ = ['../../pirl/pirl_resnet18_1xb64-coslr-20e_shapes-demo.py']
 
 custom_imports = dict(imports=['pirl_plugin'], allow_failed_imports=False)
 

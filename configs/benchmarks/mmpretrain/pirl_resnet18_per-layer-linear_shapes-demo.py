@@ -1,12 +1,12 @@
 # Per-layer linear probes on the embedded shapes demo (10 classes,
 # data/pirl_demo/{train,test}/<class>/*.jpg, written by
 # tools/make_demo_data.py), for the ResNet-18 of
-# configs/pirl_r18_1xb64-20e_shapes-demo.py: conv1, res2, res3, res4 and
+# configs/pirl/pirl_resnet18_1xb64-coslr-20e_shapes-demo.py: conv1, res2, res3, res4 and
 # res5 of the frozen backbone, 64-pixel images, a few minutes on a CPU.
 #
 #   python tools/train.py \
 #     configs/benchmarks/mmpretrain/pirl_resnet18_per-layer-linear_shapes-demo.py \
-#     --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/pirl_r18_1xb64-20e_shapes-demo/epoch_20.pth
+#     --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/pirl_resnet18_1xb64-coslr-20e_shapes-demo/epoch_20.pth
 #
 # Pooling grids are those of the ResNet-50 config (12, 6, 4, 3, 2); on
 # 64-pixel inputs the res5 map is 2x2, so nothing is upsampled. ResNet-18

@@ -7,7 +7,7 @@
 #     --out data/pirl_demo/meta/train_10pct_seed0.txt
 #   python tools/train.py \
 #     configs/benchmarks/mmpretrain/pirl_resnet18_semisup-10pct_shapes-demo.py \
-#     --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/pirl_r18_1xb64-20e_shapes-demo/epoch_20.pth
+#     --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/pirl_resnet18_1xb64-coslr-20e_shapes-demo/epoch_20.pth
 _base_ = ['pirl_resnet18_per-layer-linear_shapes-demo.py']
 
 model = dict(

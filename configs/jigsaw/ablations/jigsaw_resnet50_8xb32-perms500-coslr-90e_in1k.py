@@ -1,8 +1,8 @@
 # Ablation of the number of permutations |T| for the Jigsaw baseline (the
 # paper: more do not help Jigsaw):
-# configs/baselines/jigsaw_r50_8xb32-90e_imagenet.py with |T| = 500
+# configs/jigsaw/jigsaw_resnet50_8xb32-coslr-90e_in1k.py with |T| = 500
 # permutations of maximal minimal Hamming distance (seed 0).
-_base_ = ['../baselines/jigsaw_r50_8xb32-90e_imagenet.py']
+_base_ = ['../jigsaw_resnet50_8xb32-coslr-90e_in1k.py']
 
 num_permutations = 500
 model = dict(head=dict(num_classes=num_permutations))

@@ -2,8 +2,8 @@
 # PIRL ResNet-50 ImageNet whose jigsaw view uses a fixed set of |T| = 2000
 # permutations of maximal minimal Hamming distance (seed 0, the Jigsaw
 # baseline's set of that size); everything else as
-# configs/pirl_r50_8xb32_imagenet.py.
-_base_ = ['../pirl_r50_8xb32_imagenet.py']
+# configs/pirl/pirl_resnet50_8xb32-coslr-800e_in1k.py.
+_base_ = ['../pirl_resnet50_8xb32-coslr-800e_in1k.py']
 
 train_pipeline = [
     dict(type='RobustLoadImageFromFile'),

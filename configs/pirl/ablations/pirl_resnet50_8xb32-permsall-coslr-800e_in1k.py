@@ -1,8 +1,8 @@
 # Ablation of the number of permutations |T| (the paper: more help PIRL):
 # PIRL ResNet-50 ImageNet whose jigsaw view uses all 9! = 362,880
 # permutations (the default); everything else as
-# configs/pirl_r50_8xb32_imagenet.py.
-_base_ = ['../pirl_r50_8xb32_imagenet.py']
+# configs/pirl/pirl_resnet50_8xb32-coslr-800e_in1k.py.
+_base_ = ['../pirl_resnet50_8xb32-coslr-800e_in1k.py']
 
 train_pipeline = [
     dict(type='RobustLoadImageFromFile'),
