@@ -142,6 +142,11 @@ def test_compare_tool_end_to_end_on_tiny_data(tmp_path):
     # both trained the same number of iterations and logged a kNN curve
     assert pirl['knn_curve'] and moco['knn_curve']
     assert pirl['knn_curve'][-1]['epoch'] == moco['knn_curve'][-1]['epoch']
+    # one evaluation path: the final kNN figure is the curve's last point
+    # (the monitor ran at the last epoch on the trained model)
+    for res in (pirl, moco):
+        assert res['knn_top1'] == pytest.approx(res['knn_curve'][-1]['knn_top1'],
+                                                abs=1e-6)
     assert osp.getsize(osp.join(work, 'compare_result.png')) > 10000
     assert osp.getsize(png) > 10000
     table = open(osp.join(work, 'compare_result.md')).read()

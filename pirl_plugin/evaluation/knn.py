@@ -221,7 +221,8 @@ def knn_evaluate_config(model_cfg: dict,
                         layer: str = 'res5',
                         device: str = 'cpu',
                         seed: int = 0,
-                        linear: bool = False) -> dict:
+                        linear: bool = False,
+                        return_features: bool = False) -> dict:
     """:func:`knn_evaluate` of the backbone of ``model_cfg`` loaded from
     ``checkpoint`` (:func:`backbone_from_config`; None: the seeded random
     initialisation), on dataloaders built from configs as the kNN monitor
@@ -240,10 +241,13 @@ def knn_evaluate_config(model_cfg: dict,
         seed (int): seed of the random init and the loaders. Defaults to 0.
         linear (bool): also fit :func:`linear_probe_accuracy` on the same
             features. Defaults to False.
+        return_features (bool): also return the query features
+            (``val_feats``, ``(num_query, C)``). Defaults to False.
 
     Returns:
-        dict: ``knn_top1`` (``{k: top-1 %}``), ``num_train``, ``num_query``
-        and, with ``linear``, ``linear_top1``.
+        dict: ``knn_top1`` (``{k: top-1 %}``), ``num_train``, ``num_query``,
+        with ``linear`` ``linear_top1``, with ``return_features``
+        ``val_feats``.
     """
     from mmengine.registry import DefaultScope, init_default_scope
     from mmengine.runner import Runner
@@ -265,4 +269,6 @@ def knn_evaluate_config(model_cfg: dict,
         out['linear_top1'] = linear_probe_accuracy(
             train['feats'][layer], train['labels'], val['feats'][layer],
             val['labels'])
+    if return_features:
+        out['val_feats'] = val['feats'][layer]
     return out

@@ -19,10 +19,12 @@ are not used for training), with
 
 Then the frozen, pooled last-stage backbone features of every trained
 model and of the PIRL backbone at its random initialisation are probed in
-this process the same way: weighted kNN (k=20, cosine similarity, NPID
-vote with temperature 0.07; ``pirl_plugin.evaluation.knn_accuracy``) and a
-linear probe (scikit-learn logistic regression, C=1, on the standardised
-features of ``train``), both scored on ``test``. ``<data-root>`` must hold
+this process by the project's one evaluation path
+(``pirl_plugin.evaluation.knn_evaluate_config``, the kNN monitor's, so
+each final kNN figure is the last point of its curve): weighted kNN (k=20,
+cosine similarity, NPID vote with temperature 0.07) and a linear probe
+(scikit-learn logistic regression, C=1, on the standardised features of
+``train``), both scored on ``test``. ``<data-root>`` must hold
 labelled splits ``train/<class>/<image>`` and ``test/<class>/<image>``
 (e.g. ``pirl_plugin.datasets.digits.make_digits_dataset`` or
 ``pirl_plugin.datasets.synthetic.make_shapes_dataset``).
@@ -212,18 +214,8 @@ def prepare_config(config: str,
     logger['interval'] = min(int(logger.get('interval', 50)),
                              iters_per_epoch)
     cfg.default_hooks.logger = logger
-    knn_pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='Resize', scale=(img_size, img_size)),
-        dict(type='PackInputs'),
-    ]
-    loaders = [
-        dict(batch_size=128, num_workers=0,
-             sampler=dict(type='DefaultSampler', shuffle=False),
-             dataset=dict(type='CustomDataset', data_root=data_root,
-                          data_prefix=split, pipeline=knn_pipeline))
-        for split in ('train', 'test')
-    ]
+    from pirl_plugin.evaluation import folder_dataloaders
+    loaders = folder_dataloaders(data_root, img_size)
     imports = list(cfg.get('custom_imports', {}).get('imports',
                                                      ['pirl_plugin']))
     if 'pirl_plugin.benchmarks' not in imports:
@@ -345,8 +337,8 @@ def mean_pairwise_cosine(rows) -> float:
 
 def checkpoint_negatives_stats(checkpoint: str) -> dict:
     """Collapse statistics of PIRL's bank / MoCo's queue in a checkpoint."""
-    import torch
-    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    from pirl_plugin.utils.checkpoints import load_checkpoint
+    state = load_checkpoint(checkpoint)
     state = state.get('state_dict', state)
     out = {}
     for key, val in state.items():
@@ -358,62 +350,40 @@ def checkpoint_negatives_stats(checkpoint: str) -> dict:
 
 
 # --------------------------------------------------------------------------
-# probing (the kNN / linear-probe path of tools/knn_eval.py, on package
-# functions; the same computation, written against one feature cache)
+# probing: the project's one evaluation path (the kNN monitor's, the kNN
+# tool's and the demo's), so a final bar is the last point of its curve
 # --------------------------------------------------------------------------
 class Prober:
-    """Frozen-feature kNN and linear probe on ``<data_root>/{train,test}``.
-
-    The images are read once (``pirl_plugin.datasets.synthetic.load_split``,
-    resized to ``img_size``) and shared by every model.
+    """Frozen-feature kNN and linear probe on ``<data_root>/{train,test}``
+    by :func:`pirl_plugin.evaluation.knn_evaluate_config`: the images
+    resized to ``img_size`` by the kNN monitor's pipeline
+    (:func:`pirl_plugin.evaluation.folder_dataloaders`), pooled res5
+    features, weighted kNN and scikit-learn's logistic regression on the
+    same features.
     """
 
     def __init__(self, data_root: str, img_size: int, k: int = 20,
                  temperature: float = 0.07, seed: int = 0) -> None:
-        from pirl_plugin.datasets.synthetic import load_split
-        self.tr_x, self.tr_y, self.classes = load_split(data_root, 'train',
-                                                        img_size)
-        self.te_x, self.te_y, _ = load_split(data_root, 'test', img_size)
+        from pirl_plugin.evaluation import folder_dataloaders
+        self.loaders = folder_dataloaders(data_root, img_size)
+        self.classes = sorted(
+            d for d in os.listdir(osp.join(data_root, 'train'))
+            if osp.isdir(osp.join(data_root, 'train', d)))
         self.k, self.temperature, self.seed = k, temperature, seed
-
-    def features(self, cfg, checkpoint: Optional[str]):
-        import torch
-        from mmengine.runner import load_checkpoint
-        from mmpretrain.registry import MODELS
-
-        from pirl_plugin.evaluation import extract_features
-        torch.manual_seed(self.seed)
-        model = MODELS.build(copy.deepcopy(cfg.model))
-        model.init_weights()
-        if checkpoint:
-            load_checkpoint(model, checkpoint, map_location='cpu',
-                            strict=True, logger='silent')
-        prep = cfg.model.get('data_preprocessor', {}) or {}
-        kwargs = dict(mean=prep.get('mean', (123.675, 116.28, 103.53)),
-                      std=prep.get('std', (58.395, 57.12, 57.375)),
-                      to_rgb=prep.get('to_rgb', True))
-        tr = extract_features(model.backbone, self.tr_x, **kwargs)
-        te = extract_features(model.backbone, self.te_x, **kwargs)
-        return tr, te
 
     def probe(self, cfg, checkpoint: Optional[str]) -> dict:
         """kNN top-1, linear top-1 (%) and the mean pairwise cosine
-        similarity of the test features."""
-        import torch
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-
-        from pirl_plugin.evaluation import knn_accuracy
-        tr, te = self.features(cfg, checkpoint)
-        tr_y, te_y = torch.from_numpy(self.tr_y), torch.from_numpy(self.te_y)
-        knn = knn_accuracy(tr, tr_y, te, te_y, self.k, self.temperature)
-        clf = make_pipeline(StandardScaler(),
-                            LogisticRegression(C=1.0, max_iter=2000))
-        clf.fit(tr.numpy(), self.tr_y)
-        linear = 100.0 * clf.score(te.numpy(), self.te_y)
-        return dict(knn_top1=float(knn), linear_top1=float(linear),
-                    feat_pairwise_sim=mean_pairwise_cosine(te))
+        similarity of the test features of ``cfg.model``'s backbone loaded
+        from ``checkpoint`` (None: its seeded random initialisation)."""
+        from pirl_plugin.evaluation import knn_evaluate_config
+        res = knn_evaluate_config(cfg.model, checkpoint, *self.loaders,
+                                  ks=(self.k, ),
+                                  temperature=self.temperature,
+                                  seed=self.seed, linear=True,
+                                  return_features=True)
+        return dict(knn_top1=float(res['knn_top1'][self.k]),
+                    linear_top1=float(res['linear_top1']),
+                    feat_pairwise_sim=mean_pairwise_cosine(res['val_feats']))
 
 
 # --------------------------------------------------------------------------
