@@ -1,13 +1,13 @@
 """Reading ResNet weights out of PIRL and backbone checkpoints, shared by
 the converter (``tools/model_converters/pirl_to_backbone.py``) and the
 detection launcher (``tools/det_train.py``)."""
-import os.path as osp
-import pickle
 import re
 from collections import OrderedDict
 from typing import Dict
 
 import torch
+
+from .checkpoints import CheckpointError, load_checkpoint
 
 PREFIX = 'backbone.'
 
@@ -32,7 +32,9 @@ class ConversionError(RuntimeError):
 
 
 def load_checkpoint_file(path: str) -> dict:
-    """Load a checkpoint on the CPU with ``torch.load``'s safe defaults.
+    """Load a checkpoint dict on the CPU with
+    :func:`pirl_plugin.utils.checkpoints.load_checkpoint` (``weights_only``,
+    the MMEngine allowlist, one-line errors).
 
     Args:
         path (str): the checkpoint file.
@@ -42,26 +44,14 @@ def load_checkpoint_file(path: str) -> dict:
         ``state_dict`` and ``meta``).
 
     Raises:
-        ConversionError: when the file is missing, truncated or not a
-            PyTorch checkpoint.
+        ConversionError: when the file is missing, truncated, not a
+            PyTorch checkpoint, holds pickled objects outside the allowlist
+            or is not a dict.
     """
-    if not osp.isfile(path):
-        raise ConversionError(f'checkpoint file {path!r} not found')
     try:
-        ckpt = torch.load(path, map_location='cpu')  # weights_only default
-    except pickle.UnpicklingError as exc:
-        raise ConversionError(
-            f'cannot load checkpoint {path!r} with torch.load(weights_only='
-            f'True): {exc}. Only MMEngine/PyTorch checkpoints of tensors, '
-            'dicts and the MMEngine classes that pirl_plugin allowlists are '
-            'accepted; pass a checkpoint written by tools/train.py') from exc
-    except Exception as exc:  # zip/EOF/format errors of a damaged file
-        raise ConversionError(
-            f'cannot read checkpoint {path!r} '
-            f'({osp.getsize(path)} bytes): {type(exc).__name__}: {exc}. The '
-            'file is truncated or not a PyTorch checkpoint: copy it again or '
-            'pick another one (e.g. an earlier epoch_N.pth of the same work '
-            'directory)') from exc
+        ckpt = load_checkpoint(path)
+    except CheckpointError as exc:
+        raise ConversionError(str(exc)) from exc
     if not isinstance(ckpt, dict):
         raise ConversionError(
             f'checkpoint {path!r} holds a {type(ckpt).__name__}, not a dict '
