@@ -302,16 +302,23 @@ def test_float16_storage_halves_memory():
     assert b16.bank.element_size() * 2 == b32.bank.element_size()
 
 
-def test_state_dict_roundtrip_and_mismatch_error():
-    a = MemoryBank(20, 4)
+@pytest.mark.parametrize('bank_type', ['MemoryBank', 'ShardedMemoryBank'])
+def test_state_dict_roundtrip_and_mismatch_error(bank_type):
+    from pirl_plugin.models.memories import ShardedMemoryBank
+    cls = dict(MemoryBank=MemoryBank, ShardedMemoryBank=ShardedMemoryBank)
+    a = cls[bank_type](20, 4)
+    torch.testing.assert_close(a.bank, MemoryBank(20, 4).bank)  # same init
     a.stage_update(torch.tensor([0]), torch.ones(1, 4))
     a.commit()
-    b = MemoryBank(None, 4)  # unsized: takes the checkpoint's size
+    b = cls[bank_type](None, 4)  # unsized: takes the checkpoint's size
     b.load_state_dict(a.state_dict())
     torch.testing.assert_close(a.bank, b.bank)
-    c = MemoryBank(30, 4)
-    with pytest.raises(ValueError, match='dataset of 20 images and the '
-                       'current training dataset has 30'):
+    assert b.num_samples == 20
+    c = cls[bank_type](30, 4)
+    with pytest.raises(ValueError, match=r"\(20, 4\) but this run's bank has "
+                       r'shape \(30, 4\): the checkpoint was trained on a '
+                       'dataset of 20 images and the current training dataset '
+                       'has 30. Resume only on the dataset'):
         c.load_state_dict(a.state_dict())
 
 

@@ -307,10 +307,34 @@ class MemoryBank(BaseModule):
         if num_samples < 2:
             raise ValueError('MemoryBank needs at least 2 entries, got '
                              f'{num_samples}')
-        self.bank = self._random_rows(0, num_samples, self.bank.device)
+        start, stop = self.shard_range(num_samples)
+        self.bank = self._random_rows(start, stop, self.bank.device)
         self.num_updates.zero_()
         self._pending = None
         self._mark_written()
+
+    def shard_range(self, num_samples: Optional[int] = None) -> Tuple[int, int]:
+        """``(start, stop)``: the rows of the bank this process holds (all
+        of them here; :class:`ShardedMemoryBank` holds one shard a rank).
+
+        Args:
+            num_samples (int, optional): the bank size; defaults to
+                :attr:`num_samples`.
+        """
+        return 0, self.num_samples if num_samples is None else num_samples
+
+    def _shape_mismatch(self, key: str, src_shape: Tuple[int, ...],
+                        shape: Tuple[int, ...]) -> ValueError:
+        """The error for a checkpoint bank of another shape than this run's
+        (``shape``, the whole bank)."""
+        return ValueError(
+            f'The checkpoint\'s memory bank ({key}) has shape '
+            f'{tuple(src_shape)} but this run\'s bank has shape '
+            f'{tuple(shape)}: the checkpoint was trained on a dataset of '
+            f'{src_shape[0]} images and the current training dataset has '
+            f'{shape[0]}. Resume only on the dataset the checkpoint was '
+            'trained on, or start a new run (use `load_from` with a '
+            'backbone-only checkpoint to reuse the weights).')
 
     _INIT_CHUNK = 1 << 16
 
@@ -344,15 +368,8 @@ class MemoryBank(BaseModule):
                 self.bank = torch.empty_like(src, dtype=self.dtype,
                                              device=self.bank.device)
             elif src.shape != self.bank.shape:
-                raise ValueError(
-                    f'The checkpoint\'s memory bank ({key}) has shape '
-                    f'{tuple(src.shape)} but this run\'s bank has shape '
-                    f'{tuple(self.bank.shape)}: the checkpoint was trained '
-                    f'on a dataset of {src.shape[0]} images and the '
-                    f'current training dataset has {self.num_samples}. '
-                    'Resume only on the dataset the checkpoint was trained '
-                    'on, or start a new run (use `load_from` with a '
-                    'backbone-only checkpoint to reuse the weights).')
+                raise self._shape_mismatch(key, tuple(src.shape),
+                                           tuple(self.bank.shape))
             state_dict = dict(state_dict)
             state_dict[key] = src.to(self.dtype)
         self._pending = None

@@ -103,7 +103,8 @@ class ShardedMemoryBank(MemoryBank):
         return self._total
 
     def shard_range(self, num_samples: Optional[int] = None) -> Tuple[int, int]:
-        """``(start, stop)`` rows owned by this rank."""
+        """``(start, stop)`` rows owned by this rank (of ``num_samples``,
+        default the whole bank's size)."""
         m = self._total if num_samples is None else num_samples
         world, rank = dist.get_world_size(), dist.get_rank()
         size = -(-m // world)
@@ -119,15 +120,10 @@ class ShardedMemoryBank(MemoryBank):
 
     @torch.no_grad()
     def reset(self, num_samples: int) -> None:
-        if num_samples < 2:
-            raise ValueError('MemoryBank needs at least 2 entries, got '
-                             f'{num_samples}')
+        """Re-create this rank's shard of a bank of ``num_samples`` random
+        unit vectors (the same rows as :meth:`MemoryBank.reset`'s)."""
+        super().reset(num_samples)  # this rank's rows, by shard_range
         self._total = num_samples
-        start, stop = self.shard_range(num_samples)
-        self.bank = self._random_rows(start, stop, self.bank.device)
-        self.num_updates.zero_()
-        self._pending = None
-        self._mark_written()
 
     def _check_ready(self) -> None:
         if self._total == 0:
@@ -195,13 +191,8 @@ class ShardedMemoryBank(MemoryBank):
                                         dtype=self.dtype,
                                         device=self.bank.device)
             if src.size(0) != self._total or src.size(1) != self.feat_dim:
-                raise ValueError(
-                    f'The checkpoint\'s memory bank ({key}) has shape '
-                    f'{tuple(src.shape)} but this run\'s bank has shape '
-                    f'{(self._total, self.feat_dim)}: the checkpoint was '
-                    f'trained on a dataset of {src.size(0)} images and the '
-                    f'current training dataset has {self._total}. Resume '
-                    'only on the dataset the checkpoint was trained on.')
+                raise self._shape_mismatch(key, tuple(src.shape),
+                                           (self._total, self.feat_dim))
             start, stop = self.shard_range()
             state_dict = dict(state_dict)
             state_dict[key] = src[start:stop]
