@@ -11,24 +11,8 @@ if [ $# -lt 3 ]; then
        "[det_train.py args...]" >&2
   exit 2
 fi
-CONFIG=$1
-GPUS=$2
-PRETRAINED=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-python}
 HERE="$(cd "$(dirname "$0")" && pwd)"
-
-PYTHONPATH="$HERE/..:${PYTHONPATH:-}" \
-exec "$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$HERE/det_train.py" \
-    "$CONFIG" \
-    "$PRETRAINED" \
-    --launcher pytorch "${@:4}"
+# The torchrun launch of tools/dist_train.sh with tools/det_train.py: it runs
+# det_train.py CONFIG --launcher pytorch PRETRAINED [args...] (argparse takes
+# the positional PRETRAINED after the option too).
+TRAIN_SCRIPT="$HERE/det_train.py" exec bash "$HERE/dist_train.sh" "$@"
