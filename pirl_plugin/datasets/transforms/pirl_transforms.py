@@ -49,7 +49,13 @@ class _ImageViewMixin:
 
     def _init_image_view(self, img_size: int, img_crop_scale, img_flip_prob,
                          img_jitter: AugCfg, interpolation: str,
-                         recipe: str):
+                         recipe: str, channel_order: str) -> None:
+        """Check and set the image view's settings and the input's channel
+        order (shared by every view of the transform)."""
+        if channel_order not in ('bgr', 'rgb'):
+            raise ValueError("channel_order must be 'bgr' or 'rgb', got "
+                             f'{channel_order!r}')
+        self.channel_order = channel_order
         if img_size <= 0:
             raise ValueError(f'img_size must be > 0, got {img_size}')
         if not 0.0 <= img_flip_prob <= 1.0:
@@ -165,12 +171,9 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
                  interpolation: str = 'bilinear',
                  channel_order: str = 'bgr',
                  recipe: str = 'vissl_pirl') -> None:
-        if channel_order not in ('bgr', 'rgb'):
-            raise ValueError("channel_order must be 'bgr' or 'rgb', got "
-                             f'{channel_order!r}')
-        self.channel_order = channel_order
         self._init_image_view(img_size, img_crop_scale, img_flip_prob,
-                              img_jitter, interpolation, recipe)
+                              img_jitter, interpolation, recipe,
+                              channel_order)
         if grid_size < 1:
             raise ValueError(f'grid_size must be >= 1, got {grid_size}')
         if jigsaw_crop_size % grid_size:

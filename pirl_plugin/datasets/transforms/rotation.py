@@ -114,12 +114,9 @@ class PIRLRotationTransform(BaseTransform, _ImageViewMixin,
                  interpolation: str = 'bilinear',
                  channel_order: str = 'bgr',
                  recipe: str = 'vissl_pirl') -> None:
-        if channel_order not in ('bgr', 'rgb'):
-            raise ValueError("channel_order must be 'bgr' or 'rgb', got "
-                             f'{channel_order!r}')
-        self.channel_order = channel_order
         self._init_image_view(img_size, img_crop_scale, img_flip_prob,
-                              img_jitter, interpolation, recipe)
+                              img_jitter, interpolation, recipe,
+                              channel_order)
         self._init_rotated_view(rot_size, rot_crop_scale, rot_flip_prob,
                                 rot_jitter, angles)
 
