@@ -1,4 +1,6 @@
-"""The licence setup.py declares is shipped with the package."""
+"""Packaging: the licence setup.py declares is shipped, its version ranges
+hold the tested pins of tools/setup_env.sh, and tools share code through
+pirl_plugin/ only."""
 import os.path as osp
 
 from conftest import REPO
@@ -60,3 +62,28 @@ def test_setup_ranges_hold_the_pins_of_setup_env():
         lower = next(s.version for s in spec if s.operator == '>=')
         if name != 'torch':  # the OpenMMLab floors are the tested versions
             assert lower == version, f'{name}: floor {lower}, tested {version}'
+
+
+def test_tools_do_not_import_each_other():
+    """Code that tools share lives in pirl_plugin/: no tool puts tools/ on
+    sys.path or imports another tool's file."""
+    import ast
+    import glob
+    tools = glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True)
+    stems = {osp.splitext(osp.basename(p))[0] for p in tools}
+    for path in tools:
+        source = open(path).read()
+        rel = osp.relpath(path, REPO)
+        assert 'sys.path' not in source, f'{rel} edits sys.path'
+        assert 'spec_from_file_location' not in source, rel
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or '']
+            else:
+                continue
+            for name in names:
+                assert name.split('.')[0] not in stems, \
+                    f'{rel} imports the tool {name!r}: move the shared ' \
+                    'code into pirl_plugin/'
