@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/models/jigsaw_pretext_r50.py',
     '../_base_/datasets/shapes_demo_pirl.py',
     '../_base_/schedules/pirl_sgd_coslr_20e_demo.py',
-    '../_base_/default_runtime.py',
+    '../_base_/demo_runtime.py',
 ]
 
 num_permutations = 100
@@ -33,7 +33,3 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # No memory bank (no MemoryBankHook): the RNG state and skipped-image hooks
 # of the PIRL runtime only.
 custom_hooks = [dict(type='RNGStateHook'), dict(type='SkippedImagesHook')]
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=5, max_keep_ckpts=2))
-env_cfg = dict(cudnn_benchmark=False)

@@ -20,8 +20,10 @@
 # same brightness / contrast / saturation / hue, prob=0.8, gray_prob=0.2.
 # No MemoryBankHook (MoCo keeps its own queue).
 _base_ = [
+    '../_base_/models/resnet50_selfsup.py',
+    '../_base_/datasets/shapes_demo_pirl.py',
     '../_base_/schedules/pirl_sgd_coslr_20e_demo.py',
-    '../_base_/default_runtime.py',
+    '../_base_/demo_runtime.py',
 ]
 
 model = dict(
@@ -29,19 +31,11 @@ model = dict(
     queue_len=1024,
     feat_dim=128,
     momentum=0.001,
-    data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
+    # the demo's trunk; MMPretrain's MoCo v2 keeps zero_init_residual=False
     backbone=dict(
-        type='ResNet',
         depth=18,
-        in_channels=3,
         stem_channels=16,
         base_channels=16,
-        out_indices=[3],
-        norm_cfg=dict(type='BN'),
         zero_init_residual=False),
     neck=dict(
         type='MoCoV2Neck',
@@ -54,7 +48,7 @@ model = dict(
         loss=dict(type='CrossEntropyLoss'),
         temperature=0.2))
 
-data_root = 'data/pirl_demo/train'
+# the shapes data and loader of the PIRL demo, with MoCo v2's two views
 view_pipeline = [
     dict(
         type='RandomResizedCrop',
@@ -83,23 +77,7 @@ train_pipeline = [
     dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
     dict(type='PackInputs'),
 ]
-train_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    pin_memory=False,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='CustomDataset',
-        data_root=data_root,
-        with_label=False,
-        pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 # MoCo has no memory bank: the PIRL runtime's hooks without MemoryBankHook.
 custom_hooks = [dict(type='RNGStateHook'), dict(type='SkippedImagesHook')]
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=5, max_keep_ckpts=2))
-env_cfg = dict(cudnn_benchmark=False)

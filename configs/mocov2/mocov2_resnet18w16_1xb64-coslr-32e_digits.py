@@ -11,42 +11,14 @@ _base_ = ['mocov2_resnet18w16_1xb64-coslr-20e_shapes-demo.py']
 
 max_epochs = 32
 param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min_ratio=1e-2,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True)
+    dict(_base_.param_scheduler[0], T_max=max_epochs, end=max_epochs)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(checkpoint=dict(interval=8))
-view_pipeline = [
-    dict(
-        type='RandomResizedCrop',
-        scale=32,
-        crop_ratio_range=(0.2, 1.),
-        backend='pillow'),
-    dict(
-        type='PIRLColorJitter',
-        brightness=0.4,
-        contrast=0.4,
-        saturation=0.4,
-        hue=0.1,
-        prob=0.8,
-        gray_prob=0.2),
-    dict(
-        type='GaussianBlur',
-        magnitude_range=(0.1, 2.0),
-        magnitude_std='inf',
-        prob=0.5),
-    dict(type='RandomFlip', prob=0.5),
-]
-train_pipeline = [
-    dict(type='RobustLoadImageFromFile'),
-    dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
-    dict(type='PackInputs'),
-]
+# the same views at 32 px
+view_pipeline = _base_.view_pipeline
+view_pipeline[0].scale = 32  # RandomResizedCrop
+train_pipeline = _base_.train_pipeline
+train_pipeline[1].transforms = [view_pipeline]  # MultiView
 train_dataloader = dict(
     dataset=dict(data_root='data/digits/train', pipeline=train_pipeline))

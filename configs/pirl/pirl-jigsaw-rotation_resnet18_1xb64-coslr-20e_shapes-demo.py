@@ -4,32 +4,16 @@ _base_ = [
     '../_base_/models/pirl_jigsaw-rotation_r50.py',
     '../_base_/datasets/shapes_demo_pirl.py',
     '../_base_/schedules/pirl_sgd_coslr_20e_demo.py',
-    '../_base_/default_runtime.py',
+    '../_base_/demo_runtime.py',
 ]
 
 model = dict(
     backbone=dict(depth=18),
     neck=dict(in_channels=512),
+    # both heads g at ResNet-18's width (512-d res5)
     transforms=[
-        dict(
-            name='jigsaw',
-            num_views=9,
-            neck=dict(
-                type='PIRLJigsawNeck',
-                in_channels=512,
-                mid_channels=128,
-                out_channels=128,
-                num_patches=9)),
-        dict(
-            name='rotation',
-            num_views=1,
-            neck=dict(
-                type='LinearNeck',
-                in_channels=512,
-                out_channels=128,
-                gap_dim=2,
-                norm_cfg=None,
-                act_cfg=None)),
+        dict(t, neck=dict(t.neck, in_channels=512))
+        for t in _base_.model.transforms
     ],
     head=dict(num_negatives=1024))
 
@@ -50,8 +34,3 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=5, max_keep_ckpts=2))
-env_cfg = dict(cudnn_benchmark=False)

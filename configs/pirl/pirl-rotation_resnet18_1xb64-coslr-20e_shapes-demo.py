@@ -2,15 +2,9 @@
 # 64-pixel image and rotated views).
 _base_ = ['pirl_resnet18_1xb64-coslr-20e_shapes-demo.py']
 
-model = dict(
-    transform_neck=dict(
-        _delete_=True,
-        type='LinearNeck',
-        in_channels=512,
-        out_channels=128,
-        gap_dim=2,
-        norm_cfg=None,
-        act_cfg=None))
+# head g: a linear 512 -> 128 on the rotated view's pooled res5 feature,
+# the same layer as head f (with its own weights)
+model = dict(transform_neck=dict(_delete_=True, **_base_.model.neck))
 
 train_pipeline = [
     dict(type='RobustLoadImageFromFile'),

@@ -3,7 +3,7 @@
 _base_ = [
     '../_base_/models/pirl_rotation_r50.py',
     '../_base_/datasets/imagenet_pirl.py',
-    '../_base_/schedules/pirl_sgd_coslr.py',
+    '../_base_/schedules/pirl_sgd_coslr_400e.py',
     '../_base_/default_runtime.py',
 ]
 
@@ -16,15 +16,3 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-
-max_epochs = 400
-param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min_ratio=1e-3,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs)  # stepped per epoch, as the authors'
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)

@@ -1,15 +1,15 @@
 # PIRL with ResNet-18 on the procedural shapes dataset
 # (tools/make_demo_data.py), small views so that it trains on CPU: the
 # paper's heads and NCE loss at demo size, and the base of the small CPU
-# configs of the baselines, the other pretext tasks and the evaluation
-# benchmarks. `make demo` trains pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py. For
+# PIRL configs and of the evaluation benchmarks on the demo data.
+# `make demo` trains pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py. For
 # your own folder of images change `data_root` (any nested folder of images
 # works: labels are not used).
 _base_ = [
     '../_base_/models/pirl_r50.py',
     '../_base_/datasets/shapes_demo_pirl.py',
     '../_base_/schedules/pirl_sgd_coslr_20e_demo.py',
-    '../_base_/default_runtime.py',
+    '../_base_/demo_runtime.py',
 ]
 
 model = dict(
@@ -17,8 +17,3 @@ model = dict(
     neck=dict(in_channels=512),
     transform_neck=dict(in_channels=512),
     head=dict(num_negatives=1024))
-
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=5, max_keep_ckpts=2))
-env_cfg = dict(cudnn_benchmark=False)

@@ -42,33 +42,19 @@ _base_ = ['pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py']
 
 max_epochs = 32
 param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min_ratio=1e-2,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True)
+    dict(_base_.param_scheduler[0], T_max=max_epochs, end=max_epochs)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(max_epochs=max_epochs)
 
 model = dict(
     head=dict(loss_type='infonce', temperature=0.2, num_negatives=1024),
     memory_bank=dict(momentum=0.5))
 
-train_pipeline = [
-    dict(type='RobustLoadImageFromFile'),
-    dict(
-        type='PIRLJigsawTransform',
-        recipe='mocov2_jitter',
-        img_size=32,
-        img_crop_scale=(0.2, 1.0),
-        jigsaw_crop_size=48,
-        jigsaw_crop_scale=(0.6, 1.0),
-        patch_size=14),
-    dict(type='PackInputs'),
-]
+# the demo's views at half size: 32-px image view, 14-px patches of a 48-px
+# crop (3 x 3 cells of 16)
+train_pipeline = _base_.train_pipeline
+train_pipeline[1].update(  # PIRLJigsawTransform
+    img_size=32, jigsaw_crop_size=48, patch_size=14)
 train_dataloader = dict(
     dataset=dict(data_root='data/digits/train', pipeline=train_pipeline))
 default_hooks = dict(checkpoint=dict(interval=8))

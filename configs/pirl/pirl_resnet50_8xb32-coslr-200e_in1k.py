@@ -1,14 +1,7 @@
 # PIRL, ResNet-50, ImageNet-1k, 200 epochs (for quicker comparisons).
-_base_ = ['pirl_resnet50_8xb32-coslr-800e_in1k.py']
-
-max_epochs = 200
-param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min_ratio=1e-3,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs)  # stepped per epoch, as the authors'
+_base_ = [
+    '../_base_/models/pirl_r50.py',
+    '../_base_/datasets/imagenet_pirl.py',
+    '../_base_/schedules/pirl_sgd_coslr_200e.py',
+    '../_base_/default_runtime.py',
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)

@@ -5,7 +5,7 @@
 _base_ = [
     '../_base_/models/rotation_pretext_r50.py',
     '../_base_/datasets/imagenet_pirl.py',
-    '../_base_/schedules/pirl_sgd_coslr.py',
+    '../_base_/schedules/pretext_sgd_coslr_90e.py',
     '../_base_/default_runtime.py',
 ]
 
@@ -17,20 +17,6 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-
-optim_wrapper = dict(optimizer=dict(lr=0.1))
-max_epochs = 90
-param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min_ratio=1e-3,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 # No memory bank (no MemoryBankHook): the RNG state and skipped-image hooks
 # of the PIRL runtime only.
 custom_hooks = [dict(type='RNGStateHook'), dict(type='SkippedImagesHook')]

@@ -1,22 +1,11 @@
 # PIRL with ResNet-50 (Misra & van der Maaten, CVPR 2020). Each setting
 # follows the paper and the authors' released config (VISSL
 # configs/config/pretrain/pirl/pirl_jigsaw_4node_resnet50.yaml); the table
-# in docs/authors_recipe.md lists them with their source lines.
+# in docs/authors_recipe.md lists them with their source lines. The trunk
+# (ResNet-50, the authors' input normalisation): resnet50_selfsup.py.
+_base_ = ['resnet50_selfsup.py']
 model = dict(
     type='PIRL',
-    # the authors' Normalize(mean [0.485, 0.456, 0.406], std [0.229, 0.224,
-    # 0.225]) on RGB, in 0-255 units
-    data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
-    backbone=dict(
-        type='ResNet',
-        depth=50,
-        in_channels=3,
-        out_indices=[3],
-        norm_cfg=dict(type='BN')),
     # head f: linear 2048 -> 128 on the pooled res5 feature of the image
     # (paper Sec. 4.1; authors' HEAD.PARAMS[1]: mlp [2048, 128])
     neck=dict(

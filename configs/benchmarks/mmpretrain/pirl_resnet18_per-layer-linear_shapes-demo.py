@@ -1,8 +1,9 @@
 # Per-layer linear probes on the embedded shapes demo (10 classes,
 # data/pirl_demo/{train,test}/<class>/*.jpg, written by
 # tools/make_demo_data.py), for the ResNet-18 of
-# configs/pirl/pirl_resnet18_1xb64-coslr-20e_shapes-demo.py: conv1, res2, res3, res4 and
-# res5 of the frozen backbone, 64-pixel images, a few minutes on a CPU.
+# configs/pirl/pirl_resnet18_1xb64-coslr-20e_shapes-demo.py: conv1, res2, res3,
+# res4 and res5 of the frozen backbone, 64-pixel images, a few minutes on a
+# CPU.
 #
 #   python tools/train.py \
 #     configs/benchmarks/mmpretrain/pirl_resnet18_per-layer-linear_shapes-demo.py \
@@ -12,7 +13,7 @@
 # 64-pixel inputs the res5 map is 2x2, so nothing is upsampled. ResNet-18
 # widths give 9216, 2304, 2048, 2304 and 2048 dimensions.
 _base_ = [
-    '_base_/models/resnet50_frozen_linear.py',
+    '_base_/models/resnet50_frozen_bn-linear.py',
     '_base_/default_runtime.py',
 ]
 
@@ -24,15 +25,11 @@ model = dict(
         depth=18,
         with_stem=True,
         out_indices=(0, 1, 2, 3)),
-    neck=None,
     head=dict(
-        _delete_=True,
-        type='MultiLayerLinearClsHead',
         num_classes=num_classes,
         in_channels=(64, 64, 128, 256, 512),
         layer_names=('conv1', 'res2', 'res3', 'res4', 'res5'),
-        pool_sizes=(12, 6, 4, 3, 2),
-        with_bn=True))
+        pool_sizes=(12, 6, 4, 3, 2)))
 
 data_root = 'data/pirl_demo'
 train_pipeline = [

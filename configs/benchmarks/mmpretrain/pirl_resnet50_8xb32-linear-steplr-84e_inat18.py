@@ -9,33 +9,17 @@
 #     configs/benchmarks/mmpretrain/pirl_resnet50_8xb32-linear-steplr-84e_inat18.py 8 \
 #     --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/pirl/epoch_800.pth
 _base_ = [
-    '_base_/models/resnet50_frozen_linear.py',
+    '_base_/models/resnet50_frozen_bn-linear.py',
     '_base_/datasets/inat18_bs32.py',
+    '_base_/schedules/linear_sgd_steplr_28e.py',
     '_base_/default_runtime.py',
 ]
 
 model = dict(
-    data_preprocessor=dict(num_classes=8142),
-    neck=None,
-    head=dict(
-        _delete_=True,
-        type='MultiLayerLinearClsHead',
-        num_classes=8142,
-        in_channels=(2048, ),
-        layer_names=('res5', ),
-        pool_sizes=('avg', ),
-        with_bn=True))
+    data_preprocessor=dict(num_classes=8142), head=dict(num_classes=8142))
 
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(
-        type='SGD', lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4),
-    paramwise_cfg=dict(norm_decay_mult=0.0))
 param_scheduler = [
     dict(
         type='MultiStepLR', by_epoch=True, milestones=[24, 48, 72], gamma=0.1)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=84, val_interval=4)
-val_cfg = dict()
-test_cfg = dict()
-auto_scale_lr = dict(base_batch_size=256)
+train_cfg = dict(max_epochs=84, val_interval=4)

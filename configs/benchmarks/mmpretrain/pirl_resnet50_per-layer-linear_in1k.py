@@ -14,40 +14,22 @@
 #     configs/benchmarks/mmpretrain/pirl_resnet50_per-layer-linear_in1k.py 8 \
 #     --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/pirl/epoch_800.pth
 _base_ = [
-    '_base_/models/resnet50_frozen_linear.py',
+    '_base_/models/resnet50_frozen_bn-linear.py',
     '_base_/datasets/imagenet_bs32.py',
+    '_base_/schedules/linear_sgd_steplr_28e.py',
     '_base_/default_runtime.py',
 ]
 
 model = dict(
     backbone=dict(
         type='ResNetWithStem', with_stem=True, out_indices=(0, 1, 2, 3)),
-    neck=None,
     head=dict(
-        _delete_=True,
-        type='MultiLayerLinearClsHead',
-        num_classes=1000,
         in_channels=(64, 256, 512, 1024, 2048),
         layer_names=('conv1', 'res2', 'res3', 'res4', 'res5'),
-        pool_sizes=(12, 6, 4, 3, 2),
-        with_bn=True))
+        pool_sizes=(12, 6, 4, 3, 2)))
 
 val_evaluator = [
     dict(type='MultiLayerAccuracy', topk=1),
     dict(type='MultiLayerAccuracy', topk=5),
 ]
 test_evaluator = val_evaluator
-
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(
-        type='SGD', lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4),
-    paramwise_cfg=dict(norm_decay_mult=0.0))
-param_scheduler = [
-    dict(
-        type='MultiStepLR', by_epoch=True, milestones=[8, 16, 24], gamma=0.1)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=28, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
-auto_scale_lr = dict(base_batch_size=256)

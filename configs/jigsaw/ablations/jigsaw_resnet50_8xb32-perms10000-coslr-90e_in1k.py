@@ -1,18 +1,11 @@
 # Ablation of the number of permutations |T| for the Jigsaw baseline (the
-# paper: more do not help Jigsaw):
-# configs/jigsaw/jigsaw_resnet50_8xb32-coslr-90e_in1k.py with |T| = 10000
-# permutations of maximal minimal Hamming distance (seed 0).
+# paper: more do not help Jigsaw): configs/jigsaw/
+# jigsaw_resnet50_8xb32-coslr-90e_in1k.py with |T| = 10000 permutations of
+# maximal minimal Hamming distance (seed 0).
 _base_ = ['../jigsaw_resnet50_8xb32-coslr-90e_in1k.py']
 
 num_permutations = 10000
 model = dict(head=dict(num_classes=num_permutations))
-train_pipeline = [
-    dict(type='RobustLoadImageFromFile'),
-    dict(
-        type='JigsawPretextTransform',
-        permutations=num_permutations,
-        permutation_method='hamming',
-        permutation_seed=0),
-    dict(type='PackInputs'),
-]
+train_pipeline = _base_.train_pipeline
+train_pipeline[1].permutations = num_permutations  # JigsawPretextTransform
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
