@@ -8,7 +8,8 @@ _base_ = [
 ]
 
 model = dict(
-    backbone=dict(depth=18),
+    # as the PIRL demo (MMPretrain's default; the measured setting)
+    backbone=dict(depth=18, zero_init_residual=True),
     neck=dict(in_channels=512),
     # both heads g at ResNet-18's width (512-d res5)
     transforms=[

@@ -8,7 +8,9 @@ _base_ = [
     '../_base_/demo_runtime.py',
 ]
 
-model = dict(backbone=dict(depth=18), head=dict(in_channels=512))
+# zero_init_residual as the PIRL demo (MMPretrain's default; measured)
+model = dict(backbone=dict(depth=18, zero_init_residual=True),
+             head=dict(in_channels=512))
 
 train_pipeline = [
     dict(type='RobustLoadImageFromFile'),

@@ -15,4 +15,10 @@ model = dict(
         depth=50,
         in_channels=3,
         out_indices=[3],
-        norm_cfg=dict(type='BN')))
+        norm_cfg=dict(type='BN'),
+        # authors' config: VISSL's trunk default
+        # MODEL.TRUNK.RESNETS.ZERO_INIT_RESIDUAL: False (vissl/config/
+        # defaults.yaml), not overridden by pirl_jigsaw_4node_resnet50.yaml;
+        # MMPretrain's ResNet defaults to True, its MoCo v2 config sets
+        # False too. The small CPU configs pin True (docs/small_data.md).
+        zero_init_residual=False))
