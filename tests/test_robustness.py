@@ -511,28 +511,6 @@ def test_checkpoint_helpers_refuse_code_truncation_and_other_models(tmp_path):
         check_resume_checkpoint(weights)
 
 
-def test_checkpoints_are_written_atomically(tmp_path, monkeypatch):
-    """A checkpoint write that is interrupted leaves the previous file and
-    no partial one."""
-    from mmengine.runner import runner as mm_runner
-    from pirl_plugin.utils.compat import atomic_save_checkpoint
-    assert mm_runner.save_checkpoint is atomic_save_checkpoint
-    path = str(tmp_path / 'epoch_1.pth')
-    atomic_save_checkpoint(dict(state_dict={'w': torch.ones(3)}), path)
-    before = open(path, 'rb').read()
-
-    def killed(*args, **kwargs):
-        raise KeyboardInterrupt  # like a signal arriving mid-write
-
-    monkeypatch.setattr(os, 'replace', killed)
-    with pytest.raises(KeyboardInterrupt):
-        atomic_save_checkpoint(dict(state_dict={'w': torch.zeros(3)}), path)
-    monkeypatch.undo()
-    assert open(path, 'rb').read() == before
-    assert os.listdir(str(tmp_path)) == ['epoch_1.pth']
-    assert torch.equal(torch.load(path)['state_dict']['w'], torch.ones(3))
-
-
 def test_converter_refuses_other_algorithms_and_pickled_code(tmp_path):
     from pirl_to_backbone import main as convert_main
     # an MMDetection-style detector checkpoint has backbone.* keys too

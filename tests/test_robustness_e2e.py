@@ -1,14 +1,18 @@
 """Bad data, bad configs, bad checkpoints and killed runs, end to end
-through the real tools/train.py (tiny dataset, 32-pixel views)."""
+through the real tools/train.py and MMPretrain's own unmodified
+tools/train.py (what `mim train mmpretrain <config>` runs), which train the
+same way through the plugin's runner (tiny dataset, 32-pixel views)."""
 import glob
 import hashlib
 import os
 import os.path as osp
 import re
+import shlex
 import signal
 import subprocess
 import sys
 import time
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -237,56 +241,134 @@ def stock_train_py():
     return path
 
 
+def stock_prog(path):
+    """How the runner names a program run from the repository root."""
+    rel = osp.relpath(path, REPO)
+    return path if rel.startswith(os.pardir) else rel
+
+
 def test_stock_mmpretrain_train_refuses_a_dataset_smaller_than_a_batch(
         setup, tmp_path):
-    """MemoryBankHook/RNGStateHook run the batch check in before_run for
-    MMPretrain's own tools/train.py. (With convert_to_iter_based, as in the
-    demo config, MMEngine fails on the schedule before any hook runs; the
-    per-epoch schedule of the ImageNet configs reaches the hooks.)"""
+    """MMPretrain's own tools/train.py builds the plugin's runner (the
+    config's runner_type): it checks the batch before MMEngine builds the
+    schedules (with convert_to_iter_based, as in the demo config, MMEngine
+    would fail first with `epoch_length must be a positive integer`) and
+    stops with one line."""
     small = tmp_path / 'data10'
     small.mkdir()
     for name in sorted(os.listdir(setup['data']))[:10]:
         os.link(osp.join(setup['data'], name), str(small / name))
     work = str(tmp_path / 'w')
-    proc = run_tool([stock_train_py(), setup['cfg'], '--work-dir', work] +
-                    options(str(small), batch=64, extra=[
-                        'param_scheduler.0.convert_to_iter_based=False',
-                        'train_dataloader.persistent_workers=False']),
+    stock = stock_train_py()
+    proc = run_tool([stock, setup['cfg'], '--work-dir', work] +
+                    options(str(small), batch=64),
                     env=env(setup), check=False)
-    assert proc.returncode != 0
-    assert ('DatasetConfigError: the training dataset has 10 images, fewer '
-            'than one batch: train_dataloader.batch_size=64 with '
-            'drop_last=True gives 0 iterations per epoch.'
-            ) in proc.stderr, proc.stderr[-3000:]
+    assert proc.returncode == 1
+    err = proc.stderr
+    assert (f'{stock_prog(stock)}: dataset: the training dataset has 10 '
+            'images, fewer than one batch: train_dataloader.batch_size=64 '
+            'with drop_last=True gives 0 iterations per epoch.'
+            ) in err, err[-3000:]
+    assert 'Traceback' not in err and 'epoch_length' not in err
+    assert 'fewer than one batch' in log_text(work)  # logged too
     assert not glob.glob(osp.join(work, '*.pth'))
 
 
 def test_stock_mmpretrain_train_refuses_the_short_schedule(setup, tmp_path):
-    """The check lives in the plugin's hooks: MMPretrain's own unmodified
-    tools/train.py stops with the same message (after its traceback)."""
+    """The check lives in the plugin's hooks; MMPretrain's own unmodified
+    tools/train.py stops with the same one line as ours."""
     work = str(tmp_path / 'w')
-    proc = run_tool([stock_train_py(), setup['cfg'], '--work-dir', work] +
+    stock = stock_train_py()
+    proc = run_tool([stock, setup['cfg'], '--work-dir', work] +
                     options(setup['data'], epochs=3,
                             extra=['param_scheduler.0.end=2',
-                                   'param_scheduler.0.T_max=2',
-                                   'train_dataloader.persistent_workers=False'
-                                   ]),
+                                   'param_scheduler.0.T_max=2']),
                     env=env(setup), check=False)
-    assert proc.returncode != 0
-    assert ('TrainingConfigError: the learning-rate schedule ends at epoch 2 '
-            '(param_scheduler.0, CosineAnnealingLR, end=2) but training runs '
-            'for 3 epochs') in proc.stderr, proc.stderr[-3000:]
+    assert proc.returncode == 1
+    err = proc.stderr
+    assert (f'{stock_prog(stock)}: error: the learning-rate schedule ends at '
+            'epoch 2 (param_scheduler.0, CosineAnnealingLR, end=2) but '
+            'training runs for 3 epochs') in err, err[-3000:]
+    assert 'Traceback' not in err
     assert not glob.glob(osp.join(work, '*.pth'))
+
+
+def test_stock_mmpretrain_train_refuses_too_many_negatives(setup, tmp_path):
+    stock = stock_train_py()
+    proc = run_tool([stock, setup['cfg'], '--work-dir', str(tmp_path / 'w')]
+                    + options(setup['data'], negatives=24),
+                    env=env(setup), check=False)
+    assert proc.returncode == 1
+    assert (f'{stock_prog(stock)}: error: head.num_negatives=24 must be '
+            'smaller than the number of training images (24)'
+            ) in proc.stderr, proc.stderr[-3000:]
+    assert 'Traceback' not in proc.stderr
+
+
+TINY = """
+_base_ = [{cfg!r}]
+# ResNet-18 at 1/4 width, as configs/pirl/pirl_resnet18w16_*
+model = dict(
+    backbone=dict(stem_channels=16, base_channels=16),
+    neck=dict(in_channels=128),
+    transform_neck=dict(in_channels=128))
+"""
+
+
+def test_stock_mmpretrain_train_and_resume_equal_our_uninterrupted_run(
+        setup, tmp_path):
+    """2 epochs through MMPretrain's own tools/train.py (a checkpoint each
+    epoch, holding the memory bank sized from the dataset), then --resume
+    to epoch 3 through it, end where 3 epochs in one go through our
+    tools/train.py end: same weights, bank and optimiser state."""
+    cfg = tmp_path / 'pirl_tiny_w16.py'
+    cfg.write_text(TINY.format(cfg=setup['cfg']))
+    stock = stock_train_py()
+    # 24 images, batch 8: 3 iterations per epoch; the schedule is for 3
+    # epochs in both runs
+    three = ['param_scheduler.0.T_max=3', 'param_scheduler.0.end=3']
+
+    def run(tool, work, *args, epochs):
+        return run_tool([tool, str(cfg), '--work-dir', work] + list(args) +
+                        options(setup['data'], epochs=epochs, batch=8,
+                                extra=three),
+                        env=env(setup))
+
+    split, whole = str(tmp_path / 'split'), str(tmp_path / 'whole')
+    run(stock, split, epochs=2)
+    ckpt = torch.load(osp.join(split, 'epoch_2.pth'), map_location='cpu')
+    assert ckpt['meta']['iter'] == 6
+    bank = ckpt['state_dict']['memory_bank.bank']
+    assert bank.shape == (24, 128)  # the dataset's length
+    torch.testing.assert_close(bank.norm(dim=1), torch.ones(24))
+    assert osp.isfile(osp.join(split, 'epoch_1.pth'))
+    proc = run(stock, split, '--resume', epochs=3)
+    assert 'resumed epoch: 2, iter: 6' in proc.stdout + proc.stderr
+    run('tools/train.py', whole, epochs=3)
+
+    a = torch.load(osp.join(whole, 'epoch_3.pth'), map_location='cpu')
+    b = torch.load(osp.join(split, 'epoch_3.pth'), map_location='cpu')
+    assert a['meta']['iter'] == b['meta']['iter'] == 9
+    assert a['state_dict'].keys() == b['state_dict'].keys()
+    for key in a['state_dict']:
+        torch.testing.assert_close(a['state_dict'][key], b['state_dict'][key],
+                                   atol=1e-6, rtol=1e-5, msg=key)
+    assert not torch.equal(b['state_dict']['memory_bank.bank'], bank)
+    for sa, sb in zip(a['optimizer']['state'].values(),
+                      b['optimizer']['state'].values()):
+        torch.testing.assert_close(sa['momentum_buffer'],
+                                   sb['momentum_buffer'], atol=1e-6,
+                                   rtol=1e-5)
 
 
 # --------------------------------------------------------------------------
 # killed runs
 # --------------------------------------------------------------------------
-def _start(setup, work, epochs, workers=0):
+def _start(setup, work, epochs, workers=0, tool='tools/train.py'):
     full_env = dict(os.environ)
     full_env.update(env(setup))
     out = open(osp.join(osp.dirname(work), osp.basename(work) + '.out'), 'w')
-    cmd = [sys.executable, 'tools/train.py', setup['cfg'], '--work-dir',
+    cmd = [sys.executable, tool, setup['cfg'], '--work-dir',
            work] + options(setup['data'], epochs=epochs, workers=workers)
 
     def default_sigint():  # as in a terminal, even under a background job
@@ -422,7 +504,9 @@ def _main(setup, *args, data_root=None):
         sys.path.insert(0, setup['helpers'])
     argv = [setup['cfg'], '--work-dir', str(setup['root'] / 'pre')]
     argv += list(args) + options(data_root or setup['data'])
-    with pytest.raises(SystemExit) as exc:
+    # the runner's messages name the program of sys.argv
+    with mock.patch.object(sys, 'argv', ['tools/train.py'] + argv), \
+            pytest.raises(SystemExit) as exc:
         main(argv)
     return str(exc.value.code)
 
@@ -518,3 +602,39 @@ def test_ctrl_c_stops_cleanly_with_the_resume_command(setup, tmp_path):
         r'--resume', out), out[-3000:]
     assert 'Traceback' not in out and 'KeyboardInterrupt' not in out
     assert open(osp.join(work, 'last_checkpoint')).read().strip() == ckpt
+
+
+def test_stock_mmpretrain_train_stops_cleanly_and_its_command_continues(
+        setup, tmp_path):
+    """Ctrl-C through MMPretrain's own tools/train.py (SIGINT to the process
+    group, its data-loader worker included) stops as ours does: exit status
+    130, the last checkpoint, no traceback, and a continue command for that
+    same script, which resumes the run from the checkpoint."""
+    stock = stock_train_py()
+    work = str(tmp_path / 'w')
+    proc, out_name = _start(setup, work, epochs=2, workers=1, tool=stock)
+    ckpt = osp.join(work, 'epoch_1.pth')
+
+    def moved_on():
+        return (osp.exists(osp.join(work, 'last_checkpoint'))
+                and 'Epoch(train) [2][1/6]' in open(out_name).read())
+
+    _wait_for(moved_on, proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    code = proc.wait(timeout=120)
+    out = open(out_name).read()
+    assert code == 128 + signal.SIGINT, out[-3000:]
+    m = re.search(
+        rf'{re.escape(stock_prog(stock))}: stopped by SIGINT at iteration '
+        rf'\d+ \(epoch 2\); the last checkpoint is {re.escape(ckpt)} '
+        r'\(written completely before the signal\)\. Continue with: '
+        r'(python .* --resume)$', out, re.M)
+    assert m, out[-3000:]
+    assert 'Traceback' not in out and 'KeyboardInterrupt' not in out
+
+    cmd = shlex.split(m.group(1))
+    assert cmd[:3] == ['python', stock_prog(stock), setup['cfg']]
+    proc = run_tool(cmd[1:], env=env(setup))  # this interpreter, from REPO
+    assert 'resumed epoch: 1, iter: 6' in proc.stdout + proc.stderr
+    final = torch.load(osp.join(work, 'epoch_2.pth'), map_location='cpu')
+    assert final['meta']['iter'] == 12

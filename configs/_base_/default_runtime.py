@@ -1,6 +1,13 @@
 # Runtime shared by the PIRL configs (MMPretrain self-supervised style).
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['pirl_plugin'], allow_failed_imports=False)
+# The plugin's runner (pirl_plugin/engine/runner.py): pre-flight checks,
+# one-line errors, an orderly stop on SIGTERM/Ctrl-C that names the last
+# checkpoint and the command that continues the run, atomic checkpoints;
+# for MMPretrain's own tools/train.py and `mim train` as for ours. The
+# 'mmpretrain.' scope is needed: MMPretrain's tools/train.py builds the
+# runner before any default scope is set.
+runner_type = 'mmpretrain.PIRLRunner'
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),

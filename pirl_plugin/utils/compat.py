@@ -1,11 +1,15 @@
 """Runtime fixes for the OpenMMLab stack on a current PyTorch.
 
-They are applied once, when :mod:`pirl_plugin` is imported.
+They are applied once, when :mod:`pirl_plugin` is imported. Only what no
+MMEngine extension point covers is here (see :func:`apply_runtime_fixes`);
+the plugin's other run-time behaviour lives in registered components:
+atomic checkpoint writes in the ``'atomic_local'`` file backend
+(:mod:`pirl_plugin.utils.atomic_file_backend`) that
+:class:`pirl_plugin.engine.PIRLRunner` selects, the run checks and the
+orderly stop in the runner and the hooks of :mod:`pirl_plugin.engine`.
 """
-import os
-import os.path as osp
 import pickle
-from typing import Any, List, Optional
+from typing import Any, List
 
 import torch
 
@@ -67,69 +71,26 @@ def mmengine_checkpoint_safe_globals() -> List[type]:
     return safe
 
 
-def atomic_save_checkpoint(checkpoint: dict, filename: str,
-                           file_client_args: Optional[dict] = None,
-                           backend_args: Optional[dict] = None) -> None:
-    """MMEngine's ``save_checkpoint``, writing local files atomically.
-
-    MMEngine 0.10.7 opens the destination with ``'wb'`` and writes into it,
-    so a job killed while a checkpoint is written (SIGTERM/SIGKILL from a
-    scheduler, a full disk) leaves a truncated ``epoch_N.pth`` under the
-    final name. Here a local checkpoint is written to
-    ``<filename>.tmp-<pid>``, flushed to disk and renamed over the final
-    name (``os.replace`` is atomic on POSIX), so a checkpoint file is either
-    complete or absent. Remote paths (``s3://`` ...) and custom backends go
-    through MMEngine's own writer.
-    """
-    if (file_client_args is not None or backend_args is not None
-            or '://' in str(filename)):
-        return _ORIGINAL_SAVE_CHECKPOINT(checkpoint, filename,
-                                         file_client_args=file_client_args,
-                                         backend_args=backend_args)
-    filename = str(filename)
-    folder = osp.dirname(osp.abspath(filename))
-    os.makedirs(folder, exist_ok=True)
-    tmp = f'{filename}.tmp-{os.getpid()}'
-    try:
-        with open(tmp, 'wb') as f:
-            torch.save(checkpoint, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filename)
-    except BaseException:  # noqa: B036  incl. KeyboardInterrupt/SystemExit
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    try:  # make the rename itself durable
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
-
-
-_ORIGINAL_SAVE_CHECKPOINT = None
-
-
-def _patch_atomic_checkpoints() -> None:
-    global _ORIGINAL_SAVE_CHECKPOINT
-    from mmengine.runner import checkpoint as mm_ckpt
-    from mmengine.runner import runner as mm_runner
-    if _ORIGINAL_SAVE_CHECKPOINT is None:
-        _ORIGINAL_SAVE_CHECKPOINT = mm_ckpt.save_checkpoint
-    # Runner.save_checkpoint calls the name imported into runner.py.
-    mm_runner.save_checkpoint = atomic_save_checkpoint
-
-
 def apply_runtime_fixes() -> None:
-    """Apply every runtime fix once (idempotent)."""
+    """Apply every runtime fix once (idempotent).
+
+    The one fix: allowlist the classes of MMEngine checkpoints for
+    ``torch.load(weights_only=True)`` (see
+    :func:`mmengine_checkpoint_safe_globals`). No MMEngine extension point
+    covers it: ``mmengine.runner.checkpoint`` calls ``torch.load`` itself,
+    with no ``weights_only`` or allowlist argument reaching it from the
+    runner, a hook or the config (``load_from``, ``--resume``,
+    ``init_cfg=dict(type='Pretrained')`` all go through it), and replacing
+    the registered local loader of ``CheckpointLoader`` would be a global
+    override as well. PyTorch's own extension point for this,
+    ``torch.serialization.add_safe_globals``, is process-wide, so it is
+    applied on import rather than by a component that only some entry
+    points build.
+    """
     global _APPLIED
     if _APPLIED:
         return
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is not None:  # torch >= 2.4
         add_safe_globals(mmengine_checkpoint_safe_globals())
-    _patch_atomic_checkpoints()
     _APPLIED = True

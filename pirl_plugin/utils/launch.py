@@ -1,11 +1,128 @@
 """What the launchers (``tools/train.py``, ``tools/det_train.py``,
-``tools/det_test.py``) share: merging MMPretrain's ``tools/train.py``
-arguments into a config, and distributed runs on CPU-only machines."""
+``tools/det_test.py``) share: MMPretrain's ``tools/train.py`` command-line
+options and their merging into a config, and distributed runs on CPU-only
+machines."""
+import argparse
 import os
 import os.path as osp
+from typing import Dict, Optional, Sequence
 
 import torch
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config, ConfigDict, DictAction
+
+
+def add_train_args(parser: argparse.ArgumentParser,
+                   helps: Optional[Dict[str, str]] = None) -> None:
+    """Add the training options of MMPretrain's ``tools/train.py``:
+    ``--work-dir``, ``--resume``, ``--amp``, ``--no-validate``,
+    ``--auto-scale-lr``, ``--no-pin-memory``, ``--no-persistent-workers``.
+
+    Args:
+        parser (ArgumentParser): the launcher's parser.
+        helps (dict[str, str], optional): help texts to use instead of the
+            default ones, by option (e.g. ``{'--auto-scale-lr': ...}``).
+    """
+    helps = helps or {}
+    options = [
+        ('--work-dir', dict(help='the dir to save logs and models')),
+        ('--resume',
+         dict(nargs='?', type=str, const='auto',
+              help='If specify checkpoint path, resume from it, while if not '
+              'specify, try to auto resume from the latest checkpoint '
+              'in the work directory.')),
+        ('--amp', dict(action='store_true',
+                       help='enable automatic-mixed-precision training')),
+        ('--no-validate',
+         dict(action='store_true',
+              help='Whether not to evaluate the checkpoint during training')),
+        ('--auto-scale-lr',
+         dict(action='store_true',
+              help='whether to auto scale the learning rate according to '
+              'the actual batch size and the original batch size.')),
+        ('--no-pin-memory',
+         dict(action='store_true',
+              help='whether to disable the pin_memory option in '
+              'dataloaders.')),
+        ('--no-persistent-workers',
+         dict(action='store_true',
+              help='whether to disable the persistent_workers option in '
+              'dataloaders.')),
+    ]
+    for name, kwargs in options:
+        kwargs['help'] = helps.get(name, kwargs['help'])
+        parser.add_argument(name, **kwargs)
+
+
+def add_launcher_args(parser: argparse.ArgumentParser,
+                      cfg_options_help: Optional[str] = None) -> None:
+    """Add ``--cfg-options``, ``--launcher`` and ``--local_rank`` (as in
+    MMPretrain's ``tools/train.py``; parse with :func:`parse_launcher_args`).
+
+    Args:
+        parser (ArgumentParser): the launcher's parser.
+        cfg_options_help (str, optional): help text of ``--cfg-options``
+            instead of the default one.
+    """
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help=cfg_options_help or
+        'override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or
+    # --local_rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_launcher_args(parser: argparse.ArgumentParser,
+                        argv: Optional[Sequence[str]] = None
+                        ) -> argparse.Namespace:
+    """Parse ``argv`` (default: ``sys.argv[1:]``) and export ``LOCAL_RANK``
+    from ``--local_rank`` unless the launcher already set it.
+
+    Args:
+        parser (ArgumentParser): a parser with :func:`add_launcher_args`.
+        argv (list[str], optional): the arguments.
+
+    Returns:
+        Namespace: the parsed arguments.
+    """
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def disable_persistent_workers_without_workers(
+        cfg: Config,
+        fields: Sequence[str] = ('train_dataloader', 'val_dataloader',
+                                 'test_dataloader')) -> None:
+    """Set ``persistent_workers=False`` in the data loaders that load in the
+    main process (``num_workers=0``).
+
+    PyTorch refuses ``persistent_workers=True`` without workers, and
+    MMPretrain's ``tools/train.py`` turns it on for every loader; a config
+    run with ``--cfg-options train_dataloader.num_workers=0`` would
+    otherwise stop with ``persistent_workers option needs num_workers > 0``.
+
+    Args:
+        cfg (Config): the config, changed in place.
+        fields (Sequence[str]): the data-loader entries to look at.
+    """
+    for field in fields:
+        loader = cfg.get(field, None)
+        if loader is not None and loader.get('num_workers', 0) == 0:
+            loader['persistent_workers'] = False
 
 
 def set_work_dir(cfg: Config, work_dir, config: str) -> None:
@@ -18,8 +135,20 @@ def set_work_dir(cfg: Config, work_dir, config: str) -> None:
                                 osp.splitext(osp.basename(config))[0])
 
 
-def merge_args(cfg: Config, args) -> Config:
-    """Merge the command-line arguments into the config."""
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Merge the command-line arguments into the config (as MMPretrain's
+    ``tools/train.py`` does, but ``--cfg-options`` first so that the flags
+    apply to the overridden values), and set up a distributed launch on a
+    CPU-only machine.
+
+    Args:
+        cfg (Config): the loaded config.
+        args (Namespace): options of :func:`add_train_args` and
+            :func:`add_launcher_args`, and ``config``.
+
+    Returns:
+        Config: ``cfg``, changed in place.
+    """
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.no_validate:
@@ -61,12 +190,11 @@ def merge_args(cfg: Config, args) -> Config:
             dataloader_cfg['pin_memory'] = False
         if args.no_persistent_workers:
             dataloader_cfg['persistent_workers'] = False
-        if dataloader_cfg.get('num_workers', 0) == 0:
-            dataloader_cfg['persistent_workers'] = False
 
     set_default_dataloader_cfg(cfg, 'train_dataloader')
     set_default_dataloader_cfg(cfg, 'val_dataloader')
     set_default_dataloader_cfg(cfg, 'test_dataloader')
+    disable_persistent_workers_without_workers(cfg)
 
     if args.launcher != 'none' and not torch.cuda.is_available():
         setup_cpu_distributed(cfg, args.launcher)

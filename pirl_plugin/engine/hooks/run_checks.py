@@ -2,10 +2,12 @@
 
 They run from the plugin's hooks (:class:`MemoryBankHook` in every PIRL
 config, :class:`RNGStateHook` in every training config of the plugin, the
-baselines included), so MMPretrain's stock ``tools/train.py`` and
-``mim train`` stop with the same one-line messages as our ``tools/train.py``
-(which prints :class:`TrainingConfigError` without a traceback). Each check
-runs once per runner, whichever hook calls it first.
+baselines included) and, for the batch check, from the plugin's runner
+(:class:`pirl_plugin.engine.PIRLRunner`, which prints
+:class:`TrainingConfigError` as one line without a traceback), so
+MMPretrain's stock ``tools/train.py``, ``mim train`` and our
+``tools/train.py`` stop with the same messages. Each check runs once per
+runner, whichever calls it first.
 """
 import math
 import weakref
@@ -44,8 +46,9 @@ def check_train_epoch_length(runner) -> None:
     per epoch); see :func:`pirl_plugin.datasets.checks.check_epoch_length`.
 
     Called in ``before_run``. For schedules with ``convert_to_iter_based``
-    MMEngine builds them (and fails) before ``before_run``; our
-    ``tools/train.py`` therefore calls this check before ``runner.train()``.
+    MMEngine builds them (and fails) before ``before_run``;
+    :meth:`pirl_plugin.engine.PIRLRunner.train` therefore calls this check
+    before MMEngine's ``train`` builds the schedulers.
     """
     if not _once(runner, 'epoch_length'):
         return

@@ -4,6 +4,11 @@ default_scope = 'mmpretrain'
 # MultiLayerAccuracy and KNNMonitorHook (and applies the runtime fixes that
 # let PIRL checkpoints load on a current PyTorch).
 custom_imports = dict(imports=['pirl_plugin'], allow_failed_imports=False)
+# The plugin's runner (pirl_plugin/engine/runner.py): pre-flight checks,
+# one-line errors, an orderly stop on SIGTERM/Ctrl-C, atomic checkpoints
+# (scoped name: MMPretrain's tools/train.py builds it before any default
+# scope is set).
+runner_type = 'mmpretrain.PIRLRunner'
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
