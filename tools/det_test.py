@@ -9,19 +9,20 @@
 at the ten IoU thresholds 0.50:0.05:0.95; AP is their mean (COCO-style).
 """
 import argparse
-import os
 import os.path as osp
 import re
 import sys
 from typing import Dict, List, Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dist import get_rank
 from mmengine.runner import Runner
 
 import pirl_plugin  # noqa: F401  runtime fixes (torch.load allowlist)
-from pirl_plugin.utils.launch import (set_work_dir, setup_cpu_distributed,
-                                      shutdown_distributed)
+from pirl_plugin.utils.launch import (
+    add_launcher_args, disable_persistent_workers_without_workers,
+    parse_launcher_args, set_work_dir, setup_cpu_distributed,
+    shutdown_distributed)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -30,21 +31,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='detection config file path')
     parser.add_argument('checkpoint', help='detector checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launcher_args(
+        parser, cfg_options_help='override config settings, key=value pairs')
+    return parse_launcher_args(parser, argv)
 
 
 def summarize_voc_metrics(metrics: Dict[str, float]) -> str:
@@ -101,8 +90,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     cfg.launcher = args.launcher
     set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = args.checkpoint
-    if cfg.test_dataloader.get('num_workers', 0) == 0:
-        cfg.test_dataloader.persistent_workers = False
+    disable_persistent_workers_without_workers(cfg, ['test_dataloader'])
     import torch
     if args.launcher != 'none' and not torch.cuda.is_available():
         setup_cpu_distributed(cfg, args.launcher)

@@ -10,16 +10,18 @@
 backbone). Multi-GPU: ``tools/det_dist_train.sh``.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config, ConfigDict
 from mmengine.runner import Runner
 
 import pirl_plugin  # noqa: F401  runtime fixes (torch.load allowlist)
-from pirl_plugin.utils.launch import merge_args, shutdown_distributed
+from pirl_plugin.utils.atomic_file_backend import ATOMIC_BACKEND
+from pirl_plugin.utils.launch import (add_launcher_args, add_train_args,
+                                      merge_args, parse_launcher_args,
+                                      shutdown_distributed)
 from pirl_plugin.utils.resnet_weights import (PREFIX, ConversionError,
                                               get_state_dict,
                                               infer_resnet_depth,
@@ -34,51 +36,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'pretrained',
         help='backbone checkpoint from '
         'tools/model_converters/pirl_to_backbone.py')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument(
-        '--resume',
-        nargs='?',
-        type=str,
-        const='auto',
-        help='resume from this checkpoint, or without a path from the '
-        'latest checkpoint in the work directory')
-    parser.add_argument(
-        '--amp',
-        action='store_true',
-        help='enable automatic-mixed-precision training')
-    parser.add_argument(
-        '--no-validate',
-        action='store_true',
-        help='do not evaluate during training')
-    parser.add_argument(
-        '--auto-scale-lr',
-        action='store_true',
-        help='scale the LR to the actual total batch size (the configs '
-        'are for 8 GPUs x 2 images)')
-    parser.add_argument(
-        '--no-pin-memory',
-        action='store_true',
-        help='disable pin_memory in the dataloaders')
-    parser.add_argument(
-        '--no-persistent-workers',
-        action='store_true',
-        help='disable persistent_workers in the dataloaders')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs (merged after the '
-        'pretrained checkpoint is set)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_train_args(
+        parser,
+        helps={
+            '--auto-scale-lr':
+            'scale the LR to the actual total batch size (the configs are '
+            'for 8 GPUs x 2 images)'
+        })
+    add_launcher_args(
+        parser,
+        cfg_options_help='override config settings, key=value pairs (merged '
+        'after the pretrained checkpoint is set)')
+    return parse_launcher_args(parser, argv)
 
 
 def check_pretrained(path: str, cfg: Config) -> int:
@@ -156,6 +125,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
         sys.exit(f'tools/det_train.py: --resume {args.resume!r}: no such '
                  'checkpoint file')
+    # atomic checkpoint writes (the plugin's file backend), unless the config
+    # chose a backend or writes elsewhere than local files
+    ckpt_hook = cfg.get('default_hooks', {}).get('checkpoint')
+    if (ckpt_hook is not None and ckpt_hook.get('backend_args') is None
+            and ckpt_hook.get('file_client_args') is None
+            and '://' not in str(ckpt_hook.get('out_dir') or cfg.work_dir)):
+        ckpt_hook.backend_args = dict(backend=ATOMIC_BACKEND)
     runner = Runner.from_cfg(cfg)
     runner.train()
     shutdown_distributed()
