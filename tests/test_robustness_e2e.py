@@ -578,12 +578,16 @@ def test_resume_refuses_bad_checkpoints(setup, nan_run, tmp_path):
     assert check_resume_checkpoint(good)['bank_shape'] == (24, 128)
 
 
-def test_ctrl_c_stops_cleanly_with_the_resume_command(setup, tmp_path):
+@pytest.mark.parametrize('tool', ['ours', 'mmpretrain'])
+def test_ctrl_c_stops_cleanly_with_the_resume_command(setup, tmp_path, tool):
     """Ctrl-C (SIGINT to the process group: the main process and its
-    data-loader worker) ends like SIGTERM: exit status 130, the last
-    checkpoint and the command that continues the run, no traceback."""
+    data-loader worker) ends like SIGTERM, through our tools/train.py and
+    MMPretrain's own alike: exit status 130, the last checkpoint and the
+    command that continues the run with that same script, no traceback;
+    the command resumes the run from the checkpoint."""
+    script = 'tools/train.py' if tool == 'ours' else stock_train_py()
     work = str(tmp_path / 'w')
-    proc, out_name = _start(setup, work, epochs=2, workers=1)
+    proc, out_name = _start(setup, work, epochs=2, workers=1, tool=script)
     ckpt = osp.join(work, 'epoch_1.pth')
 
     def moved_on():
@@ -595,45 +599,18 @@ def test_ctrl_c_stops_cleanly_with_the_resume_command(setup, tmp_path):
     code = proc.wait(timeout=120)
     out = open(out_name).read()
     assert code == 128 + signal.SIGINT, out[-3000:]
-    assert re.search(
-        r'tools/train.py: stopped by SIGINT at iteration \d+ \(epoch 2\); '
-        rf'the last checkpoint is {re.escape(ckpt)} \(written completely '
-        r'before the signal\)\. Continue with: python tools/train.py .* '
-        r'--resume', out), out[-3000:]
+    prog = re.escape(stock_prog(osp.join(REPO, script)))
+    m = re.search(
+        rf'{prog}: stopped by SIGINT at iteration \d+ \(epoch 2\); the last '
+        rf'checkpoint is {re.escape(ckpt)} \(written completely before the '
+        r'signal\)\. Continue with: (python .* --resume)$', out, re.M)
+    assert m, out[-3000:]
     assert 'Traceback' not in out and 'KeyboardInterrupt' not in out
     assert open(osp.join(work, 'last_checkpoint')).read().strip() == ckpt
 
-
-def test_stock_mmpretrain_train_stops_cleanly_and_its_command_continues(
-        setup, tmp_path):
-    """Ctrl-C through MMPretrain's own tools/train.py (SIGINT to the process
-    group, its data-loader worker included) stops as ours does: exit status
-    130, the last checkpoint, no traceback, and a continue command for that
-    same script, which resumes the run from the checkpoint."""
-    stock = stock_train_py()
-    work = str(tmp_path / 'w')
-    proc, out_name = _start(setup, work, epochs=2, workers=1, tool=stock)
-    ckpt = osp.join(work, 'epoch_1.pth')
-
-    def moved_on():
-        return (osp.exists(osp.join(work, 'last_checkpoint'))
-                and 'Epoch(train) [2][1/6]' in open(out_name).read())
-
-    _wait_for(moved_on, proc)
-    os.killpg(proc.pid, signal.SIGINT)
-    code = proc.wait(timeout=120)
-    out = open(out_name).read()
-    assert code == 128 + signal.SIGINT, out[-3000:]
-    m = re.search(
-        rf'{re.escape(stock_prog(stock))}: stopped by SIGINT at iteration '
-        rf'\d+ \(epoch 2\); the last checkpoint is {re.escape(ckpt)} '
-        r'\(written completely before the signal\)\. Continue with: '
-        r'(python .* --resume)$', out, re.M)
-    assert m, out[-3000:]
-    assert 'Traceback' not in out and 'KeyboardInterrupt' not in out
-
     cmd = shlex.split(m.group(1))
-    assert cmd[:3] == ['python', stock_prog(stock), setup['cfg']]
+    assert cmd[:3] == ['python', stock_prog(osp.join(REPO, script)),
+                       setup['cfg']]
     proc = run_tool(cmd[1:], env=env(setup))  # this interpreter, from REPO
     assert 'resumed epoch: 1, iter: 6' in proc.stdout + proc.stderr
     final = torch.load(osp.join(work, 'epoch_2.pth'), map_location='cpu')
