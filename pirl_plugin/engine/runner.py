@@ -19,6 +19,9 @@ mmpretrain <config>`` (which runs that script) and the plugin's
 * checkpoints are written atomically (the ``'atomic_local'`` file backend of
   :mod:`pirl_plugin.utils.atomic_file_backend`), so the last one is always
   complete;
+* on a machine without CUDA, freed memory is kept for reuse instead of
+  being returned to the system and faulted in again every iteration
+  (:mod:`pirl_plugin.utils.cpu_memory`; a third of a CPU step's time);
 * data loaders without workers get ``persistent_workers=False`` (MMPretrain's
   ``tools/train.py`` turns it on for every loader, which PyTorch refuses
   with ``num_workers=0``).
@@ -41,6 +44,7 @@ from mmengine.dist import is_main_process
 from mmengine.runner import Runner, find_latest_checkpoint
 from mmengine.runner.base_loop import BaseLoop
 from mmpretrain.registry import RUNNERS
+import torch
 from torch import nn
 
 from pirl_plugin.datasets.checks import DatasetConfigError, check_dataset_cfg
@@ -48,6 +52,7 @@ from pirl_plugin.datasets.transforms import ImageDecodeError
 from pirl_plugin.utils.atomic_file_backend import ATOMIC_BACKEND
 from pirl_plugin.utils.checkpoints import (CheckpointError,
                                            check_resume_checkpoint)
+from pirl_plugin.utils.cpu_memory import keep_freed_memory
 from pirl_plugin.utils.launch import disable_persistent_workers_without_workers
 from .hooks.run_checks import TrainingConfigError, check_train_epoch_length
 
@@ -276,6 +281,11 @@ class PIRLRunner(Runner):
                 errors in :data:`USER_ERRORS`, with status 128 + the
                 signal's number after a stop signal.
         """
+        if not torch.cuda.is_available() and keep_freed_memory():
+            self.logger.info(
+                'PIRLRunner: CPU training: freed memory is kept for reuse '
+                '(glibc mallopt; PIRL_KEEP_FREED_MEMORY=0 turns it off), '
+                'see pirl_plugin/utils/cpu_memory.py')
         with stop_on_signals():
             try:
                 check_training_cfg(self.cfg, self._resume, self._load_from,

@@ -105,6 +105,7 @@ from torch import nn
 
 import pirl_plugin  # noqa: F401
 from pirl_plugin.utils.benchmarking import make_jpegs, replace_jitter
+from pirl_plugin.utils.cpu_memory import keep_freed_memory
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASE = osp.join(REPO, 'configs', '_base_')
@@ -598,6 +599,10 @@ def main(argv=None):
                    help='channels-last memory format: PIRL through its '
                    'config flag model.channels_last, MoCo v2 by converting '
                    'the built model (default: none, as both ship)')
+    p.add_argument('--malloc', choices=['keep', 'default'], default='keep',
+                   help="keep: freed memory kept for reuse, as PIRLRunner "
+                   "does on CPU (pirl_plugin.utils.cpu_memory; one process, "
+                   "so both models); default: glibc's allocator as it is")
     p.add_argument('--no-isolate-workers', action='store_true',
                    help='let both loaders\' workers run all the time')
     p.add_argument('--breakdown', action='store_true',
@@ -613,6 +618,7 @@ def main(argv=None):
         if getattr(args, key) is not None:
             s[key] = getattr(args, key)
     out_path = args.out or f'vs_mocov2_{args.size}.json'
+    kept = args.malloc == 'keep' and keep_freed_memory()
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
@@ -672,6 +678,7 @@ def main(argv=None):
         ratio=ratio, ratio_of_medians=med['PIRL'] / med['MoCo v2'],
         target=TARGET,
         channels_last=args.channels_last,
+        malloc=args.malloc, keep_freed_memory=kept,
         pixel_work_ratio=pixels['pirl'] / pixels['mocov2'],
         pirl_data_wait_s=statistics.median(pirl.data_wait),
         mocov2_data_wait_s=statistics.median(moco.data_wait),
