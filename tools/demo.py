@@ -11,7 +11,6 @@ Writes ``<work-dir>/demo_result.{png,json}`` and the config it trained,
 ``<work-dir>/demo_run_config.py``.
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
@@ -22,31 +21,12 @@ import time
 from mmengine.config import Config, DictAction
 
 from pirl_plugin.evaluation import folder_dataloaders, knn_evaluate_config
+from pirl_plugin.utils.run_logs import read_run_logs
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'pirl',
                           'pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py')
-
-
-def read_scalars(work_dir: str):
-    """Loss per iteration and the kNN monitor's curve of the newest run
-    (``vis_data/scalars.json`` and ``knn_monitor.json``)."""
-    # each run of tools/train.py logs into <work_dir>/<timestamp>/
-    runs = sorted((osp.dirname(d) for d in glob.glob(
-        osp.join(work_dir, '*', 'vis_data'))), key=osp.getmtime)
-    rows, knn = [], []
-    if not runs:
-        return rows, knn
-    scalars = osp.join(runs[-1], 'vis_data', 'scalars.json')
-    if osp.exists(scalars):
-        with open(scalars) as f:
-            rows = [r for r in map(json.loads, f) if 'loss' in r]
-    monitor = osp.join(runs[-1], 'knn_monitor.json')
-    if osp.exists(monitor):
-        with open(monitor) as f:
-            knn = [json.loads(line) for line in f]
-    return rows, knn
 
 
 def plot(rows, knn, pirl: dict, rand: dict, backbone: str, out: str) -> None:
@@ -206,7 +186,7 @@ def main(argv=None):
     if bb.get('base_channels', 64) != 64:
         backbone += f' (width {bb["base_channels"]})'
     pirl, rand = (final_eval(cfg, c) for c in (ckpt, None))
-    rows, knn = read_scalars(args.work_dir)
+    rows, knn = read_run_logs(args.work_dir)
     png = osp.join(args.work_dir, 'demo_result.png')
     plot(rows, knn, pirl, rand, backbone, png)
     result = dict(pirl=pirl, random_init=rand, knn_during_training=knn,

@@ -300,26 +300,12 @@ def train(config_path: str, work_dir: str, reuse: bool = False,
 def read_logs(work_dir: str) -> dict:
     """The kNN monitor's curve and the last logged scalars of the newest
     run in ``work_dir``."""
-    runs = sorted((osp.join(work_dir, d) for d in os.listdir(work_dir)
-                   if osp.isdir(osp.join(work_dir, d, 'vis_data'))),
-                  key=osp.getmtime)
-    out = dict(knn_curve=[], last_scalars={})
-    if not runs:
-        return out
-    monitor = osp.join(runs[-1], 'knn_monitor.json')
-    if osp.exists(monitor):
-        with open(monitor) as f:
-            out['knn_curve'] = [json.loads(line) for line in f if line.strip()]
-    scalars = osp.join(runs[-1], 'vis_data', 'scalars.json')
+    from pirl_plugin.utils.run_logs import read_run_logs
+    rows, knn = read_run_logs(work_dir)
     last: Dict[str, float] = {}
-    if osp.exists(scalars):
-        with open(scalars) as f:
-            for line in f:
-                row = json.loads(line)
-                if 'loss' in row:
-                    last.update(row)
-    out['last_scalars'] = last
-    return out
+    for row in rows:
+        last.update(row)
+    return dict(knn_curve=knn, last_scalars=last)
 
 
 def mean_pairwise_cosine(rows) -> float:
