@@ -224,3 +224,20 @@ def test_replay_tool_reads_the_readings_and_calls_the_guard(tmp_path):
                     str(tmp_path / 'run'), '--stats-interval', '10',
                     '--window', '20']).stdout
     assert 'silent' in out
+
+
+def test_replay_tool_bad_inputs_name_the_run_and_what_to_do(tmp_path):
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    itlog = tmp_path / 'iter.log'
+    itlog.write_text('Iter(train) [ 50/600]  bank_pairwise_sim: 0.5000\n')
+    proc = run_tool(['tools/analysis/collapse_guard_replay.py', str(empty),
+                     str(itlog)], check=False)
+    assert proc.returncode == 1
+    assert f'{empty}: no MMEngine *.log below it' in proc.stderr
+    assert (f'{itlog}: an iteration-based log: pass --iters-per-refresh'
+            in proc.stderr)
+    # with it, the log is read
+    out = run_tool(['tools/analysis/collapse_guard_replay.py', str(itlog),
+                    '--iters-per-refresh', '25']).stdout
+    assert 'silent; readings: 0.50' in out
