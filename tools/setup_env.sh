@@ -74,8 +74,12 @@ say "installing mmengine / mmpretrain / mmdet and their dependencies"
 "${PIP[@]}" install \
   "setuptools<80" wheel ninja packaging \
   "numpy>=2" opencv-python-headless "pycocotools>=2.0.8" \
-  addict pyyaml rich termcolor yapf Pillow matplotlib scipy shapely six terminaltables tqdm \
+  addict pyyaml rich termcolor Pillow matplotlib scipy shapely six terminaltables tqdm \
   einops importlib-metadata mat4py modelindex scikit-learn pytest pytest-timeout
+# The lint gate (tools/lint.sh, .ci/run, .pre-commit-config.yaml): MMPretrain's
+# pinned versions, installed here so the check needs no network. yapf is also
+# mmengine's dependency (its config pretty-printer works with 0.32).
+"${PIP[@]}" install "flake8==5.0.4" "isort==5.11.5" "yapf==0.32.0" "codespell==2.2.1"
 # The exact tested versions (setup.py accepts ranges around them, for
 # installing into an existing OpenMMLab environment; tests/test_packaging.py
 # checks that each pin lies in its range).
