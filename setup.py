@@ -4,14 +4,14 @@ The OpenMMLab stack (mmcv with compiled ops in particular) is best installed
 with ``tools/setup_env.sh``; ``pip install -e .`` only installs this package.
 """
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 
 def get_version() -> str:
     """Read ``__version__`` from ``pirl_plugin/version.py``."""
     ns: dict = {}
-    with open(osp.join(osp.dirname(__file__), 'pirl_plugin', 'version.py')) as f:
+    with open(osp.join(osp.dirname(__file__), 'pirl_plugin',
+                       'version.py')) as f:
         exec(f.read(), ns)
     return ns['__version__']
 

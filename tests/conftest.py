@@ -17,9 +17,13 @@ def run_tool(args, cwd=REPO, env=None, timeout=900, check=True):
     full_env = dict(os.environ)
     full_env['PYTHONPATH'] = REPO + os.pathsep + full_env.get('PYTHONPATH', '')
     full_env.update(env or {})
-    proc = subprocess.run([sys.executable] + list(args), cwd=cwd,
-                          env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable] + list(args),
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(
             f'{args} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n'

@@ -10,11 +10,11 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import REPO, run_tool
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import pirl_plugin  # noqa: F401
-from conftest import REPO, run_tool
 from pirl_plugin.evaluation import (MultiLayerAccuracy, average_precision,
                                     class_balanced_subset, knn_accuracies,
                                     svm_benchmark, voc07_targets)
@@ -34,8 +34,8 @@ LAYERS = ('conv1', 'res2', 'res3', 'res4', 'res5')
 def load_tool(name):
     """Import tools/<name>.py as a module."""
     path = osp.join(REPO, 'tools', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{osp.basename(name)}', path)
+    spec = importlib.util.spec_from_file_location(f'tool_{osp.basename(name)}',
+                                                  path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -102,9 +102,7 @@ def test_config_builds(path):
         for key in ('train_dataloader', 'val_dataloader'):
             assert DATASETS.get(cfg[key].dataset.type) is not None
         evaluators = cfg.val_evaluator
-        for ev in evaluators if isinstance(evaluators, list) else [
-                evaluators
-        ]:
+        for ev in evaluators if isinstance(evaluators, list) else [evaluators]:
             assert METRICS.get(ev['type']) is not None
     else:  # the pre-training config with the kNN monitor
         assert cfg.model.type == 'PIRL'
@@ -137,8 +135,7 @@ def test_paper_protocol_is_res5_avgpool():
 def test_resnet_with_stem_matches_resnet():
     from mmpretrain.registry import MODELS
     init_default_scope('mmpretrain')
-    ref = MODELS.build(dict(type='ResNet', depth=18, out_indices=(0, 1, 2,
-                                                                   3)))
+    ref = MODELS.build(dict(type='ResNet', depth=18, out_indices=(0, 1, 2, 3)))
     stem = MODELS.build(
         dict(type='ResNetWithStem', depth=18, out_indices=(0, 1, 2, 3)))
     stem.load_state_dict(ref.state_dict())  # same parameter names
@@ -155,11 +152,13 @@ def test_per_layer_head_trains_five_classifiers_and_metric_reports_them():
     from mmpretrain.structures import DataSample
     init_default_scope('mmpretrain')
     head = MODELS.build(
-        dict(type='MultiLayerLinearClsHead', num_classes=3,
-             in_channels=(64, 64, 128, 256, 512)))
+        dict(
+            type='MultiLayerLinearClsHead',
+            num_classes=3,
+            in_channels=(64, 64, 128, 256, 512)))
     feats = (torch.rand(4, 64, 32, 32), torch.rand(4, 64, 16, 16),
-             torch.rand(4, 128, 8, 8), torch.rand(4, 256, 4, 4),
-             torch.rand(4, 512, 2, 2))
+             torch.rand(4, 128, 8, 8), torch.rand(4, 256, 4,
+                                                  4), torch.rand(4, 512, 2, 2))
     samples = [DataSample().set_gt_label(i % 3) for i in range(4)]
     losses = head.loss(feats, samples)
     assert sorted(losses) == sorted(f'loss_{n}' for n in LAYERS)
@@ -167,8 +166,8 @@ def test_per_layer_head_trains_five_classifiers_and_metric_reports_them():
     assert all(fc.weight.grad is not None for fc in head.fcs)
 
     head.eval()
-    preds = head.predict(feats, [DataSample().set_gt_label(i % 3)
-                                 for i in range(4)])
+    preds = head.predict(feats,
+                         [DataSample().set_gt_label(i % 3) for i in range(4)])
     assert sorted(preds[0].layer_scores) == sorted(LAYERS)
     torch.testing.assert_close(preds[0].pred_score,
                                preds[0].layer_scores['res5'])
@@ -177,8 +176,8 @@ def test_per_layer_head_trains_five_classifiers_and_metric_reports_them():
     results = metric.evaluate(4)
     for name in LAYERS:
         assert 0 <= results[f'layer_top1/{name}'] <= 100
-    assert results['layer_top1/best'] == max(
-        results[f'layer_top1/{n}'] for n in LAYERS)
+    assert results['layer_top1/best'] == max(results[f'layer_top1/{n}']
+                                             for n in LAYERS)
     top3 = MultiLayerAccuracy(topk=3)  # top-3 of 3 classes is always right
     top3.process(None, [p.to_dict() for p in preds])
     assert all(v == 100 for v in top3.evaluate(4).values())
@@ -188,8 +187,10 @@ def test_head_refuses_too_few_feature_maps():
     from mmpretrain.registry import MODELS
     init_default_scope('mmpretrain')
     head = MODELS.build(
-        dict(type='MultiLayerLinearClsHead', num_classes=3,
-             in_channels=(64, 64, 128, 256, 512)))
+        dict(
+            type='MultiLayerLinearClsHead',
+            num_classes=3,
+            in_channels=(64, 64, 128, 256, 512)))
     with pytest.raises(ValueError, match='ResNetWithStem'):
         head((torch.rand(2, 512, 2, 2), ))
 
@@ -204,8 +205,8 @@ def test_voc07_targets_positive_difficult_negative():
 def test_average_precision_by_hand():
     scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
     targets = np.array([1, -1, 1, -1, 0])  # the last one is ignored
-    assert average_precision(scores, targets) == pytest.approx(
-        0.5 * 1 + 0.5 * 2 / 3)
+    assert average_precision(scores,
+                             targets) == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
     assert average_precision(scores, targets, '11point') == pytest.approx(
         (6 + 5 * 2 / 3) / 11)
     assert average_precision(scores, np.array([1, 1, -1, -1, -1])) == 1.0
@@ -224,8 +225,8 @@ def _blobs(rng, n, num_classes, dim=32):
 def test_svm_map_is_100_on_separable_features(rng):
     x, y = _blobs(rng, 300, 5)
     y[:10, 0] = 0  # difficult-only images are ignored
-    res = svm_benchmark(x[:200], y[:200], x[200:], y[200:],
-                        costs=(0.01, 1.0), cv_folds=3)
+    res = svm_benchmark(
+        x[:200], y[:200], x[200:], y[200:], costs=(0.01, 1.0), cv_folds=3)
     assert res['mAP'] == pytest.approx(100.0)
     assert set(res['ap']) == {'0', '1', '2', '3', '4'}
     assert all(c in (0.01, 1.0) for c in res['cost'].values())
@@ -234,8 +235,8 @@ def test_svm_map_is_100_on_separable_features(rng):
 def test_svm_map_is_chance_on_random_labels(rng):
     x = rng.normal(size=(600, 64))
     y = np.where(rng.random((600, 10)) < 0.3, 1, -1).astype(np.int8)
-    res = svm_benchmark(x[:300], y[:300], x[300:], y[300:],
-                        costs=(0.01, 1.0), cv_folds=2)
+    res = svm_benchmark(
+        x[:300], y[:300], x[300:], y[300:], costs=(0.01, 1.0), cv_folds=2)
     chance = 100 * (y[300:] > 0).mean()
     assert abs(res['mAP'] - chance) < 8, (res['mAP'], chance)
 
@@ -257,8 +258,8 @@ def test_class_balanced_subset_is_balanced_seeded_and_nested():
     counts = np.bincount([label for _, label in sub])
     assert info['num_classes'] == 20 and (counts == info['per_class']).all()
     assert info['per_class'] == round(0.1 * len(samples) / 20)
-    assert class_balanced_subset(samples[::-1], fraction=0.1,
-                                 seed=3)[0] == sub  # order-independent
+    assert class_balanced_subset(
+        samples[::-1], fraction=0.1, seed=3)[0] == sub  # order-independent
     assert class_balanced_subset(samples, fraction=0.1, seed=4)[0] != sub
     small, _ = class_balanced_subset(samples, fraction=0.01, seed=3)
     assert set(small) <= set(sub)
@@ -273,8 +274,11 @@ def test_subset_tool_is_reproducible(tmp_path):
     outs = []
     for name, seed in (('a.txt', 0), ('b.txt', 0), ('c.txt', 1)):
         out = str(tmp_path / name)
-        tool.main(['--ann-file', str(ann), '--percent', '10', '--seed',
-                   str(seed), '--out', out])
+        tool.main([
+            '--ann-file',
+            str(ann), '--percent', '10', '--seed',
+            str(seed), '--out', out
+        ])
         outs.append(open(out).read())
     assert outs[0] == outs[1] and outs[0] != outs[2]
     lines = outs[0].splitlines()
@@ -286,14 +290,17 @@ def test_subset_tool_is_reproducible(tmp_path):
 def test_knn_accuracy_is_100_on_separable_features():
     torch.manual_seed(0)
     centres = torch.eye(8)[:4] * 5
-    train = torch.cat([centres[c] + 0.1 * torch.randn(10, 8)
-                       for c in range(4)])
+    train = torch.cat(
+        [centres[c] + 0.1 * torch.randn(10, 8) for c in range(4)])
     test = torch.cat([centres[c] + 0.1 * torch.randn(5, 8) for c in range(4)])
     norm = torch.nn.functional.normalize
     labels = torch.arange(4)
     accs = knn_accuracies(
-        norm(train, dim=1), labels.repeat_interleave(10),
-        norm(test, dim=1), labels.repeat_interleave(5), ks=(1, 20))
+        norm(train, dim=1),
+        labels.repeat_interleave(10),
+        norm(test, dim=1),
+        labels.repeat_interleave(5),
+        ks=(1, 20))
     assert accs == {1: 100.0, 20: 100.0}
 
 
@@ -337,8 +344,11 @@ def test_knn_monitor_curve_equals_tool_and_demo_for_one_checkpoint(
     ks = [20, 1, 3, 5, 10]
     loaders = folder_dataloaders(shapes_root, 64, batch_size=16)
     hook = HOOKS.build(
-        dict(type='KNNMonitorHook', k=ks, train_dataloader=loaders[0],
-             val_dataloader=loaders[1]))
+        dict(
+            type='KNNMonitorHook',
+            k=ks,
+            train_dataloader=loaders[0],
+            val_dataloader=loaders[1]))
     model = MODELS.build(Config.fromfile(PIRL_DEMO).model)
     load_weights(model, pirl_checkpoint)
 
@@ -355,8 +365,8 @@ def test_knn_monitor_curve_equals_tool_and_demo_for_one_checkpoint(
     assert row['knn_top1'] == monitor[20]
 
     tool = knn_eval.main([
-        PIRL_DEMO, pirl_checkpoint, '--data-root', shapes_root,
-        '--img-size', '64', '--batch-size', '7', '--k', *map(str, ks)
+        PIRL_DEMO, pirl_checkpoint, '--data-root', shapes_root, '--img-size',
+        '64', '--batch-size', '7', '--k', *map(str, ks)
     ])
     assert tool['num_train'] == 60 and tool['num_query'] == 20
     assert {int(k): v for k, v in tool['knn_top1'].items()} == monitor
@@ -393,8 +403,8 @@ def _gather_worker(rank, world_size, port, out_dir):
     dataset = [
         dict(
             inputs=torch.full((3, 4, 4), float(i)),
-            data_samples=DataSample(metainfo=dict(
-                sample_idx=i)).set_gt_label(i % 2)) for i in range(5)
+            data_samples=DataSample(metainfo=dict(sample_idx=i)).set_gt_label(
+                i % 2)) for i in range(5)
     ]  # 5 images on 2 ranks: the sampler pads one rank with a duplicate
     loader = DataLoader(
         dataset,
@@ -402,7 +412,10 @@ def _gather_worker(rank, world_size, port, out_dir):
         sampler=DefaultSampler(dataset, shuffle=False),
         collate_fn=pseudo_collate)
     res = extract_dataloader_features(
-        _Identity(), ClsDataPreprocessor(), loader, normalize=False,
+        _Identity(),
+        ClsDataPreprocessor(),
+        loader,
+        normalize=False,
         gather=True)
     torch.save(res, osp.join(out_dir, f'rank{rank}.pth'))
     tdist.barrier()
@@ -414,6 +427,7 @@ def test_feature_extraction_gathers_shards_across_ranks(tmp_path):
     """What KNNMonitorHook relies on under DDP: every rank gets every
     image once, in dataset order."""
     import socket
+
     import torch.multiprocessing as mp
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
@@ -449,9 +463,9 @@ def test_per_layer_probe_trains_and_reports_five_accuracies(
         shapes_root, pirl_checkpoint, tmp_path):
     work = str(tmp_path / 'work')
     run_tool(['tools/train.py', PER_LAYER_DEMO, '--work-dir', work] +
-             demo_options(shapes_root, [
-                 f'model.backbone.init_cfg.checkpoint={pirl_checkpoint}'
-             ]))
+             demo_options(
+                 shapes_root,
+                 [f'model.backbone.init_cfg.checkpoint={pirl_checkpoint}']))
     log = read_log(work)
     assert f'load backbone. in model from: {pirl_checkpoint}' in log
     for name in LAYERS:
@@ -470,8 +484,8 @@ def test_semi_supervised_subset_and_finetune(shapes_root, pirl_checkpoint,
     ann = str(tmp_path / 'train_subset.txt')
     run_tool([
         'tools/dataset_converters/make_semi_supervised_subset.py',
-        '--image-root', osp.join(shapes_root, 'train'), '--per-class', '2',
-        '--out', ann
+        '--image-root',
+        osp.join(shapes_root, 'train'), '--per-class', '2', '--out', ann
     ])
     assert len(open(ann).read().splitlines()) == 20
     work = str(tmp_path / 'work')
@@ -484,8 +498,8 @@ def test_semi_supervised_subset_and_finetune(shapes_root, pirl_checkpoint,
     log = read_log(work)
     assert 'Epoch(train) [1][4/5]' in log  # 20 images / batch 4
     assert 'accuracy/top1:' in log and 'accuracy/top5:' in log
-    state = torch.load(osp.join(work, 'epoch_1.pth'),
-                       map_location='cpu')['state_dict']
+    state = torch.load(
+        osp.join(work, 'epoch_1.pth'), map_location='cpu')['state_dict']
     pirl = torch.load(pirl_checkpoint, map_location='cpu')['state_dict']
     assert not torch.equal(state['backbone.conv1.weight'],
                            pirl['backbone.conv1.weight'])  # fine-tuned
@@ -496,9 +510,9 @@ def test_knn_tool_is_100_on_separable_images(colour_root, pirl_checkpoint,
                                              tmp_path):
     out = str(tmp_path / 'knn.json')
     proc = run_tool([
-        'tools/knn_eval.py', PER_LAYER_DEMO, pirl_checkpoint,
-        '--k', '1', '5', '--num-workers', '0', '--out', out,
-        '--cfg-options', f'train_dataloader.dataset.data_root={colour_root}',
+        'tools/knn_eval.py', PER_LAYER_DEMO, pirl_checkpoint, '--k', '1', '5',
+        '--num-workers', '0', '--out', out, '--cfg-options',
+        f'train_dataloader.dataset.data_root={colour_root}',
         f'val_dataloader.dataset.data_root={colour_root}'
     ])
     result = json.load(open(out))
@@ -519,8 +533,9 @@ def make_fake_voc(root, rng):
             for i in range(n):
                 img_id = f'{split}_{cls}_{i}'
                 ids.append(img_id)
-                cv2.imwrite(osp.join(root, 'JPEGImages', img_id + '.jpg'),
-                            colour_image(colour, rng))
+                cv2.imwrite(
+                    osp.join(root, 'JPEGImages', img_id + '.jpg'),
+                    colour_image(colour, rng))
                 # every third image also holds a difficult object of the
                 # next class: it is ignored for that class
                 extra = ''
@@ -543,9 +558,10 @@ def test_voc07_svm_tool_caches_and_scores(pirl_checkpoint, tmp_path):
     voc = str(tmp_path / 'VOC2007')
     make_fake_voc(voc, np.random.default_rng(0))
     args = [
-        'tools/voc07_svm.py', PIRL_DEMO, pirl_checkpoint,
-        '--data-root', voc, '--cache-dir', str(tmp_path / 'cache'),
-        '--costs', '0.1', '1', '--num-workers', '0', '--out',
+        'tools/voc07_svm.py', PIRL_DEMO, pirl_checkpoint, '--data-root', voc,
+        '--cache-dir',
+        str(tmp_path / 'cache'), '--costs', '0.1', '1', '--num-workers', '0',
+        '--out',
         str(tmp_path / 'svm.json')
     ]
     proc = run_tool(args)
@@ -585,7 +601,9 @@ def test_knn_monitor_hook_logs_during_pretraining(shapes_root, tmp_path):
     assert '60 train / 20 val images' in log
     value = float(log.split('knn_top1: ')[1].split()[0])
     assert 0 <= value <= 100
-    rows = [json.loads(line) for line in open(
-        glob.glob(osp.join(work, '*', 'knn_monitor.json'))[0])]
+    rows = [
+        json.loads(line) for line in open(
+            glob.glob(osp.join(work, '*', 'knn_monitor.json'))[0])
+    ]
     assert len(rows) == 1 and rows[0]['epoch'] == 1
     assert rows[0]['knn_top1'] == pytest.approx(value, abs=0.01)

@@ -5,8 +5,8 @@ import os.path as osp
 import pytest
 import torch
 import torch.nn.functional as F
-
 from conftest import REPO, run_tool
+
 from pirl_plugin.engine.hooks import MemoryBankHook
 from pirl_plugin.models.memories import MemoryBank
 
@@ -49,8 +49,11 @@ class _Logger:
 
 
 def test_guard_needs_warmup_and_a_full_window_and_warns_once():
-    hook = MemoryBankHook(collapse_threshold=0.7, collapse_window=4,
-                          collapse_min_drop=0.1, collapse_warmup=2)
+    hook = MemoryBankHook(
+        collapse_threshold=0.7,
+        collapse_window=4,
+        collapse_min_drop=0.1,
+        collapse_warmup=2)
     log = _Logger()
     # before the bank was rewritten twice: never
     for _ in range(5):
@@ -78,24 +81,31 @@ def test_guard_needs_warmup_and_a_full_window_and_warns_once():
 def test_guard_is_silent_while_the_similarity_falls():
     """High for longer than the window but falling by at least min_drop
     within it: the start of a healthy run."""
-    hook, log = MemoryBankHook(collapse_window=4, collapse_min_drop=0.1,
-                               collapse_warmup=0), _Logger()
+    hook, log = MemoryBankHook(
+        collapse_window=4, collapse_min_drop=0.1,
+        collapse_warmup=0), _Logger()
     # 0.12 per 4 refreshes
     for r, sim in enumerate((0.95, 0.89, 0.83, 0.77, 0.71)):
         assert not hook.check_collapse(log, sim, refreshes=2.0 * r)
     # a slower fall (0.08 per 4 refreshes): warns once the 4 refreshes
     # above the threshold are complete
-    hook, log = MemoryBankHook(collapse_window=4, collapse_min_drop=0.1,
-                               collapse_warmup=0), _Logger()
-    warned = [hook.check_collapse(log, 0.95 - 0.02 * r, refreshes=1.0 * r)
-              for r in range(8)]
+    hook, log = MemoryBankHook(
+        collapse_window=4, collapse_min_drop=0.1,
+        collapse_warmup=0), _Logger()
+    warned = [
+        hook.check_collapse(log, 0.95 - 0.02 * r, refreshes=1.0 * r)
+        for r in range(8)
+    ]
     assert warned == [False] * 4 + [True] + [False] * 3
     # fell from a peak, then a plateau: warns once the peak has left the
     # window (b2 of the grid plateaued at 0.85-0.87)
-    hook, log = MemoryBankHook(collapse_window=4, collapse_min_drop=0.1,
-                               collapse_warmup=0), _Logger()
-    warned = [hook.check_collapse(log, sim, refreshes=2.0 * r) for r, sim in
-              enumerate((0.99, 0.85, 0.85, 0.85, 0.85))]
+    hook, log = MemoryBankHook(
+        collapse_window=4, collapse_min_drop=0.1,
+        collapse_warmup=0), _Logger()
+    warned = [
+        hook.check_collapse(log, sim, refreshes=2.0 * r)
+        for r, sim in enumerate((0.99, 0.85, 0.85, 0.85, 0.85))
+    ]
     assert warned == [False, False, False, True, False]
 
 
@@ -106,20 +116,20 @@ def test_guard_is_silent_while_the_similarity_falls():
 _GRID_CURVES = {
     # healthy: rise while the bank is refilled, then fall
     'a2s1 NCE tau 0.2 (81.5 / 89.3)':
-        (0.34, 0.83, 0.90, 0.86, 0.79, 0.69, 0.58, 0.51, 0.45, 0.40, 0.38),
+    (0.34, 0.83, 0.90, 0.86, 0.79, 0.69, 0.58, 0.51, 0.45, 0.40, 0.38),
     'a3 InfoNCE tau 0.2 (82.4 / 90.9)':
-        (0.25, 0.74, 0.81, 0.78, 0.71, 0.63, 0.54, 0.47, 0.40, 0.35, 0.32),
+    (0.25, 0.74, 0.81, 0.78, 0.71, 0.63, 0.54, 0.47, 0.40, 0.35, 0.32),
     'b3 NPID-only (lambda 0) (85.0 / 92.6)':
-        (0.38, 0.76, 0.81, 0.74, 0.63, 0.53, 0.44, 0.37, 0.31, 0.26, 0.24),
+    (0.38, 0.76, 0.81, 0.74, 0.63, 0.53, 0.44, 0.37, 0.31, 0.26, 0.24),
     # concentrated: above 0.7 to the end (final 0.74-0.96)
-    'a0 NCE tau 0.07 (79.8 / 90.9)':
-        (0.60, 0.95, 0.97, 0.95, 0.92, 0.89, 0.85, 0.83, 0.80, 0.78, 0.78),
-    'a4 lr 0.0075 (65.2 / 83.1)':
-        (0.46, 0.91, 0.96, 0.97, 0.97, 0.97, 0.97, 0.96, 0.96, 0.96, 0.96),
-    'b2 tau 0.2, lr 0.0075 (74.6 / 86.5)':
-        (0.21, 0.50, 0.72, 0.83, 0.86, 0.87, 0.87, 0.86, 0.86, 0.85, 0.85),
+    'a0 NCE tau 0.07 (79.8 / 90.9)': (0.60, 0.95, 0.97, 0.95, 0.92, 0.89, 0.85,
+                                      0.83, 0.80, 0.78, 0.78),
+    'a4 lr 0.0075 (65.2 / 83.1)': (0.46, 0.91, 0.96, 0.97, 0.97, 0.97, 0.97,
+                                   0.96, 0.96, 0.96, 0.96),
+    'b2 tau 0.2, lr 0.0075 (74.6 / 86.5)': (0.21, 0.50, 0.72, 0.83, 0.86, 0.87,
+                                            0.87, 0.86, 0.86, 0.85, 0.85),
     'a5 bank momentum 0.9 at tau 0.07 (81.7 / 91.1)':
-        (0.03, 0.14, 0.30, 0.46, 0.59, 0.68, 0.73, 0.75, 0.76, 0.76, 0.75),
+    (0.03, 0.14, 0.30, 0.46, 0.59, 0.68, 0.73, 0.75, 0.76, 0.76, 0.75),
 }
 
 
@@ -138,7 +148,8 @@ def test_guard_with_its_defaults_on_recorded_curves(name):
 @pytest.mark.parametrize('kwargs,msg', [
     (dict(stats_interval=-1), 'stats_interval must be >= 0'),
     (dict(collapse_threshold=1.5), r'collapse_threshold must be in \[-1, 1\]'),
-    (dict(collapse_window=0), r'collapse_window \(bank refreshes\) must be > 0'),
+    (dict(collapse_window=0),
+     r'collapse_window \(bank refreshes\) must be > 0'),
     (dict(collapse_min_drop=-0.1), 'collapse_min_drop must be >= 0'),
 ])
 def test_bad_guard_settings_refused(kwargs, msg):
@@ -157,28 +168,26 @@ def test_guard_warns_in_a_run_made_to_collapse(shapes_root, tmp_path):
     cfg = osp.join(REPO, 'configs', 'pirl',
                    'pirl_resnet18_1xb64-coslr-20e_shapes-demo.py')
     work = str(tmp_path / 'collapsed')
-    run_tool(['tools/train.py', cfg, '--work-dir', work, '--cfg-options',
-              f'train_dataloader.dataset.data_root={shapes_root}/train',
-              'train_dataloader.batch_size=12',
-              'train_dataloader.num_workers=0',
-              'model.head.num_negatives=16', 'train_cfg.max_epochs=3',
-              'param_scheduler.0.T_max=3', 'param_scheduler.0.end=3',
-              'default_hooks.checkpoint.interval=3',
-              'default_hooks.logger.interval=5',
-              'custom_hooks.0.stats_interval=5',
-              'custom_hooks.0.collapse_window=1',
-              'custom_hooks.0.collapse_warmup=1',
-              'optim_wrapper.optimizer.lr=0.0',
-              'model.neck.init_cfg.type=Constant',
-              'model.neck.init_cfg.val=0.01',
-              'model.neck.init_cfg.layer=Linear'])
+    run_tool([
+        'tools/train.py', cfg, '--work-dir', work, '--cfg-options',
+        f'train_dataloader.dataset.data_root={shapes_root}/train',
+        'train_dataloader.batch_size=12', 'train_dataloader.num_workers=0',
+        'model.head.num_negatives=16', 'train_cfg.max_epochs=3',
+        'param_scheduler.0.T_max=3', 'param_scheduler.0.end=3',
+        'default_hooks.checkpoint.interval=3',
+        'default_hooks.logger.interval=5', 'custom_hooks.0.stats_interval=5',
+        'custom_hooks.0.collapse_window=1', 'custom_hooks.0.collapse_warmup=1',
+        'optim_wrapper.optimizer.lr=0.0', 'model.neck.init_cfg.type=Constant',
+        'model.neck.init_cfg.val=0.01', 'model.neck.init_cfg.layer=Linear'
+    ])
     log = open(glob.glob(osp.join(work, '*', '*.log'))[0]).read()
     assert 'the memory bank is collapsing' in log
     ckpt = torch.load(osp.join(work, 'epoch_3.pth'), map_location='cpu')
     bank = MemoryBank(60, 128)
-    bank.load_state_dict({k[len('memory_bank.'):]: v for k, v in
-                          ckpt['state_dict'].items()
-                          if k.startswith('memory_bank.')})
+    bank.load_state_dict({
+        k[len('memory_bank.'):]: v
+        for k, v in ckpt['state_dict'].items() if k.startswith('memory_bank.')
+    })
     # three rewrites with momentum 0.5 leave 1/8 of the random start
     sim = bank.pairwise_similarity()
     assert sim > 0.9
@@ -203,7 +212,8 @@ def test_replay_tool_reads_the_readings_and_calls_the_guard(tmp_path):
         taken = it // 5 * 5
         if taken == 0:
             continue
-        sim = sims.setdefault(taken, 0.95 if taken >= 20 else 0.1 + taken / 100)
+        sim = sims.setdefault(taken,
+                              0.95 if taken >= 20 else 0.1 + taken / 100)
         epoch, i = (it - 1) // 10 + 1, (it - 1) % 10 + 1
         lines.append(f'12/03 - mmengine - INFO - Epoch(train)  [{epoch}]'
                      f'[{i:>2}/10]  lr: 0.1  bank_pairwise_sim: {sim:.4f}')
@@ -217,12 +227,15 @@ def test_replay_tool_reads_the_readings_and_calls_the_guard(tmp_path):
         f'Epoch(train)  [{e}][10/10]  bank_pairwise_sim: {0.95 + e / 1e4:.4f}'
         for e in range(2, 16))
     log.write_text(flat)
-    out = run_tool(['tools/analysis/collapse_guard_replay.py',
-                    str(tmp_path / 'run'), '--stats-interval', '10']).stdout
+    out = run_tool([
+        'tools/analysis/collapse_guard_replay.py',
+        str(tmp_path / 'run'), '--stats-interval', '10'
+    ]).stdout
     assert 'WARNS at 12.0 refreshes' in out
-    out = run_tool(['tools/analysis/collapse_guard_replay.py',
-                    str(tmp_path / 'run'), '--stats-interval', '10',
-                    '--window', '20']).stdout
+    out = run_tool([
+        'tools/analysis/collapse_guard_replay.py',
+        str(tmp_path / 'run'), '--stats-interval', '10', '--window', '20'
+    ]).stdout
     assert 'silent' in out
 
 
@@ -231,13 +244,18 @@ def test_replay_tool_bad_inputs_name_the_run_and_what_to_do(tmp_path):
     empty.mkdir()
     itlog = tmp_path / 'iter.log'
     itlog.write_text('Iter(train) [ 50/600]  bank_pairwise_sim: 0.5000\n')
-    proc = run_tool(['tools/analysis/collapse_guard_replay.py', str(empty),
-                     str(itlog)], check=False)
+    proc = run_tool(
+        ['tools/analysis/collapse_guard_replay.py',
+         str(empty),
+         str(itlog)],
+        check=False)
     assert proc.returncode == 1
     assert f'{empty}: no MMEngine *.log below it' in proc.stderr
     assert (f'{itlog}: an iteration-based log: pass --iters-per-refresh'
             in proc.stderr)
     # with it, the log is read
-    out = run_tool(['tools/analysis/collapse_guard_replay.py', str(itlog),
-                    '--iters-per-refresh', '25']).stdout
+    out = run_tool([
+        'tools/analysis/collapse_guard_replay.py',
+        str(itlog), '--iters-per-refresh', '25'
+    ]).stdout
     assert 'silent; readings: 0.50' in out

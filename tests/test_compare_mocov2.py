@@ -120,16 +120,20 @@ def test_compare_tool_end_to_end_on_tiny_data(tmp_path):
     make_shapes_dataset(data, train_per_class=6, test_per_class=3, size=64)
     work = str(tmp_path / 'work')
     png = str(tmp_path / 'copy.png')
-    proc = subprocess.run(
-        [sys.executable, TOOL, '--data-root', data, '--work-dir', work,
-         '--tiny', '--png', png],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([
+        sys.executable, TOOL, '--data-root', data, '--work-dir', work,
+        '--tiny', '--png', png
+    ],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     with open(osp.join(work, 'compare_result.json')) as f:
         result = json.load(f)
     assert set(result['methods']) == {'pirl', 'mocov2', 'random'}
-    assert result['budget'] == dict(batch_size=8, epochs=1,
-                                    iters_per_epoch=7, iterations=7)
+    assert result['budget'] == dict(
+        batch_size=8, epochs=1, iters_per_epoch=7, iterations=7)
     for name, res in result['methods'].items():
         assert 0 <= res['knn_top1'] <= 100 and 0 <= res['linear_top1'] <= 100
     pirl, moco = result['methods']['pirl'], result['methods']['mocov2']
@@ -145,8 +149,8 @@ def test_compare_tool_end_to_end_on_tiny_data(tmp_path):
     # one evaluation path: the final kNN figure is the curve's last point
     # (the monitor ran at the last epoch on the trained model)
     for res in (pirl, moco):
-        assert res['knn_top1'] == pytest.approx(res['knn_curve'][-1]['knn_top1'],
-                                                abs=1e-6)
+        assert res['knn_top1'] == pytest.approx(
+            res['knn_curve'][-1]['knn_top1'], abs=1e-6)
     assert osp.getsize(osp.join(work, 'compare_result.png')) > 10000
     assert osp.getsize(png) > 10000
     table = open(osp.join(work, 'compare_result.md')).read()

@@ -5,7 +5,6 @@ import os
 import numpy as np
 import pytest
 import torch
-
 from conftest import run_tool
 
 import pirl_plugin  # noqa: F401
@@ -16,10 +15,15 @@ from pirl_plugin.datasets.transforms.photometric import (ViewAugmentation,
 
 def color_jitter_batch(imgs, channel_order='bgr', **kw):
     """Jitter with the factors given, identity for the others."""
-    identity = dict(brightness=(1.0, 1.0), contrast=(1.0, 1.0),
-                    saturation=(1.0, 1.0), hue=(0.0, 0.0))
-    return augment_views(imgs, ViewAugmentation(**{**identity, **kw}),
-                         channel_order)
+    identity = dict(
+        brightness=(1.0, 1.0),
+        contrast=(1.0, 1.0),
+        saturation=(1.0, 1.0),
+        hue=(0.0, 0.0))
+    return augment_views(imgs, ViewAugmentation(**{
+        **identity,
+        **kw
+    }), channel_order)
 
 
 _SAVE_CKPT = (
@@ -64,11 +68,12 @@ def test_checkpoint_loads_with_weights_only_default(mmengine_ckpt):
 
 def test_arbitrary_pickled_code_still_refused(tmp_path):
     path = str(tmp_path / 'evil.pth')
-    code = ('import os, sys, torch\n'
-            'class Evil:\n'
-            '    def __reduce__(self):\n'
-            '        return (os.system, ("touch " + sys.argv[1] + ".pwned",))\n'
-            'torch.save({"x": Evil()}, sys.argv[1])\n')
+    code = (
+        'import os, sys, torch\n'
+        'class Evil:\n'
+        '    def __reduce__(self):\n'
+        '        return (os.system, ("touch " + sys.argv[1] + ".pwned",))\n'
+        'torch.save({"x": Evil()}, sys.argv[1])\n')
     run_tool(['-c', code, path])
     with pytest.raises(Exception, match='Weights only load failed'):
         torch.load(path)
@@ -77,9 +82,10 @@ def test_arbitrary_pickled_code_still_refused(tmp_path):
 
 def test_getattr_restricted_to_history_buffer_statistics(tmp_path):
     path = str(tmp_path / 'getattr.pth')
-    code = ('import sys, torch\n'
-            'from mmengine.logging import HistoryBuffer\n'
-            'torch.save({"f": HistoryBuffer.register_statistics}, sys.argv[1])\n')
+    code = (
+        'import sys, torch\n'
+        'from mmengine.logging import HistoryBuffer\n'
+        'torch.save({"f": HistoryBuffer.register_statistics}, sys.argv[1])\n')
     run_tool(['-c', code, path])
     with pytest.raises(Exception, match='only the statistics methods'):
         torch.load(path)
@@ -103,8 +109,13 @@ def test_mmpretrain_colorjitter_hue_overflows_under_numpy2():
 
 
 def test_pirl_colorjitter_never_overflows():
-    t = PIRLColorJitter(brightness=0.4, contrast=0.4, saturation=0.4,
-                        hue=0.5, prob=1.0, gray_prob=0.2)
+    t = PIRLColorJitter(
+        brightness=0.4,
+        contrast=0.4,
+        saturation=0.4,
+        hue=0.5,
+        prob=1.0,
+        gray_prob=0.2)
     img = np.random.default_rng(0).integers(0, 256, (8, 8, 3), np.uint8)
     np.random.seed(0)
     for _ in range(200):
@@ -123,8 +134,7 @@ def test_jitter_identity_and_brightness():
 def test_jitter_grayscale_uses_luma_in_bgr_order():
     bgr = np.zeros((1, 2, 2, 3), np.uint8)
     bgr[..., 2] = 200  # pure red in BGR
-    out = color_jitter_batch(bgr, prob=0.0, gray_prob=1.0,
-                             channel_order='bgr')
+    out = color_jitter_batch(bgr, prob=0.0, gray_prob=1.0, channel_order='bgr')
     assert np.all(out == round(0.299 * 200))
 
 

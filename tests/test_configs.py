@@ -22,8 +22,8 @@ def _rel(path: str) -> str:
 
 
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
-                         recursive=True)
+    p for p in glob.glob(
+        osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in _rel(p).split(os.sep))
 
 # {algorithm}_{backbone}_{gpus}xb{batch}-{training settings}-{N}e_{dataset}
@@ -32,8 +32,11 @@ NAME = re.compile(r'^(?P<algorithm>[a-z0-9]+(?:-[a-z0-9]+)*)'
                   r'_(?P<gpus>\d+)xb(?P<batch>\d+)'
                   r'-(?P<settings>(?:[a-z0-9.]+-)*)(?P<epochs>\d+)e'
                   r'_(?P<dataset>in1k|shapes-demo|digits)\.py$')
-DATASET_ROOTS = {'in1k': 'data/imagenet', 'shapes-demo': 'data/pirl_demo',
-                 'digits': 'data/digits'}
+DATASET_ROOTS = {
+    'in1k': 'data/imagenet',
+    'shapes-demo': 'data/pirl_demo',
+    'digits': 'data/digits'
+}
 
 
 def _algorithm_folder(path: str):
@@ -126,8 +129,8 @@ def check_metafile(path: str) -> None:
             f'{where}: README {c["README"]} does not exist'
         assert c['Paper']['Title'] and c['Paper']['URL'].startswith('https://')
         code = c['Code']['URL']
-        assert code.startswith('https://') or osp.isfile(
-            osp.join(REPO, code)), f'{where}: code {code} does not exist'
+        assert code.startswith('https://') or osp.isfile(osp.join(
+            REPO, code)), f'{where}: code {code} does not exist'
         assert c['Code']['Version']
     listed = set()
     for model in meta['Models']:
@@ -140,7 +143,8 @@ def check_metafile(path: str) -> None:
         listed.add(osp.normpath(config))
     folder = osp.dirname(path)
     on_disk = {
-        _rel(p) for p in glob.glob(osp.join(folder, '*.py')) +
+        _rel(p)
+        for p in glob.glob(osp.join(folder, '*.py')) +
         glob.glob(osp.join(folder, 'ablations', '*.py'))
     }
     assert on_disk == listed, (

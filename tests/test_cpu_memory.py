@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 
 _PROBE = r'''
@@ -28,14 +27,17 @@ print(accepted, faults[-1])
 def _run(mode, env=None):
     import os
     full = dict(os.environ, PYTHONPATH=REPO, **(env or {}))
-    out = subprocess.run([sys.executable, '-c', _PROBE, mode], env=full,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, '-c', _PROBE, mode],
+                         env=full,
+                         capture_output=True,
+                         text=True,
+                         check=True).stdout
     accepted, faults = out.split()
     return accepted, int(faults)
 
 
-@pytest.mark.skipif(not sys.platform.startswith('linux'),
-                    reason='glibc mallopt')
+@pytest.mark.skipif(
+    not sys.platform.startswith('linux'), reason='glibc mallopt')
 def test_steady_state_steps_reuse_the_freed_pages():
     # glibc as it is: every block is mmap'ed and unmapped every step, so its
     # 316 MiB (80,896 pages) are faulted in again at every step

@@ -1,7 +1,6 @@
 """`make demo` ends with its result: MMEngine's per-parameter
 init_weights report stays out of the demo's evaluation output."""
 import pytest
-
 from conftest import run_tool
 
 BUILD = '''

@@ -14,11 +14,10 @@ import time
 import numpy as np
 import pytest
 import torch
+from conftest import REPO, run_tool
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.runner.checkpoint import save_checkpoint
-
-from conftest import REPO, run_tool
 
 import pirl_plugin  # noqa: F401,E402  registers PIRL, allowlists classes
 
@@ -35,8 +34,8 @@ COCO_IOUS = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
 
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car',
                'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
-               'motorbike', 'person', 'pottedplant', 'sheep', 'sofa',
-               'train', 'tvmonitor')
+               'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train',
+               'tvmonitor')
 
 
 # --------------------------------------------------------------------------
@@ -77,9 +76,14 @@ def save_like_mmengine(model, path: str) -> None:
     hub.update_scalar('train/loss', np.float64(1.25))
     optim = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     ckpt = dict(
-        meta=dict(epoch=1, iter=7, seed=0, experiment_name='pirl_test',
-                  cfg=Config.fromfile(DEMO).pretty_text,
-                  mmengine_version='0.10.7', dataset_meta=None),
+        meta=dict(
+            epoch=1,
+            iter=7,
+            seed=0,
+            experiment_name='pirl_test',
+            cfg=Config.fromfile(DEMO).pretty_text,
+            mmengine_version='0.10.7',
+            dataset_meta=None),
         state_dict=model.state_dict(),
         message_hub=hub.state_dict(),
         optimizer=optim.state_dict())
@@ -103,8 +107,15 @@ def make_tiny_voc(root: str, seed: int = 0) -> str:
     import cv2
     rng = np.random.default_rng(seed)
     devkit = osp.join(root, 'VOCdevkit')
-    splits = {'VOC2007': {'trainval': 6, 'test': 4},
-              'VOC2012': {'trainval': 4}}
+    splits = {
+        'VOC2007': {
+            'trainval': 6,
+            'test': 4
+        },
+        'VOC2012': {
+            'trainval': 4
+        }
+    }
     # one colour per class used, so the task is learnable in principle
     classes = tuple(VOC_CLASSES[i] for i in (6, 11, 14))  # car dog person
     colours = dict(zip(classes, [(0, 0, 255), (0, 255, 0), (255, 0, 0)]))
@@ -125,8 +136,8 @@ def make_tiny_voc(root: str, seed: int = 0) -> str:
                 objects = []
                 for _ in range(int(rng.integers(1, 4))):
                     name = classes[int(rng.integers(len(classes)))]
-                    bw, bh = int(rng.integers(30, 70)), int(rng.integers(30,
-                                                                         60))
+                    bw, bh = int(rng.integers(30,
+                                              70)), int(rng.integers(30, 60))
                     x1 = int(rng.integers(1, w - bw))
                     y1 = int(rng.integers(1, h - bh))
                     x2, y2 = x1 + bw, y1 + bh
@@ -137,17 +148,17 @@ def make_tiny_voc(root: str, seed: int = 0) -> str:
                         f'<bndbox><xmin>{x1}</xmin><ymin>{y1}</ymin>'
                         f'<xmax>{x2}</xmax><ymax>{y2}</ymax></bndbox>'
                         '</object>')
-                cv2.imwrite(osp.join(base, 'JPEGImages', f'{img_id}.jpg'),
-                            img)
+                cv2.imwrite(osp.join(base, 'JPEGImages', f'{img_id}.jpg'), img)
                 with open(osp.join(base, 'Annotations', f'{img_id}.xml'),
                           'w') as f:
                     f.write(f'<annotation><folder>{year}</folder>'
                             f'<filename>{img_id}.jpg</filename><size>'
                             f'<width>{w}</width><height>{h}</height>'
-                            '<depth>3</depth></size><segmented>0</segmented>'
-                            + ''.join(objects) + '</annotation>')
-            with open(osp.join(base, 'ImageSets', 'Main', f'{split}.txt'),
-                      'w') as f:
+                            '<depth>3</depth></size><segmented>0</segmented>' +
+                            ''.join(objects) + '</annotation>')
+            with open(
+                    osp.join(base, 'ImageSets', 'Main', f'{split}.txt'),
+                    'w') as f:
                 f.write('\n'.join(ids) + '\n')
     return devkit + '/'
 
@@ -191,13 +202,14 @@ def test_convert_r18_loads_into_mmdet_and_torchvision(tmp_path):
     ckpt = torch.load(dst, map_location='cpu')  # weights_only default
     assert set(ckpt) == {'state_dict', 'meta'}
     sd = ckpt['state_dict']
-    assert not any(k.startswith(('backbone.', 'neck', 'head', 'memory'))
-                   for k in sd)
+    assert not any(
+        k.startswith(('backbone.', 'neck', 'head', 'memory')) for k in sd)
     assert ckpt['meta']['arch'] == 'resnet18'
     assert ckpt['meta']['pirl_epoch'] == 1
-    expected = {k[len('backbone.'):]: v
-                for k, v in pirl.state_dict().items()
-                if k.startswith('backbone.')}
+    expected = {
+        k[len('backbone.'):]: v
+        for k, v in pirl.state_dict().items() if k.startswith('backbone.')
+    }
     assert set(sd) == set(expected)
 
     x = torch.randn(1, 3, 96, 96, generator=torch.Generator().manual_seed(0))
@@ -233,7 +245,8 @@ def test_convert_r50_torchvision_layout(pirl_r50_ckpt, tmp_path):
     x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         torch.testing.assert_close(
-            torchvision_features(tv.eval(), x), pirl.backbone(x)[-1])
+            torchvision_features(tv.eval(), x),
+            pirl.backbone(x)[-1])
 
 
 # --------------------------------------------------------------------------
@@ -288,8 +301,10 @@ def test_det_train_checks_the_pretrained_checkpoint(pirl_r50_ckpt, tmp_path):
     r18 = str(tmp_path / 'r18.pth')
     save_like_mmengine(build_pirl(depth=18), str(tmp_path / 'pirl18.pth'))
     convert_in_process(str(tmp_path / 'pirl18.pth'), r18)
-    with pytest.raises(ValueError, match='holds a ResNet-18 but the config '
-                       'builds model.backbone.depth=50'):
+    with pytest.raises(
+            ValueError,
+            match='holds a ResNet-18 but the config '
+            'builds model.backbone.depth=50'):
         check_pretrained(r18, cfg)
     cfg.model.backbone.depth = 18
     assert check_pretrained(r18, cfg) == 18
@@ -523,8 +538,8 @@ def test_pirl_to_faster_rcnn_end_to_end(shapes_root, tiny_voc, tmp_path):
 
     # 3. Faster R-CNN fine-tuning from the converted backbone
     det_work = str(tmp_path / 'det')
-    proc = run_tool(['tools/det_train.py', det_cfg, backbone,
-                     '--work-dir', det_work])
+    proc = run_tool(
+        ['tools/det_train.py', det_cfg, backbone, '--work-dir', det_work])
     logs = open(glob.glob(osp.join(det_work, '*', '*.log'))[0]).read()
     assert f'load model from: {backbone}' in logs  # backbone and res5
     assert logs.count(f'load model from: {backbone}') == 2
@@ -544,12 +559,15 @@ def test_pirl_to_faster_rcnn_end_to_end(shapes_root, tiny_voc, tmp_path):
     assert 'pascal_voc/AP50' in logs and 'pascal_voc/AP75' in logs
 
     # 4. evaluation through tools/det_test.py
-    proc = run_tool(['tools/det_test.py', det_cfg, det_ckpt, '--work-dir',
-                     str(tmp_path / 'test')])
+    proc = run_tool([
+        'tools/det_test.py', det_cfg, det_ckpt, '--work-dir',
+        str(tmp_path / 'test')
+    ])
     out = proc.stdout
     assert 'VOC07 test (AP = mean over IoU 0.50:0.95)' in out, out
-    m = re.search(r'AP \|\s+AP50 \|\s+AP75\n\s*([\d.]+) \|\s+([\d.]+) \|'
-                  r'\s+([\d.]+)', out)
+    m = re.search(
+        r'AP \|\s+AP50 \|\s+AP75\n\s*([\d.]+) \|\s+([\d.]+) \|'
+        r'\s+([\d.]+)', out)
     assert m, out
     ap, ap50, ap75 = map(float, m.groups())
     assert 0 <= ap75 <= ap50 <= 100 and ap <= ap50
@@ -560,6 +578,7 @@ def test_pirl_to_faster_rcnn_end_to_end(shapes_root, tiny_voc, tmp_path):
 def test_det_dist_train_two_cpu_processes(tiny_voc, tmp_path):
     """tools/det_dist_train.sh: torchrun, 2 processes, gloo on the CPU."""
     import subprocess
+
     from pirl_to_backbone import convert as convert_in_process
     pirl_ckpt = str(tmp_path / 'epoch_1.pth')
     save_like_mmengine(build_pirl(depth=18), pirl_ckpt)
@@ -569,12 +588,20 @@ def test_det_dist_train_two_cpu_processes(tiny_voc, tmp_path):
     with open(det_cfg, 'w') as f:
         f.write(SMALL_DET_CFG.format(base=C4, data_root=tiny_voc, iters=2))
     work = str(tmp_path / 'det')
-    env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1',
-               PORT=str(29600 + os.getpid() % 300))
-    proc = subprocess.run(
-        ['bash', 'tools/det_dist_train.sh', det_cfg, '2', backbone,
-         '--work-dir', work],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    env = dict(
+        os.environ,
+        PYTHON=sys.executable,
+        OMP_NUM_THREADS='1',
+        PORT=str(29600 + os.getpid() % 300))
+    proc = subprocess.run([
+        'bash', 'tools/det_dist_train.sh', det_cfg, '2', backbone,
+        '--work-dir', work
+    ],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     logs = open(glob.glob(osp.join(work, '*', '*.log'))[0]).read()
     assert 'Distributed launcher: pytorch' in logs

@@ -37,12 +37,16 @@ def _step(bank_type, shared, idx, tf, imf):
     """One PIRL loss step + bank update; returns what is compared."""
     from pirl_plugin.models.heads.nce_head import NCEHead
     from pirl_plugin.models.memories import MemoryBank, ShardedMemoryBank
-    bank = dict(replicated=MemoryBank, sharded=ShardedMemoryBank)[bank_type](
-        M, D, init_seed=3, chunk_size=2)
+    bank = dict(
+        replicated=MemoryBank, sharded=ShardedMemoryBank)[bank_type](
+            M, D, init_seed=3, chunk_size=2)
     bank.sampling_seed = 7
     bank.num_updates.fill_(5)
-    head = NCEHead(loss_type='nce', temperature=0.1, num_negatives=N,
-                   shared_negatives=shared)
+    head = NCEHead(
+        loss_type='nce',
+        temperature=0.1,
+        num_negatives=N,
+        shared_negatives=shared)
     tf = tf.clone().requires_grad_()
     imf = imf.clone().requires_grad_()
     losses = head.loss(tf, imf, idx, bank)
@@ -55,17 +59,24 @@ def _step(bank_type, shared, idx, tf, imf):
 def _reference(shared):
     idx, tf, imf = _inputs()
     bank, head, losses, g_tf, g_imf = _step('replicated', shared, idx, tf, imf)
-    return dict(loss_transform=losses['loss_transform'].detach(),
-                loss_image=losses['loss_image'].detach(), z=head.z.clone(),
-                g_tf=g_tf, g_imf=g_imf, bank=bank.bank.clone(),
-                checksum=bank.checksum())
+    return dict(
+        loss_transform=losses['loss_transform'].detach(),
+        loss_image=losses['loss_image'].detach(),
+        z=head.z.clone(),
+        g_tf=g_tf,
+        g_imf=g_imf,
+        bank=bank.bank.clone(),
+        checksum=bank.checksum())
 
 
 def _worker(rank, port, refs, errors):
     try:
         torch_dist.init_process_group(
-            'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
-            world_size=WORLD, timeout=datetime.timedelta(seconds=120))
+            'gloo',
+            init_method=f'tcp://127.0.0.1:{port}',
+            rank=rank,
+            world_size=WORLD,
+            timeout=datetime.timedelta(seconds=120))
         _check_rank(rank, refs)
         # Both ranks done before either tears the group down: a peer that
         # closes its gloo connection while the other is still in a
@@ -92,8 +103,8 @@ def _check_rank(rank, refs):
     for shared in (False, True):
         ref = refs[shared]
         for bank_type in ('replicated', 'sharded'):
-            bank, head, losses, g_tf, g_imf = _step(
-                bank_type, shared, idx[sl], tf[sl], imf[sl])
+            bank, head, losses, g_tf, g_imf = _step(bank_type, shared, idx[sl],
+                                                    tf[sl], imf[sl])
             what = f'{bank_type} bank, shared={shared}'
             for k in ('loss_transform', 'loss_image'):
                 mean = losses[k].detach().clone()
@@ -122,8 +133,8 @@ def _check_rank(rank, refs):
                 assert full is None
             # a full checkpoint loads into any number of shards
             fresh = ShardedMemoryBank(feat_dim=D)
-            fresh.load_state_dict(dict(bank=ref['bank'],
-                                       num_updates=torch.tensor(6)))
+            fresh.load_state_dict(
+                dict(bank=ref['bank'], num_updates=torch.tensor(6)))
             close(fresh.bank, ref['bank'][start:stop])
             assert fresh.num_samples == M and int(fresh.num_updates) == 6
 
@@ -132,7 +143,8 @@ def _check_rank(rank, refs):
     MemoryBankHook.check_consistency(bank, 10)  # identical: passes
     if rank == 1:
         bank.bank[0] = -bank.bank[0]
-    with pytest.raises(RuntimeError, match='differs across ranks at iteration 11'):
+    with pytest.raises(
+            RuntimeError, match='differs across ranks at iteration 11'):
         MemoryBankHook.check_consistency(bank, 11)
 
 
@@ -142,8 +154,11 @@ def test_two_ranks_match_one_process():
     errors = ctx.SimpleQueue()
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     try:
-        mp.spawn(_worker, args=(_free_port(), refs, errors), nprocs=WORLD,
-                 join=True)
+        mp.spawn(
+            _worker,
+            args=(_free_port(), refs, errors),
+            nprocs=WORLD,
+            join=True)
     except Exception as e:  # show the rank's own traceback
         msgs = []
         while not errors.empty():

@@ -21,7 +21,6 @@ import sys
 
 import pytest
 import torch
-
 from conftest import REPO, run_tool
 
 HELPERS = osp.join(REPO, 'tests', 'helpers')
@@ -67,16 +66,21 @@ GN = (", backbone=dict(norm_cfg=dict(type='GN', num_groups=8, "
 
 def write_config(tmp_path, name, data, batch, deterministic):
     path = tmp_path / f'{name}.py'
-    path.write_text(COMMON.format(
-        demo=DEMO, data=data, batch=batch,
-        backbone=GN if deterministic else '',
-        pipeline=DETERMINISTIC if deterministic else ''))
+    path.write_text(
+        COMMON.format(
+            demo=DEMO,
+            data=data,
+            batch=batch,
+            backbone=GN if deterministic else '',
+            pipeline=DETERMINISTIC if deterministic else ''))
     return str(path)
 
 
 def env():
-    return {'PYTHONPATH': HELPERS + os.pathsep + os.environ.get(
-        'PYTHONPATH', ''), 'OMP_NUM_THREADS': '1'}
+    return {
+        'PYTHONPATH': HELPERS + os.pathsep + os.environ.get('PYTHONPATH', ''),
+        'OMP_NUM_THREADS': '1'
+    }
 
 
 def free_port():
@@ -90,10 +94,15 @@ def dist_train(config, work_dir, gpus, *args):
     full_env.update(env())
     full_env['PYTHONPATH'] = REPO + os.pathsep + full_env['PYTHONPATH']
     full_env.update(PYTHON=sys.executable, PORT=str(free_port()))
-    proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', config, str(gpus), '--work-dir',
-         work_dir, *args], cwd=REPO, env=full_env, capture_output=True,
-        text=True, timeout=900)
+    proc = subprocess.run([
+        'bash', 'tools/dist_train.sh', config,
+        str(gpus), '--work-dir', work_dir, *args
+    ],
+                          cwd=REPO,
+                          env=full_env,
+                          capture_output=True,
+                          text=True,
+                          timeout=900)
     assert proc.returncode == 0, (proc.stdout[-3000:] + proc.stderr[-6000:])
     return proc
 
@@ -136,13 +145,21 @@ def slurm_train(config, work_dir, gpus, tmp_path, *args):
     full_env = dict(os.environ)
     full_env.update(env())
     full_env['PYTHONPATH'] = REPO + os.pathsep + full_env['PYTHONPATH']
-    full_env.update(PYTHON=sys.executable, GPUS=str(gpus),
-                    GPUS_PER_NODE=str(gpus), MASTER_PORT=str(free_port()),
-                    PATH=str(bin_dir) + os.pathsep + full_env['PATH'])
-    proc = subprocess.run(
-        ['bash', 'tools/slurm_train.sh', 'cpu', 'pirl-test', config,
-         work_dir, *args], cwd=REPO, env=full_env, capture_output=True,
-        text=True, timeout=900)
+    full_env.update(
+        PYTHON=sys.executable,
+        GPUS=str(gpus),
+        GPUS_PER_NODE=str(gpus),
+        MASTER_PORT=str(free_port()),
+        PATH=str(bin_dir) + os.pathsep + full_env['PATH'])
+    proc = subprocess.run([
+        'bash', 'tools/slurm_train.sh', 'cpu', 'pirl-test', config, work_dir,
+        *args
+    ],
+                          cwd=REPO,
+                          env=full_env,
+                          capture_output=True,
+                          text=True,
+                          timeout=900)
     assert proc.returncode == 0, (proc.stdout[-3000:] + proc.stderr[-6000:])
     return proc
 
@@ -156,8 +173,8 @@ def assert_state_close(a, b, atol, rtol, skip=()):
     for k in a:
         if any(s in k for s in skip) or not a[k].is_floating_point():
             continue
-        torch.testing.assert_close(a[k], b[k], atol=atol, rtol=rtol,
-                                   msg=lambda m: f'{k}: {m}')
+        torch.testing.assert_close(
+            a[k], b[k], atol=atol, rtol=rtol, msg=lambda m: f'{k}: {m}')
 
 
 @pytest.mark.slow
@@ -171,8 +188,11 @@ def test_two_processes_equal_one(shapes_root, tmp_path, launcher, bank_type):
     two = write_config(tmp_path, 'two', data, 4, True)
     w1, w2 = str(tmp_path / 'w1'), str(tmp_path / 'w2')
     bank_opt = f'model.memory_bank.type={bank_type}'
-    run_tool(['tools/train.py', one, '--work-dir', w1, '--cfg-options',
-              'model.memory_bank.type=MemoryBank'], env=env())
+    run_tool([
+        'tools/train.py', one, '--work-dir', w1, '--cfg-options',
+        'model.memory_bank.type=MemoryBank'
+    ],
+             env=env())
     if launcher == 'dist_train':
         dist_train(two, w2, 2, '--cfg-options', bank_opt)
     else:
@@ -187,8 +207,12 @@ def test_two_processes_equal_one(shapes_root, tmp_path, launcher, bank_type):
     for r, got in enumerate(ranks):
         assert got['num_updates'] == 4
         rows = ref['bank'][got['start']:got['stop']]
-        torch.testing.assert_close(got['bank'], rows, atol=2e-5, rtol=1e-4,
-                                   msg=lambda m: f'rank {r}: {m}')
+        torch.testing.assert_close(
+            got['bank'],
+            rows,
+            atol=2e-5,
+            rtol=1e-4,
+            msg=lambda m: f'rank {r}: {m}')
         assert abs(got['checksum'] - ref['checksum']) < 1e-2
     if bank_type == 'MemoryBank':
         assert torch.equal(ranks[0]['bank'], ranks[1]['bank'])
@@ -205,8 +229,7 @@ def test_two_processes_equal_one(shapes_root, tmp_path, launcher, bank_type):
 
 def scalars(work_dir):
     rows = {}
-    for path in glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                   'scalars.json')):
+    for path in glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')):
         with open(path) as f:
             for line in f:
                 row = json.loads(line)
@@ -222,11 +245,14 @@ def test_resume_equals_uninterrupted_run(shapes_root, tmp_path):
     w_all, w_split = str(tmp_path / 'all'), str(tmp_path / 'split')
     run_tool(['tools/train.py', cfg, '--work-dir', w_all], env=env())
     # stop after epoch 1 (2 iterations), then resume for epoch 2
-    run_tool(['tools/train.py', cfg, '--work-dir', w_split, '--cfg-options',
-              'train_cfg.max_epochs=1'], env=env())
+    run_tool([
+        'tools/train.py', cfg, '--work-dir', w_split, '--cfg-options',
+        'train_cfg.max_epochs=1'
+    ],
+             env=env())
     assert not osp.exists(osp.join(w_split, 'epoch_2.pth'))
-    proc = run_tool(['tools/train.py', cfg, '--work-dir', w_split,
-                     '--resume'], env=env())
+    proc = run_tool(['tools/train.py', cfg, '--work-dir', w_split, '--resume'],
+                    env=env())
     assert 'resumed epoch: 1, iter: 2' in proc.stdout + proc.stderr
 
     a = scalars(w_all)
@@ -235,15 +261,13 @@ def test_resume_equals_uninterrupted_run(shapes_root, tmp_path):
     for it in (3, 4):  # after the resume
         for key in ('loss', 'loss_transform', 'loss_image', 'z_image',
                     'z_transform', 'bank_feat_sim'):
-            assert a[it][key] == pytest.approx(b[it][key], rel=1e-5,
-                                               abs=1e-6), (it, key)
+            assert a[it][key] == pytest.approx(
+                b[it][key], rel=1e-5, abs=1e-6), (it, key)
     c_all = load(osp.join(w_all, 'epoch_2.pth'))
     c_split = load(osp.join(w_split, 'epoch_2.pth'))
-    assert_state_close(c_all['state_dict'], c_split['state_dict'], 1e-6,
-                       1e-5)
+    assert_state_close(c_all['state_dict'], c_split['state_dict'], 1e-6, 1e-5)
     assert int(c_split['state_dict']['memory_bank.num_updates']) == 4
     for sa, sb in zip(c_all['optimizer']['state'].values(),
                       c_split['optimizer']['state'].values()):
-        torch.testing.assert_close(sa['momentum_buffer'],
-                                   sb['momentum_buffer'], atol=1e-6,
-                                   rtol=1e-5)
+        torch.testing.assert_close(
+            sa['momentum_buffer'], sb['momentum_buffer'], atol=1e-6, rtol=1e-5)

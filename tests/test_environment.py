@@ -3,23 +3,25 @@ import os.path as osp
 
 import pytest
 import torch
-
 from conftest import REPO, run_tool
 
 import pirl_plugin
 
 COMPONENTS = {
-    'MODELS': ['PIRL', 'PIRLJigsawNeck', 'NCEHead', 'MemoryBank',
-               'ShardedMemoryBank', 'ResNetWithStem',
-               'MultiLayerLinearClsHead', 'JigsawPretext',
-               'JigsawPretextNeck', 'RotationPretext', 'PIRLMultiTransform',
-               'MultiNCEHead'],
-    'HOOKS': ['MemoryBankHook', 'RNGStateHook', 'KNNMonitorHook',
-              'SkippedImagesHook'],
+    'MODELS': [
+        'PIRL', 'PIRLJigsawNeck', 'NCEHead', 'MemoryBank', 'ShardedMemoryBank',
+        'ResNetWithStem', 'MultiLayerLinearClsHead', 'JigsawPretext',
+        'JigsawPretextNeck', 'RotationPretext', 'PIRLMultiTransform',
+        'MultiNCEHead'
+    ],
+    'HOOKS':
+    ['MemoryBankHook', 'RNGStateHook', 'KNNMonitorHook', 'SkippedImagesHook'],
     'METRICS': ['MultiLayerAccuracy'],
-    'TRANSFORMS': ['PIRLJigsawTransform', 'PIRLColorJitter',
-                   'RobustLoadImageFromFile', 'PIRLRotationTransform',
-                   'PIRLJigsawRotationTransform', 'JigsawPretextTransform'],
+    'TRANSFORMS': [
+        'PIRLJigsawTransform', 'PIRLColorJitter', 'RobustLoadImageFromFile',
+        'PIRLRotationTransform', 'PIRLJigsawRotationTransform',
+        'JigsawPretextTransform'
+    ],
 }
 
 

@@ -5,16 +5,18 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from conftest import REPO, run_tool
 from torch import nn
 
-from conftest import REPO, run_tool
-
+# yapf: disable
 from pirl_plugin.evaluation.invariance import (backbone_distances,
                                                center_patches,
                                                draw_permutations,
-                                               head_distances,
-                                               plot_histograms, rotate,
-                                               shuffle_tiles, summarize)
+                                               head_distances, plot_histograms,
+                                               rotate, shuffle_tiles,
+                                               summarize)
+
+# yapf: enable
 
 
 class PooledColour(nn.Module):
@@ -81,8 +83,8 @@ def test_position_sensitive_model_is_not_invariant(images, transform):
     assert (d > 1e-3).all()
     assert d.mean() > 0.1
     # the same seed gives the same t(I), so the same distances
-    torch.testing.assert_close(d, backbone_distances(Quadrants(), images,
-                                                     transform))
+    torch.testing.assert_close(
+        d, backbone_distances(Quadrants(), images, transform))
 
 
 def test_bad_settings_are_refused(images):
@@ -126,8 +128,10 @@ def test_head_distances_zero_for_invariant_heads():
 
 
 def test_summary_and_plot(tmp_path, images):
-    dists = {'invariant': backbone_distances(PooledColour(), images),
-             'quadrants': backbone_distances(Quadrants(), images)}
+    dists = {
+        'invariant': backbone_distances(PooledColour(), images),
+        'quadrants': backbone_distances(Quadrants(), images)
+    }
     st = summarize(dists['quadrants'])
     assert st['num_images'] == 12
     assert st['min'] <= st['p25'] <= st['median'] <= st['p75'] <= st['max']
@@ -144,8 +148,8 @@ def test_invariance_tool_end_to_end(shapes_root, tmp_path):
     proc = run_tool([
         'tools/analysis/invariance.py', '--model', 'PIRL',
         osp.join(REPO, 'configs', 'pirl',
-                 'pirl_resnet18_1xb64-coslr-20e_shapes-demo.py'),
-        'none', '--model', 'Jigsaw',
+                 'pirl_resnet18_1xb64-coslr-20e_shapes-demo.py'), 'none',
+        '--model', 'Jigsaw',
         osp.join(REPO, 'configs', 'jigsaw',
                  'jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py'), 'none',
         '--images',
@@ -161,8 +165,10 @@ def test_invariance_tool_end_to_end(shapes_root, tmp_path):
     for r in ('backbone', 'heads'):
         assert osp.isfile(osp.join(out, f'invariance_jigsaw_{r}.png'))
     assert '[backbone] PIRL: mean' in proc.stdout
-    bad = run_tool(['tools/analysis/invariance.py', '--model', 'x',
-                    'configs/nope.py', 'none', '--images', shapes_root],
+    bad = run_tool([
+        'tools/analysis/invariance.py', '--model', 'x', 'configs/nope.py',
+        'none', '--images', shapes_root
+    ],
                    check=False)
     assert bad.returncode != 0 and "config 'configs/nope.py' not found" in \
         bad.stderr
@@ -172,25 +178,40 @@ def test_layer_probe_plot_reads_scalars(tmp_path):
     import plot_layer_probe as plp
     work = tmp_path / 'work' / '20260101_000000' / 'vis_data'
     work.mkdir(parents=True)
-    rows = [dict(loss=1.0, step=1),
-            {'layer_top1/conv1': 10.0, 'layer_top1/res5': 30.0,
-             'layer_top1/best': 30.0, 'layer_top5/conv1': 40.0, 'step': 1},
-            {'layer_top1/conv1': 12.0, 'layer_top1/res2': 20.0,
-             'layer_top1/res5': 35.0, 'layer_top1/best': 35.0, 'step': 2}]
-    (work / 'scalars.json').write_text(
-        '\n'.join(json.dumps(r) for r in rows) + '\n')
+    rows = [
+        dict(loss=1.0, step=1), {
+            'layer_top1/conv1': 10.0,
+            'layer_top1/res5': 30.0,
+            'layer_top1/best': 30.0,
+            'layer_top5/conv1': 40.0,
+            'step': 1
+        }, {
+            'layer_top1/conv1': 12.0,
+            'layer_top1/res2': 20.0,
+            'layer_top1/res5': 35.0,
+            'layer_top1/best': 35.0,
+            'step': 2
+        }
+    ]
+    (work / 'scalars.json').write_text('\n'.join(json.dumps(r)
+                                                 for r in rows) + '\n')
     vals = plp.read_layer_metrics(str(tmp_path / 'work'))
     assert list(vals.items()) == [('conv1', 12.0), ('res2', 20.0),
                                   ('res5', 35.0)]
-    assert plp.read_layer_metrics(str(work / 'scalars.json'),
-                                  step=1)['res5'] == 30.0
-    assert plp.read_layer_metrics(str(work / 'scalars.json'),
-                                  topk=5) == {'conv1': 40.0}
+    assert plp.read_layer_metrics(
+        str(work / 'scalars.json'), step=1)['res5'] == 30.0
+    assert plp.read_layer_metrics(
+        str(work / 'scalars.json'), topk=5) == {
+            'conv1': 40.0
+        }
     metrics = tmp_path / 'metrics.json'
     metrics.write_text(json.dumps({'layer_top1/res4': 50.0}))
     out = str(tmp_path / 'plot.png')
-    runs = plp.main(['--run', 'A', str(tmp_path / 'work'), '--run', 'B',
-                     str(metrics), '--paper', '--out', out])
+    runs = plp.main([
+        '--run', 'A',
+        str(tmp_path / 'work'), '--run', 'B',
+        str(metrics), '--paper', '--out', out
+    ])
     assert set(runs) == {'A', 'B', 'PIRL R50 ImageNet (paper)'}
     assert osp.isfile(out) and osp.isfile(out[:-4] + '.json')
     with pytest.raises(ValueError, match='no layer_top1'):

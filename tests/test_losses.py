@@ -11,8 +11,7 @@ import torch
 from pirl_plugin.models.losses import infonce_loss, nce_loss
 
 POS = torch.tensor([2.0, -1.0, 0.5])
-NEG = torch.tensor([[0.1, -0.3, 1.2, 0.0],
-                    [2.0, 0.4, -1.5, 0.7],
+NEG = torch.tensor([[0.1, -0.3, 1.2, 0.0], [2.0, 0.4, -1.5, 0.7],
                     [-0.2, 0.9, 0.3, -2.0]])
 # VISSL's NCECriterion adds numpy's float32 machine epsilon.
 VISSL_EPS = 1.1920928955078125e-07
@@ -51,8 +50,8 @@ def test_nce_matches_formula():
     log_z, m = 1.3, 50
     out = nce_loss(POS, NEG, log_z, m)
     for b in range(3):
-        expect = _nce_exact(POS[b].item(), NEG[b].tolist(), math.exp(log_z),
-                            m, 4)
+        expect = _nce_exact(POS[b].item(), NEG[b].tolist(), math.exp(log_z), m,
+                            4)
         assert out[b].item() == pytest.approx(expect, rel=1e-5)
 
 
@@ -89,17 +88,17 @@ def test_vissl_eps_offsets_the_loss_by_about_m_eps():
     neg = torch.rand(2, n, generator=gen, dtype=torch.float64) * 4 - 2
     pos = torch.tensor([8.0, 3.0], dtype=torch.float64)
     log_z = math.log(m * neg.exp().mean().item())
-    diff = (nce_loss(pos, neg, log_z, m, eps=VISSL_EPS) -
-            nce_loss(pos, neg, log_z, m))
-    torch.testing.assert_close(diff, torch.full_like(diff, m * VISSL_EPS),
-                               rtol=0.02, atol=0)
+    diff = (
+        nce_loss(pos, neg, log_z, m, eps=VISSL_EPS) -
+        nce_loss(pos, neg, log_z, m))
+    torch.testing.assert_close(
+        diff, torch.full_like(diff, m * VISSL_EPS), rtol=0.02, atol=0)
 
 
 def test_nce_mask_drops_negatives():
     """A masked negative leaves the sum; the noise ratio stays N/M with N
     the number of drawn negatives (4 here)."""
-    mask = torch.tensor([[True, True, False, True],
-                         [True, True, True, True],
+    mask = torch.tensor([[True, True, False, True], [True, True, True, True],
                          [False, True, True, False]])
     log_z, m = 0.7, 10
     for eps in (0.0, 1e-3):
@@ -122,15 +121,14 @@ def test_infonce_matches_formula():
 
 
 def test_infonce_mask():
-    mask = torch.tensor([[True, False, True, True],
-                         [True, True, True, True],
+    mask = torch.tensor([[True, False, True, True], [True, True, True, True],
                          [False, False, True, True]])
     out = infonce_loss(POS, NEG, mask)
     unmasked = infonce_loss(POS, NEG)
     for b in range(3):
         kept = [s for s, k in zip(NEG[b].tolist(), mask[b].tolist()) if k]
-        assert out[b].item() == pytest.approx(_infonce(POS[b].item(), kept),
-                                              rel=1e-6)
+        assert out[b].item() == pytest.approx(
+            _infonce(POS[b].item(), kept), rel=1e-6)
     assert (unmasked[[0, 2]] - out[[0, 2]]).min() > 1e-3
 
 
@@ -143,8 +141,7 @@ def test_nce_is_stable_for_large_logits(eps):
     for b in range(2):
         # float64 has the range for exp(90); VISSL's form (also the exact
         # one at eps = 0) has no 1 - h cancellation
-        expect = _nce_vissl(pos[b].item(), neg[b].tolist(), 1.0, 1000, 2,
-                            eps)
+        expect = _nce_vissl(pos[b].item(), neg[b].tolist(), 1.0, 1000, 2, eps)
         assert out[b].item() == pytest.approx(expect, rel=1e-5)
 
 

@@ -48,8 +48,7 @@ def test_stage_refuses_an_uncommitted_update():
     torch.testing.assert_close(bank.bank, before)  # nothing written
     assert bank.has_pending_update and int(bank.num_updates) == 0
     bank.commit()  # the first update is still the one pending
-    expect = F.normalize(0.5 * before[1] + 0.5 * torch.full((4, ), 0.5),
-                         dim=0)
+    expect = F.normalize(0.5 * before[1] + 0.5 * torch.full((4, ), 0.5), dim=0)
     torch.testing.assert_close(bank.bank[1], expect)
     torch.testing.assert_close(bank.bank[2], before[2])
     bank.stage_update(torch.tensor([2]), torch.ones(1, 4))  # committed: ok
@@ -99,9 +98,11 @@ def test_without_the_hook_the_update_never_reaches_the_gradients(
     (out * w).sum().backward()
     # float32 gradient against the float64 reference; a gradient against
     # the updated rows would be off by O(0.1)
-    torch.testing.assert_close(q.grad.double(),
-                               _score_grad_reference(before, neg, w),
-                               rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        q.grad.double(),
+        _score_grad_reference(before, neg, w),
+        rtol=1e-5,
+        atol=1e-6)
 
 
 @pytest.mark.parametrize('score_mode', ['gather', 'dense'])
@@ -161,12 +162,13 @@ def test_negatives_are_uniform():
     counts = torch.bincount(draws, minlength=4).float()
     assert counts[1] == 0
     freq = counts[[0, 2, 3]] / counts.sum()
-    torch.testing.assert_close(freq, torch.full((3, ), 1 / 3), atol=0.02,
-                               rtol=0)
+    torch.testing.assert_close(
+        freq, torch.full((3, ), 1 / 3), atol=0.02, rtol=0)
     shared = _draws(MemoryBank(7, 2), torch.tensor([1]), 6, 4000, True)
-    freq = torch.bincount(shared.flatten(), minlength=7).float() / shared.numel()
-    torch.testing.assert_close(freq, torch.full((7, ), 1 / 7), atol=0.01,
-                               rtol=0)
+    freq = torch.bincount(
+        shared.flatten(), minlength=7).float() / shared.numel()
+    torch.testing.assert_close(
+        freq, torch.full((7, ), 1 / 7), atol=0.01, rtol=0)
 
 
 def test_negatives_reproducible_per_sample_and_step():
@@ -176,12 +178,12 @@ def test_negatives_reproducible_per_sample_and_step():
     b = bank.sample_negatives(torch.tensor([5, 3]), 16)
     torch.testing.assert_close(a[[2, 0]], b)
     bank.num_updates += 1
-    assert not torch.equal(bank.sample_negatives(torch.tensor([3]), 16)[0],
-                           a[0])
+    assert not torch.equal(
+        bank.sample_negatives(torch.tensor([3]), 16)[0], a[0])
     bank.num_updates -= 1
     bank.sampling_seed = 1
-    assert not torch.equal(bank.sample_negatives(torch.tensor([3]), 16)[0],
-                           a[0])
+    assert not torch.equal(
+        bank.sample_negatives(torch.tensor([3]), 16)[0], a[0])
 
 
 def test_commit_counts_updates():
@@ -206,22 +208,23 @@ def test_shared_negatives_are_one_draw_for_the_whole_batch():
     torch.testing.assert_close(a, expect)
     assert a.min() >= 0 and a.max() < 50
     # own indices are not excluded: the draw covers all M rows over steps
-    seen = set(_draws(bank, torch.tensor([3]), 10, 60, True).flatten()
-               .tolist())
+    seen = set(
+        _draws(bank, torch.tensor([3]), 10, 60, True).flatten().tolist())
     assert seen == set(range(50))
     bank.num_updates.fill_(1)
-    assert not torch.equal(bank.sample_negatives(torch.tensor([1]), 10,
-                                                 True), a)
+    assert not torch.equal(
+        bank.sample_negatives(torch.tensor([1]), 10, True), a)
     # and they are scored against the rows they name
     q = torch.randn(2, 3, 4)
-    torch.testing.assert_close(bank.score(q, a),
-                               torch.einsum('nd,bkd->bnk', bank.bank[a], q))
+    torch.testing.assert_close(
+        bank.score(q, a), torch.einsum('nd,bkd->bnk', bank.bank[a], q))
 
 
 def test_too_many_negatives_refused():
     bank = MemoryBank(10, 4)
-    with pytest.raises(ValueError, match='must be smaller than the memory '
-                       'bank size'):
+    with pytest.raises(
+            ValueError, match='must be smaller than the memory '
+            'bank size'):
         bank.sample_negatives(torch.tensor([0]), 10)
 
 
@@ -231,8 +234,7 @@ def test_scores_and_gradient_match_the_formula(dtype, score_mode):
     """out[b, n, k] = <bank[idx[b, n]], q[b, k]> and its gradient
     sum_n w[b, n, k] bank[idx[b, n]], in float64 from the formula, with
     repeated indices in a row (the scatter must add them)."""
-    bank = MemoryBank(40, 8, dtype=dtype, chunk_size=2,
-                      score_mode=score_mode)
+    bank = MemoryBank(40, 8, dtype=dtype, chunk_size=2, score_mode=score_mode)
     gen = torch.Generator().manual_seed(3)
     q = torch.randn(5, 2, 8, generator=gen, requires_grad=True)
     idx = torch.randint(0, 40, (5, 7), generator=gen)
@@ -249,8 +251,7 @@ def test_scores_and_gradient_match_the_formula(dtype, score_mode):
                 ref[b, n, k] = rows[idx[b, n]] @ q[b, k].detach().double()
                 ref_grad[b, k] += w[b, n, k].double() * rows[idx[b, n]]
     torch.testing.assert_close(out.double(), ref, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(q.grad.double(), ref_grad, rtol=1e-5,
-                               atol=1e-6)
+    torch.testing.assert_close(q.grad.double(), ref_grad, rtol=1e-5, atol=1e-6)
 
 
 def test_score_mode_auto_picks_dense_for_small_banks():
@@ -292,8 +293,9 @@ def test_counter_randint_numpy_and_torch_paths_equal_the_hash():
         b = mb._counter_randint_torch(high, seed, step, keys, 9)
         assert a.dtype == b.dtype == torch.int64
         torch.testing.assert_close(a, b, rtol=0, atol=0)
-        ref = torch.tensor([[_splitmix_reference(high, seed, step, k, j)
-                             for j in range(9)] for k in keys.tolist()])
+        ref = torch.tensor(
+            [[_splitmix_reference(high, seed, step, k, j) for j in range(9)]
+             for k in keys.tolist()])
         torch.testing.assert_close(a, ref, rtol=0, atol=0)
 
 
@@ -315,10 +317,12 @@ def test_state_dict_roundtrip_and_mismatch_error(bank_type):
     torch.testing.assert_close(a.bank, b.bank)
     assert b.num_samples == 20
     c = cls[bank_type](30, 4)
-    with pytest.raises(ValueError, match=r"\(20, 4\) but this run's bank has "
-                       r'shape \(30, 4\): the checkpoint was trained on a '
-                       'dataset of 20 images and the current training dataset '
-                       'has 30. Resume only on the dataset'):
+    with pytest.raises(
+            ValueError,
+            match=r"\(20, 4\) but this run's bank has "
+            r'shape \(30, 4\): the checkpoint was trained on a '
+            'dataset of 20 images and the current training dataset '
+            'has 30. Resume only on the dataset'):
         c.load_state_dict(a.state_dict())
 
 

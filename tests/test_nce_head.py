@@ -36,7 +36,13 @@ def _unit(v):
     return [float(a) / norm for a in v]
 
 
-def _reference(bank, feat, idx, neg_idx, tau, loss_type, eps=0.0,
+def _reference(bank,
+               feat,
+               idx,
+               neg_idx,
+               tau,
+               loss_type,
+               eps=0.0,
                mask_own=True):
     """One term of the head from the definitions: the mean loss and Z.
 
@@ -59,8 +65,9 @@ def _reference(bank, feat, idx, neg_idx, tau, loss_type, eps=0.0,
         q = _unit(feat[b].tolist())
         drawn = (neg_idx if neg_idx.dim() == 1 else neg_idx[b]).tolist()
         pos.append(_dot(q, row(i)) / tau)
-        negs.append([_dot(q, row(n)) / tau for n in drawn
-                     if not (mask_own and n == i)])
+        negs.append([
+            _dot(q, row(n)) / tau for n in drawn if not (mask_own and n == i)
+        ])
     n_drawn = len(drawn)
     all_negs = [s for row in negs for s in row]
     z = m * sum(math.exp(s) for s in all_negs) / len(all_negs)
@@ -86,17 +93,16 @@ def _reference(bank, feat, idx, neg_idx, tau, loss_type, eps=0.0,
 def test_loss_matches_reference(loss_type, eps, lam):
     # a large M / N makes VISSL's eps visible in float32 (offset ~ M * eps)
     bank = MemoryBank(50000, 8)
-    head = NCEHead(loss_type, temperature=0.1, num_negatives=6,
-                   loss_lambda=lam, eps=eps)
+    head = NCEHead(
+        loss_type, temperature=0.1, num_negatives=6, loss_lambda=lam, eps=eps)
     tf, imf, idx = _inputs(bank)
     neg_idx = bank.sample_negatives(idx, 6)
     out = head.loss(tf, imf, idx, bank)
     ref_t, z_t = _reference(bank, tf, idx, neg_idx, 0.1, loss_type, eps)
     ref_i, z_i = _reference(bank, imf, idx, neg_idx, 0.1, loss_type, eps)
-    assert out['loss_transform'].item() == pytest.approx(lam * ref_t,
-                                                         rel=1e-5)
-    assert out['loss_image'].item() == pytest.approx((1 - lam) * ref_i,
-                                                     rel=1e-5)
+    assert out['loss_transform'].item() == pytest.approx(lam * ref_t, rel=1e-5)
+    assert out['loss_image'].item() == pytest.approx(
+        (1 - lam) * ref_i, rel=1e-5)
     if loss_type == 'nce':
         assert out['z_transform'].item() == pytest.approx(z_t, rel=1e-5)
         assert out['z_image'].item() == pytest.approx(z_i, rel=1e-5)
@@ -138,8 +144,8 @@ def test_gradients_match_reference_against_the_bank_the_forward_read():
         loss = (-(p_pos / (p_pos + c + 1e-3)).log() -
                 (c / (p_neg + c + 1e-3)).log().sum(1)).mean()
         (lam * loss).backward()
-        torch.testing.assert_close(feat.grad.double(), q.grad, rtol=1e-4,
-                                   atol=1e-6)
+        torch.testing.assert_close(
+            feat.grad.double(), q.grad, rtol=1e-4, atol=1e-6)
 
 
 def test_partition_function_first_batch_then_running_average():
@@ -148,15 +154,14 @@ def test_partition_function_first_batch_then_running_average():
     tf, imf, idx = _inputs(bank)
     neg_idx = bank.sample_negatives(idx, 6)
     head.loss(tf, imf, idx, bank)
-    z1 = [_reference(bank, f, idx, neg_idx, 0.1, 'nce')[1]
-          for f in (tf, imf)]
+    z1 = [_reference(bank, f, idx, neg_idx, 0.1, 'nce')[1] for f in (tf, imf)]
     assert head.z.tolist() == pytest.approx(z1, rel=1e-6)
     tf2, imf2, _ = _inputs(bank, seed=7)
     head.loss(tf2, imf2, idx, bank)
     for k, feat in enumerate((tf2, imf2)):
         z_batch = _reference(bank, feat, idx, neg_idx, 0.1, 'nce')[1]
-        assert head.z[k].item() == pytest.approx(0.9 * z1[k] + 0.1 * z_batch,
-                                                 rel=1e-6)
+        assert head.z[k].item() == pytest.approx(
+            0.9 * z1[k] + 0.1 * z_batch, rel=1e-6)
     assert 'z' in head.state_dict()  # checkpointed
 
 
@@ -165,8 +170,8 @@ def test_shared_negatives_mask_the_positive(loss_type):
     """One shared draw for the batch; where it holds a query's own index
     that negative is left out of that query's loss (and of Z)."""
     bank = MemoryBank(8, 4)
-    head = NCEHead(loss_type, temperature=0.5, num_negatives=5,
-                   shared_negatives=True)
+    head = NCEHead(
+        loss_type, temperature=0.5, num_negatives=5, shared_negatives=True)
     shared = bank.sample_negatives(torch.tensor([0]), 5, True)
     hit = int(shared[0])  # query 0 is drawn as a negative of the batch
     missed = [i for i in range(8) if i not in shared.tolist()]
@@ -175,10 +180,10 @@ def test_shared_negatives_mask_the_positive(loss_type):
     out = head.loss(tf, imf, idx, bank)
     for key, feat in (('image', imf), ('transform', tf)):
         masked, z = _reference(bank, feat, idx, shared, 0.5, loss_type)
-        kept, _ = _reference(bank, feat, idx, shared, 0.5, loss_type,
-                             mask_own=False)
-        assert out[f'loss_{key}'].item() == pytest.approx(0.5 * masked,
-                                                          rel=1e-5)
+        kept, _ = _reference(
+            bank, feat, idx, shared, 0.5, loss_type, mask_own=False)
+        assert out[f'loss_{key}'].item() == pytest.approx(
+            0.5 * masked, rel=1e-5)
         # the test tells a masked loss from an unmasked one
         assert abs(masked - kept) > 1e-2 * abs(masked)
         if loss_type == 'nce':
@@ -190,8 +195,8 @@ def test_multi_nce_head_passes_eps():
     tf, imf, idx = _inputs(bank)
     kw = dict(num_negatives=6, eps=VISSL_EPS)
     a = NCEHead(**kw).loss(tf, imf, idx, bank)
-    b = MultiNCEHead(transform_names=('jigsaw', ), **kw).loss(
-        [tf], imf, idx, bank)
+    b = MultiNCEHead(
+        transform_names=('jigsaw', ), **kw).loss([tf], imf, idx, bank)
     torch.testing.assert_close(b['loss_jigsaw'], a['loss_transform'])
     torch.testing.assert_close(b['loss_image'], a['loss_image'])
     c = NCEHead(num_negatives=6).loss(tf, imf, idx, bank)
@@ -234,17 +239,18 @@ def test_feature_size_mismatch_with_bank():
         head.loss(tf, imf, idx, bank)
 
 
-
 def _toy_instance_discrimination(z_momentum, steps=300, m=500):
     """Train a small MLP + PIRL heads with the bank on M random points
     (two noisy views each); return the mean pairwise cosine of the learned
     features and the fraction of points whose noisy view retrieves them."""
     import torch.nn.functional as F
+
     from pirl_plugin.models.memories import MemoryBank
     torch.manual_seed(0)
     x_all = torch.randn(m, 64)
-    net = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(),
-                              torch.nn.Linear(128, 128), torch.nn.ReLU())
+    net = torch.nn.Sequential(
+        torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128),
+        torch.nn.ReLU())
     f, g = torch.nn.Linear(128, 32), torch.nn.Linear(128, 32)
     params = [*net.parameters(), *f.parameters(), *g.parameters()]
     opt = torch.optim.SGD(params, lr=0.06, momentum=0.9, weight_decay=1e-4)

@@ -23,11 +23,14 @@ def _setup_requirements():
     """install_requires and extras_require of setup.py, read with ast."""
     import ast
     tree = ast.parse(open(osp.join(REPO, 'setup.py')).read())
-    call = next(node for node in ast.walk(tree)
-                if isinstance(node, ast.Call)
-                and getattr(node.func, 'id', None) == 'setup')
-    kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords
-              if kw.arg in ('install_requires', 'extras_require')}
+    call = next(
+        node for node in ast.walk(tree) if isinstance(node, ast.Call)
+        and getattr(node.func, 'id', None) == 'setup')
+    kwargs = {
+        kw.arg: ast.literal_eval(kw.value)
+        for kw in call.keywords
+        if kw.arg in ('install_requires', 'extras_require')
+    }
     reqs = list(kwargs['install_requires'])
     for extra in kwargs['extras_require'].values():
         reqs += extra

@@ -65,21 +65,22 @@ def test_hue_matches_pillow_hsv_rotation(photos, shift):
     8-bit hue channel of Pillow's HSV by int(shift * 255), wrapping."""
     for rgb in photos:
         h, s, v = _pil(rgb).convert('HSV').split()
-        h = Image.fromarray(((np.asarray(h).astype(int) + int(shift * 255))
-                             % 256).astype(np.uint8), 'L')
+        h = Image.fromarray(((np.asarray(h).astype(int) + int(shift * 255)) %
+                             256).astype(np.uint8), 'L')
         ref = Image.merge('HSV', (h, s, v)).convert('RGB')
         d = _diff(ph.hue(rgb, shift, 'rgb'), ref)
         # OpenCV's and Pillow's HSV conversions round differently: a few
         # levels on some pixels, the same colours on average
-        assert d.mean() < 1.0 and np.percentile(d, 99) <= 5, (
-            d.mean(), np.percentile(d, 99))
+        assert d.mean() < 1.0 and np.percentile(d, 99) <= 5, (d.mean(),
+                                                              np.percentile(
+                                                                  d, 99))
 
 
 @pytest.mark.parametrize('bits', [4, 5, 6, 7, 8])
 def test_posterize_equals_pillow(photos, bits):
     for rgb in photos:
-        np.testing.assert_array_equal(ph.posterize(rgb, bits),
-                                      ImageOps.posterize(_pil(rgb), bits))
+        np.testing.assert_array_equal(
+            ph.posterize(rgb, bits), ImageOps.posterize(_pil(rgb), bits))
 
 
 @pytest.mark.parametrize('factor', [0.1, 0.7, 1.9])
@@ -96,16 +97,16 @@ def test_sharpness_matches_pillow(photos, factor):
 def test_solarize_equals_pillow(photos, threshold):
     for rgb in photos:
         np.testing.assert_array_equal(
-            ph.solarize(rgb, threshold), ImageOps.solarize(_pil(rgb),
-                                                           threshold))
+            ph.solarize(rgb, threshold),
+            ImageOps.solarize(_pil(rgb), threshold))
 
 
 def test_autocontrast_equals_pillow(photos):
     flat = np.full((8, 8, 3), 77, np.uint8)
     flat[..., 0] = np.arange(64).reshape(8, 8)  # one channel not flat
     for rgb in photos + [flat]:
-        np.testing.assert_array_equal(ph.autocontrast(rgb),
-                                      ImageOps.autocontrast(_pil(rgb)))
+        np.testing.assert_array_equal(
+            ph.autocontrast(rgb), ImageOps.autocontrast(_pil(rgb)))
 
 
 def test_grayscale_matches_pillow(photos):
@@ -127,16 +128,23 @@ def test_photometric_chain_matches_pillow(photos, monkeypatch):
     difference by up to 255 / (hi - lo). So that this test checks the chain
     (which ops, in which order, with which values) exactly on any machine,
     sharpness is Pillow's here; every other op is ours and exact."""
+
     def pil_sharpness(img, factor):
         return np.asarray(ImageEnhance.Sharpness(_pil(img)).enhance(factor))
 
     monkeypatch.setattr(ph, 'sharpness', pil_sharpness)
-    aug = ViewAugmentation(prob=0.0, photometric_prob=1.0,
-                           posterize_bits=(5, 5), sharpness=(1.5, 1.5),
-                           solarize_threshold=(140, 140))
+    aug = ViewAugmentation(
+        prob=0.0,
+        photometric_prob=1.0,
+        posterize_bits=(5, 5),
+        sharpness=(1.5, 1.5),
+        solarize_threshold=(140, 140))
     for rgb in photos:
-        ref = ImageOps.autocontrast(ImageOps.solarize(ImageEnhance.Sharpness(
-            ImageOps.posterize(_pil(rgb), 5)).enhance(1.5), 140))
+        ref = ImageOps.autocontrast(
+            ImageOps.solarize(
+                ImageEnhance.Sharpness(ImageOps.posterize(_pil(rgb),
+                                                          5)).enhance(1.5),
+                140))
         np.testing.assert_array_equal(
             augment_views(rgb[None], aug, 'rgb')[0], np.asarray(ref))
 
@@ -147,7 +155,8 @@ def test_bgr_and_rgb_orders_agree(photos):
                lambda x, co: ph.contrast(x, 0.5, co),
                lambda x, co: ph.saturation(x, 0.3, co)):
         np.testing.assert_array_equal(
-            fn(rgb, 'rgb'), fn(rgb[..., ::-1].copy(), 'bgr')[..., ::-1])
+            fn(rgb, 'rgb'),
+            fn(rgb[..., ::-1].copy(), 'bgr')[..., ::-1])
 
 
 # ------------------------------------------------------------- the recipe
@@ -174,8 +183,8 @@ def test_default_recipe_is_the_authors():
 
 
 def test_overrides_and_named_recipes():
-    t = PIRLJigsawTransform(patch_jitter=dict(hue=0.1),
-                            img_jitter='mocov2_jitter')
+    t = PIRLJigsawTransform(
+        patch_jitter=dict(hue=0.1), img_jitter='mocov2_jitter')
     assert t.patch_jitter.hue == (-0.1, 0.1)
     assert t.patch_jitter.photometric_prob == 0.66  # rest of the recipe
     assert t.img_jitter.prob == 0.8 and t.img_jitter.photometric_prob == 0
@@ -207,8 +216,11 @@ def test_op_order_is_drawn_per_view(photos):
     """Brightness x1.8 and contrast x0.2 do not commute (clipping), so one
     image jittered many times with these fixed factors gives two results if
     the order is drawn per view, and one if one order is shared."""
-    aug = ViewAugmentation(brightness=(1.8, 1.8), contrast=(0.2, 0.2),
-                           saturation=(1.0, 1.0), hue=(0.0, 0.0))
+    aug = ViewAugmentation(
+        brightness=(1.8, 1.8),
+        contrast=(0.2, 0.2),
+        saturation=(1.0, 1.0),
+        hue=(0.0, 0.0))
     views = np.repeat(photos[0][None], 24, axis=0)
     np.random.seed(0)
     out = augment_views(views, aug, 'rgb')
@@ -221,8 +233,9 @@ def test_each_view_gets_its_own_draws(photos):
     views = np.repeat(rgb[None], n, axis=0)
     np.random.seed(1)
     # photometric ops alone: applied to about 66% of the views
-    out = augment_views(views, ViewAugmentation(prob=0.0,
-                                                photometric_prob=0.66), 'rgb')
+    out = augment_views(views,
+                        ViewAugmentation(prob=0.0,
+                                         photometric_prob=0.66), 'rgb')
     changed = np.array([not np.array_equal(o, rgb) for o in out])
     assert abs(changed.mean() - 0.66) < 0.06
     # greyscale alone: about 20%
@@ -242,8 +255,10 @@ def test_each_view_gets_its_own_draws(photos):
 
 
 def test_patches_are_flipped_independently():
-    t = PIRLJigsawTransform(jigsaw_crop_scale=(1.0, 1.0), img_jitter=None,
-                            patch_jitter=dict(recipe='none', flip_prob=0.5))
+    t = PIRLJigsawTransform(
+        jigsaw_crop_scale=(1.0, 1.0),
+        img_jitter=None,
+        patch_jitter=dict(recipe='none', flip_prob=0.5))
     t.jigsaw_crop.aspect_ratio_range = (1.0, 1.0)
     img = np.random.default_rng(0).integers(0, 256, (255, 255, 3), np.uint8)
     np.random.seed(0)

@@ -3,12 +3,11 @@ import copy
 
 import pytest
 import torch
+from conftest import REPO
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
-
-from conftest import REPO
 
 import pirl_plugin  # noqa: F401
 
@@ -27,10 +26,15 @@ def _model(num_samples=50, **head):
 def _batch(idx, img=64, patch=28, seed=0):
     g = torch.Generator().manual_seed(seed)
     b = len(idx)
-    inputs = [torch.randint(0, 256, (b, 3, img, img), generator=g,
-                            dtype=torch.uint8)]
-    inputs += [torch.randint(0, 256, (b, 3, patch, patch), generator=g,
-                             dtype=torch.uint8) for _ in range(9)]
+    inputs = [
+        torch.randint(
+            0, 256, (b, 3, img, img), generator=g, dtype=torch.uint8)
+    ]
+    inputs += [
+        torch.randint(
+            0, 256, (b, 3, patch, patch), generator=g, dtype=torch.uint8)
+        for _ in range(9)
+    ]
     samples = [DataSample(metainfo=dict(sample_idx=i)) for i in idx]
     return dict(inputs=inputs, data_samples=samples)
 
@@ -38,8 +42,8 @@ def _batch(idx, img=64, patch=28, seed=0):
 def test_forward_backward_updates_bank_at_batch_indices():
     torch.manual_seed(0)
     model = _model()
-    optim = build_optim_wrapper(model, dict(
-        type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
+    optim = build_optim_wrapper(
+        model, dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
     before = model.memory_bank.bank.clone()
     w_before = model.backbone.conv1.weight.detach().clone()
     idx = [3, 17, 42, 8]
@@ -59,8 +63,8 @@ def test_training_without_memory_bank_hook_is_refused():
     with the commit after each step (what the hook does) steps go on."""
     torch.manual_seed(0)
     model = _model()
-    optim = build_optim_wrapper(model, dict(
-        type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
+    optim = build_optim_wrapper(
+        model, dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
     model.train_step(_batch([3, 17]), optim)
     before = model.memory_bank.bank.clone()
     w_before = model.backbone.conv1.weight.detach().clone()
@@ -99,8 +103,8 @@ def test_patches_reach_g_in_sample_major_order():
     with torch.no_grad():
         # sample 1, patch 4 alone through the backbone
         single = model.backbone(data['inputs'][5][1:2])[-1]
-    torch.testing.assert_close(feats[1 * 9 + 4], single[0], atol=1e-4,
-                               rtol=1e-4)
+    torch.testing.assert_close(
+        feats[1 * 9 + 4], single[0], atol=1e-4, rtol=1e-4)
 
 
 def test_loss_needs_sample_idx():
@@ -165,8 +169,8 @@ def test_autocast_keeps_bank_and_loss_in_float32():
     model.memory_bank.commit()
     assert model.memory_bank.bank.dtype == torch.float32
     assert model.head.z.dtype == torch.float64
-    torch.testing.assert_close(model.memory_bank.bank.norm(dim=1),
-                               torch.ones(50))
+    torch.testing.assert_close(
+        model.memory_bank.bank.norm(dim=1), torch.ones(50))
 
 
 def test_syncbn_and_auto_scale_lr_from_the_command_line(tmp_path):
@@ -176,10 +180,13 @@ def test_syncbn_and_auto_scale_lr_from_the_command_line(tmp_path):
     sys.path.insert(0, f'{REPO}/tools')
     from train import merge_args, parse_args
     cfg_file = f'{REPO}/configs/pirl/pirl_resnet50_8xb32-coslr-800e_in1k.py'
-    args = parse_args([cfg_file, '--auto-scale-lr', '--cfg-options',
-                       'model.backbone.norm_cfg.type=SyncBN'])
+    args = parse_args([
+        cfg_file, '--auto-scale-lr', '--cfg-options',
+        'model.backbone.norm_cfg.type=SyncBN'
+    ])
     cfg = merge_args(Config.fromfile(cfg_file), args)
-    assert cfg.auto_scale_lr.enable and cfg.auto_scale_lr.base_batch_size == 256
+    assert cfg.auto_scale_lr.enable
+    assert cfg.auto_scale_lr.base_batch_size == 256
     assert cfg.optim_wrapper.optimizer.lr == 0.03
     assert MODELS.build(cfg.model).backbone.norm_cfg['type'] == 'SyncBN'
 
@@ -199,8 +206,8 @@ def test_channels_last_gives_the_same_loss_and_gradients():
         model = MODELS.build(mcfg)
         formats = []
         model.backbone.conv1.register_forward_hook(
-            lambda m, i, o: formats.append(
-                i[0].is_contiguous(memory_format=torch.channels_last)))
+            lambda m, i, o: formats.append(i[0].is_contiguous(
+                memory_format=torch.channels_last)))
         data = model.data_preprocessor(_batch([0, 1, 2]), True)
         out = model.loss(data['inputs'], data['data_samples'])
         out['loss_transform'].add(out['loss_image']).backward()

@@ -10,13 +10,12 @@ import re
 import numpy as np
 import pytest
 import torch
+from conftest import REPO, run_tool
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
-
-from conftest import REPO, run_tool
 
 import pirl_plugin  # noqa: F401
 from pirl_plugin.datasets.transforms import rotate_image
@@ -80,16 +79,21 @@ def test_resolve_permutations_refuses_bad_sets(tmp_path):
 
 # ------------------------------------------------------------------ transforms
 def _img(h=96, w=96, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (h, w, 3),
-                                                dtype=np.uint8)
+    return np.random.default_rng(seed).integers(
+        0, 256, (h, w, 3), dtype=np.uint8)
 
 
 def test_rotation_view_is_the_rotated_crop():
     img = _img()
     t = TRANSFORMS.build(
-        dict(type='PIRLRotationTransform', img_size=32, rot_size=96,
-             rot_crop_scale=(1.0, 1.0), rot_flip_prob=0.0, rot_jitter=None,
-             angles=(90, )))
+        dict(
+            type='PIRLRotationTransform',
+            img_size=32,
+            rot_size=96,
+            rot_crop_scale=(1.0, 1.0),
+            rot_flip_prob=0.0,
+            rot_jitter=None,
+            angles=(90, )))
     np.random.seed(0)
     out = t(dict(img=img.copy()))
     assert [v.shape for v in out['img']] == [(32, 32, 3), (96, 96, 3)]
@@ -108,8 +112,12 @@ def test_rotation_directions_agree_between_numpy_and_torch():
 
 def test_jigsaw_rotation_transform_layout():
     t = TRANSFORMS.build(
-        dict(type='PIRLJigsawRotationTransform', img_size=32,
-             jigsaw_crop_size=96, patch_size=28, rot_size=40))
+        dict(
+            type='PIRLJigsawRotationTransform',
+            img_size=32,
+            jigsaw_crop_size=96,
+            patch_size=28,
+            rot_size=40))
     out = t(dict(img=_img(120, 100)))
     shapes = [v.shape for v in out['img']]
     assert shapes == [(32, 32, 3)] + [(28, 28, 3)] * 9 + [(40, 40, 3)]
@@ -118,9 +126,13 @@ def test_jigsaw_rotation_transform_layout():
 
 def test_jigsaw_pretext_transform_label_is_the_permutation_index():
     t = TRANSFORMS.build(
-        dict(type='JigsawPretextTransform', jigsaw_crop_size=96,
-             jigsaw_crop_scale=(1.0, 1.0), patch_size=32, patch_jitter=None,
-             permutations=10))
+        dict(
+            type='JigsawPretextTransform',
+            jigsaw_crop_size=96,
+            jigsaw_crop_scale=(1.0, 1.0),
+            patch_size=32,
+            patch_jitter=None,
+            permutations=10))
     assert t.num_permutations == 10
     img = _img()
     for seed in range(5):
@@ -143,10 +155,10 @@ def test_jigsaw_pretext_transform_label_is_the_permutation_index():
     (dict(type='PIRLRotationTransform', angles=(0, 45)), 'angles'),
     (dict(type='PIRLRotationTransform', angles=(90, 90)), 'angles'),
     (dict(type='PIRLRotationTransform', rot_size=0), 'rot_size'),
-    (dict(type='PIRLRotationTransform', rot_crop_scale=(0.5, 2)),
-     'rot_crop_scale'),
-    (dict(type='PIRLJigsawRotationTransform', rot_flip_prob=2),
-     'rot_flip_prob'),
+    (dict(type='PIRLRotationTransform',
+          rot_crop_scale=(0.5, 2)), 'rot_crop_scale'),
+    (dict(type='PIRLJigsawRotationTransform',
+          rot_flip_prob=2), 'rot_flip_prob'),
 ])
 def test_transforms_refuse_bad_values(cfg, match):
     with pytest.raises(ValueError, match=match):
@@ -160,8 +172,10 @@ def _samples(n, **meta):
 
 def _views(b, sizes, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return [torch.randint(0, 256, (b, 3, s, s), generator=g,
-                          dtype=torch.uint8) for s in sizes]
+    return [
+        torch.randint(0, 256, (b, 3, s, s), generator=g, dtype=torch.uint8)
+        for s in sizes
+    ]
 
 
 def _demo_model(name, num_samples=40):
@@ -175,8 +189,8 @@ def _demo_model(name, num_samples=40):
 
 
 def _step(model, data, lr=0.1):
-    optim = build_optim_wrapper(model, dict(
-        type='OptimWrapper', optimizer=dict(type='SGD', lr=lr)))
+    optim = build_optim_wrapper(
+        model, dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=lr)))
     w = model.backbone.conv1.weight.detach().clone()
     log_vars = model.train_step(data, optim)
     assert torch.isfinite(log_vars['loss'])
@@ -188,8 +202,8 @@ def test_jigsaw_pretext_loss_backward():
     model, _ = _demo_model(
         'jigsaw/jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py')
     samples = [DataSample().set_gt_label(k) for k in (0, 42, 99)]
-    log_vars = _step(model, dict(inputs=_views(3, [28] * 9),
-                                 data_samples=samples))
+    log_vars = _step(model,
+                     dict(inputs=_views(3, [28] * 9), data_samples=samples))
     assert {'loss', 'accuracy_top-1', 'accuracy_top-5'} <= set(log_vars)
     # chance level at initialisation: ln(100)
     assert abs(log_vars['loss'].item() - np.log(100)) < 0.5
@@ -199,8 +213,9 @@ def test_jigsaw_pretext_refuses_labels_beyond_num_classes():
     model, _ = _demo_model(
         'jigsaw/jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py')
     data = model.data_preprocessor(
-        dict(inputs=_views(2, [28] * 9),
-             data_samples=[DataSample().set_gt_label(k) for k in (1, 100)]),
+        dict(
+            inputs=_views(2, [28] * 9),
+            data_samples=[DataSample().set_gt_label(k) for k in (1, 100)]),
         True)
     with pytest.raises(ValueError, match=r'\[0, 100\).*num_classes'):
         model(**data, mode='loss')
@@ -211,8 +226,8 @@ def test_jigsaw_pretext_classifies_in_shuffled_order():
     model, _ = _demo_model(
         'jigsaw/jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py')
     model.eval()
-    data = model.data_preprocessor(dict(inputs=_views(1, [28] * 9),
-                                        data_samples=None), False)
+    data = model.data_preprocessor(
+        dict(inputs=_views(1, [28] * 9), data_samples=None), False)
     x = data['inputs']
 
     def logits(views):
@@ -240,8 +255,9 @@ def test_rotation_pretext_labels_follow_the_rotation():
         return orig(cls_score, data_samples, **kw)
 
     model.head._get_loss = spy
-    log_vars = _step(model, dict(inputs=_views(2, [32])[0],
-                                 data_samples=[DataSample()] * 2))
+    log_vars = _step(
+        model,
+        dict(inputs=_views(2, [32])[0], data_samples=[DataSample()] * 2))
     assert 'accuracy_top-1' in log_vars
     assert seen['labels'].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
     x = seen['x']
@@ -260,8 +276,9 @@ def test_rotation_pretext_refuses_bad_settings():
     with pytest.raises(ValueError, match='angles'):
         MODELS.build(mcfg)
     data = model.data_preprocessor(
-        dict(inputs=torch.zeros(2, 3, 32, 24, dtype=torch.uint8),
-             data_samples=[DataSample()] * 2), True)
+        dict(
+            inputs=torch.zeros(2, 3, 32, 24, dtype=torch.uint8),
+            data_samples=[DataSample()] * 2), True)
     with pytest.raises(ValueError, match='square'):
         model(**data, mode='loss')
 
@@ -271,8 +288,8 @@ def test_pirl_rotation_loss_backward_and_bank_update():
         'pirl/pirl-rotation_resnet18_1xb64-coslr-20e_shapes-demo.py')
     assert type(model.transform_neck).__name__ == 'LinearNeck'
     before = model.memory_bank.bank.clone()
-    log_vars = _step(model, dict(inputs=_views(3, [32, 32]),
-                                 data_samples=_samples(3)))
+    log_vars = _step(
+        model, dict(inputs=_views(3, [32, 32]), data_samples=_samples(3)))
     assert {'loss_transform', 'loss_image'} <= set(log_vars)
     model.memory_bank.commit()
     changed = (model.memory_bank.bank != before).any(1).nonzero().flatten()
@@ -286,10 +303,15 @@ def test_pirl_jigsaw_rotation_loss_backward():
     model.backbone.register_forward_hook(
         lambda m, i, o: calls.append(tuple(i[0].shape)))
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    log_vars = _step(model, dict(inputs=_views(2, [32] + [28] * 9 + [40]),
-                                 data_samples=_samples(2)))
-    assert {'loss_jigsaw', 'loss_rotation', 'loss_image', 'z_jigsaw',
-            'z_rotation', 'z_image'} <= set(log_vars)
+    log_vars = _step(
+        model,
+        dict(
+            inputs=_views(2, [32] + [28] * 9 + [40]),
+            data_samples=_samples(2)))
+    assert {
+        'loss_jigsaw', 'loss_rotation', 'loss_image', 'z_jigsaw', 'z_rotation',
+        'z_image'
+    } <= set(log_vars)
     # one backbone call per view type, the patches batched
     assert calls == [(2, 3, 32, 32), (18, 3, 28, 28), (2, 3, 40, 40)]
     params = dict(model.named_parameters())
@@ -336,9 +358,13 @@ def test_multi_nce_head_weights_the_terms():
     torch.manual_seed(0)
     bank = MemoryBank(num_samples=30, feat_dim=8)
     head = MODELS.build(
-        dict(type='MultiNCEHead', transform_names=('a', 'b'),
-             transform_weights=(3, 1), loss_type='infonce', num_negatives=5,
-             loss_lambda=0.5))
+        dict(
+            type='MultiNCEHead',
+            transform_names=('a', 'b'),
+            transform_weights=(3, 1),
+            loss_type='infonce',
+            num_negatives=5,
+            loss_lambda=0.5))
     x = torch.randn(4, 8)
     losses = head.loss([x, x], torch.randn(4, 8), torch.arange(4), bank)
     torch.testing.assert_close(losses['loss_a'], 3 * losses['loss_b'])
@@ -354,8 +380,12 @@ def test_multi_nce_head_weights_the_terms():
 def test_jigsaw_pretext_neck_refuses_bad_values():
     with pytest.raises(ValueError, match='mid_channels'):
         MODELS.build(dict(type='JigsawPretextNeck', mid_channels=0))
-    neck = MODELS.build(dict(type='JigsawPretextNeck', in_channels=4,
-                             mid_channels=2, num_patches=9))
+    neck = MODELS.build(
+        dict(
+            type='JigsawPretextNeck',
+            in_channels=4,
+            mid_channels=2,
+            num_patches=9))
     assert neck((torch.randn(18, 4, 2, 2), ))[0].shape == (2, 18)
     with pytest.raises(ValueError, match='multiple of num_patches'):
         neck(torch.randn(10, 4))
@@ -368,12 +398,12 @@ NEW_CONFIGS = sorted(
     glob.glob(osp.join(REPO, 'configs', 'jigsaw', '*.py')) +
     glob.glob(osp.join(REPO, 'configs', 'rotation', '*.py')) +
     glob.glob(osp.join(REPO, 'configs', '*', 'ablations', '*.py')) + [
-        osp.join(REPO, 'configs', 'pirl', n) for n in (
-            'pirl-rotation_resnet50_8xb32-neg4096-coslr-400e_in1k.py',
-            'pirl-jigsaw-rotation_resnet50_8xb32-neg4096-coslr-400e_in1k.py',
-            'pirl_resnet50_8xb32-neg4096-coslr-400e_in1k.py',
-            'pirl-rotation_resnet18_1xb64-coslr-20e_shapes-demo.py',
-            'pirl-jigsaw-rotation_resnet18_1xb64-coslr-20e_shapes-demo.py')
+        osp.join(REPO, 'configs', 'pirl', n) for n in
+        ('pirl-rotation_resnet50_8xb32-neg4096-coslr-400e_in1k.py',
+         'pirl-jigsaw-rotation_resnet50_8xb32-neg4096-coslr-400e_in1k.py',
+         'pirl_resnet50_8xb32-neg4096-coslr-400e_in1k.py',
+         'pirl-rotation_resnet18_1xb64-coslr-20e_shapes-demo.py',
+         'pirl-jigsaw-rotation_resnet18_1xb64-coslr-20e_shapes-demo.py')
     ])
 
 
@@ -382,14 +412,17 @@ def _fake_batch(model, b=2, s=32):
     kind = type(model).__name__
     if kind == 'JigsawPretext':
         n = model.head.num_classes
-        return dict(inputs=_views(b, [s] * model.neck.num_patches),
-                    data_samples=[DataSample().set_gt_label(k % n)
-                                  for k in (0, n - 1)][:b])
+        return dict(
+            inputs=_views(b, [s] * model.neck.num_patches),
+            data_samples=[
+                DataSample().set_gt_label(k % n) for k in (0, n - 1)
+            ][:b])
     if kind == 'RotationPretext':
         return dict(inputs=_views(b, [s])[0], data_samples=[DataSample()] * b)
     if kind == 'PIRLMultiTransform':
-        return dict(inputs=_views(b, [s] * (1 + sum(model.num_views))),
-                    data_samples=_samples(b))
+        return dict(
+            inputs=_views(b, [s] * (1 + sum(model.num_views))),
+            data_samples=_samples(b))
     k = getattr(model.transform_neck, 'num_patches', 1)
     return dict(inputs=_views(b, [s] * (1 + k)), data_samples=_samples(b))
 
@@ -414,10 +447,12 @@ def _slow_pipeline(path):
     return 'perms10000' in path
 
 
-@pytest.mark.parametrize('path', [
-    pytest.param(p, marks=pytest.mark.slow) if _slow_pipeline(p) else p
-    for p in NEW_CONFIGS
-], ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
+@pytest.mark.parametrize(
+    'path', [
+        pytest.param(p, marks=pytest.mark.slow) if _slow_pipeline(p) else p
+        for p in NEW_CONFIGS
+    ],
+    ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
 def test_config_builds_and_trains_one_step(path):
     """Every new config: the pipeline builds and runs on an image, the
     model builds (real backbone) and makes an optimiser step on small fake
@@ -457,8 +492,9 @@ def test_config_builds_and_trains_one_step(path):
 def _sweep(algorithm, setting):
     """{value: path} of configs/{algorithm}/ablations/ files named
     {algorithm}_resnet50_8xb32-{setting}{value}-coslr-..."""
-    files = glob.glob(osp.join(REPO, 'configs', algorithm, 'ablations',
-                               f'{algorithm}_resnet50_8xb32-{setting}*.py'))
+    files = glob.glob(
+        osp.join(REPO, 'configs', algorithm, 'ablations',
+                 f'{algorithm}_resnet50_8xb32-{setting}*.py'))
     return {re.search(rf'-{setting}([^-]+)-', f).group(1): f for f in files}
 
 
@@ -489,8 +525,7 @@ def test_jigsaw_baseline_trains_with_tools_train(shapes_root, tmp_path):
         'tools/train.py',
         osp.join(REPO, 'configs', 'jigsaw',
                  'jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py'),
-        '--work-dir', work,
-        '--cfg-options',
+        '--work-dir', work, '--cfg-options',
         f'train_dataloader.dataset.data_root={shapes_root}/train',
         'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
         'train_cfg.max_epochs=1', 'param_scheduler.0.T_max=1',
@@ -507,9 +542,10 @@ def test_pirl_jigsaw_rotation_trains_with_tools_train(shapes_root, tmp_path):
     work = str(tmp_path / 'work')
     run_tool([
         'tools/train.py',
-        osp.join(REPO, 'configs', 'pirl', 'pirl-jigsaw-rotation_resnet18_'
-                 '1xb64-coslr-20e_shapes-demo.py'),
-        '--work-dir', work, '--cfg-options',
+        osp.join(
+            REPO, 'configs', 'pirl', 'pirl-jigsaw-rotation_resnet18_'
+            '1xb64-coslr-20e_shapes-demo.py'), '--work-dir', work,
+        '--cfg-options',
         f'train_dataloader.dataset.data_root={shapes_root}/train',
         'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
         'model.head.num_negatives=16', 'train_cfg.max_epochs=1',

@@ -45,9 +45,9 @@ def test_progress_bars_do_not_change_results(monkeypatch, capfd):
     """kNN features, the SVM benchmark and the invariance distances give
     the same numbers with and without their bars, and the bars go to
     standard error."""
-    from pirl_plugin.evaluation.svm import svm_benchmark
     from pirl_plugin.evaluation import extract_features
     from pirl_plugin.evaluation.invariance import backbone_distances
+    from pirl_plugin.evaluation.svm import svm_benchmark
     rng = np.random.default_rng(0)
     imgs = rng.integers(0, 256, (10, 24, 24, 3), dtype=np.uint8)
     net = _backbone()
@@ -57,8 +57,13 @@ def test_progress_bars_do_not_change_results(monkeypatch, capfd):
 
     def run():
         return (extract_features(net, imgs, batch_size=4),
-                svm_benchmark(feats[:20], targets[:20], feats[20:],
-                              targets[20:], costs=(0.1, 1.0), cv_folds=2),
+                svm_benchmark(
+                    feats[:20],
+                    targets[:20],
+                    feats[20:],
+                    targets[20:],
+                    costs=(0.1, 1.0),
+                    cv_folds=2),
                 backbone_distances(net, x, 'jigsaw', batch_size=4))
 
     capfd.readouterr()  # the backbone's init_weights report
@@ -98,15 +103,16 @@ def test_dataloader_features_bar_counts_batches(monkeypatch, capfd):
             return (x, )
 
     dataset = [
-        dict(inputs=torch.full((3, 4, 4), float(i)),
-             data_samples=DataSample(metainfo=dict(
-                 sample_idx=i)).set_gt_label(i % 2)) for i in range(5)
+        dict(
+            inputs=torch.full((3, 4, 4), float(i)),
+            data_samples=DataSample(metainfo=dict(sample_idx=i)).set_gt_label(
+                i % 2)) for i in range(5)
     ]
     loader = DataLoader(dataset, batch_size=2, collate_fn=pseudo_collate)
 
     def run():
-        return extract_dataloader_features(Identity(), ClsDataPreprocessor(),
-                                           loader, normalize=False)
+        return extract_dataloader_features(
+            Identity(), ClsDataPreprocessor(), loader, normalize=False)
 
     monkeypatch.setenv('PIRL_PROGRESS', '0')
     quiet = run()

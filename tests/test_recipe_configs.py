@@ -82,18 +82,19 @@ def test_schedule_is_the_authors():
 def test_imagenet_pipeline_is_the_authors():
     init_default_scope('mmpretrain')
     cfg = Config.fromfile(osp.join(REPO, PIRL_IN1K))
-    views = [t for t in cfg.train_pipeline
-             if t['type'] == 'PIRLJigsawTransform']
+    views = [
+        t for t in cfg.train_pipeline if t['type'] == 'PIRLJigsawTransform'
+    ]
     t = TRANSFORMS.build(views[0])
-    assert (t.img_size, t.jigsaw_crop_size, t.patch_size, t.grid_size) == (
-        224, 255, 64, 3)
+    assert (t.img_size, t.jigsaw_crop_size, t.patch_size,
+            t.grid_size) == (224, 255, 64, 3)
     assert t.img_crop.crop_ratio_range == (0.08, 1.0)
     assert t.jigsaw_crop.crop_ratio_range == (0.6, 1.0)
     assert t.permutation_set is None  # any of 9!
     assert t.img_flip_prob == 0.5
     for aug in (t.img_jitter, t.patch_jitter):
-        assert (aug.prob, aug.hue, aug.photometric_prob, aug.gray_prob) == (
-            1.0, (-0.2, 0.2), 0.66, 0.2)
+        assert (aug.prob, aug.hue, aug.photometric_prob,
+                aug.gray_prob) == (1.0, (-0.2, 0.2), 0.66, 0.2)
     assert t.patch_jitter.flip_prob == 0.5
 
 

@@ -11,11 +11,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import REPO, run_tool
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
-
-from conftest import REPO, run_tool
 
 import pirl_plugin  # noqa: F401
 from pirl_plugin.datasets import DatasetConfigError, check_dataset_cfg
@@ -32,20 +31,31 @@ DEMO = osp.join(REPO, 'configs', 'pirl',
 # helpers: one file of each kind
 # --------------------------------------------------------------------------
 def _rgb(h=24, w=32, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (h, w, 3),
-                                                dtype=np.uint8)
+    return np.random.default_rng(seed).integers(
+        0, 256, (h, w, 3), dtype=np.uint8)
 
 
 def write_bad_and_odd_images(folder):
     """Write every kind of file the loader must handle; return their
     paths by kind and the RGB content of the colour ones."""
     os.makedirs(folder, exist_ok=True)
-    p = {k: osp.join(folder, f'{k}.{ext}') for k, ext in [
-        ('ok', 'jpg'), ('truncated', 'jpg'), ('truncated_png', 'png'),
-        ('text', 'jpg'), ('empty', 'jpg'), ('gray', 'png'),
-        ('gray_jpg', 'jpg'), ('rgba', 'png'), ('cmyk', 'jpg'),
-        ('gray16', 'png'), ('rgb16', 'png'), ('palette', 'png'),
-        ('bilevel', 'png'), ('exif', 'jpg'), ('tiny', 'png')]}
+    p = {
+        k: osp.join(folder, f'{k}.{ext}')
+        for k, ext in [('ok', 'jpg'), (
+            'truncated',
+            'jpg'), ('truncated_png',
+                     'png'), ('text', 'jpg'), ('empty', 'jpg'), (
+                         'gray',
+                         'png'), ('gray_jpg',
+                                  'jpg'), ('rgba',
+                                           'png'), ('cmyk',
+                                                    'jpg'), ('gray16', 'png'),
+                       ('rgb16',
+                        'png'), ('palette',
+                                 'png'), ('bilevel',
+                                          'png'), ('exif',
+                                                   'jpg'), ('tiny', 'png')]
+    }
     rgb = _rgb()
     Image.fromarray(rgb).save(p['ok'], quality=95)
     data = open(p['ok'], 'rb').read()
@@ -105,14 +115,13 @@ def test_undecodable_image_stops_naming_the_file(odd_images, kind, reason):
     assert msg.startswith(f"cannot decode image '{paths[kind]}': ")
     assert reason in msg
     assert 'truncated, corrupt or not an image' in msg
-    assert ('train_dataloader.dataset.pipeline.0.skip_bad_images=True'
-            in msg)
+    assert ('train_dataloader.dataset.pipeline.0.skip_bad_images=True' in msg)
 
 
 def test_missing_image_file_names_it(tmp_path):
     path = str(tmp_path / 'gone.jpg')
-    with pytest.raises(ImageDecodeError,
-                       match=re.escape(f"'{path}': file not found")):
+    with pytest.raises(
+            ImageDecodeError, match=re.escape(f"'{path}': file not found")):
         load(path)
 
 
@@ -148,8 +157,8 @@ def test_colour_conversions_are_defined(odd_images):
     rgba = load(paths['rgba'])['img']
     assert (rgba[:, :8] == 255).all()
     np.testing.assert_array_equal(rgba[:, 8:], bgr[:, 8:])
-    assert (load(paths['rgba'], alpha_background=(0, 0, 0))['img'][:, :8]
-            == 0).all()
+    assert (load(paths['rgba'],
+                 alpha_background=(0, 0, 0))['img'][:, :8] == 0).all()
     # CMYK JPEG: the colours survive (JPEG is lossy)
     cmyk = load(paths['cmyk'])['img'].astype(float)
     assert np.abs(cmyk - bgr).mean() < 12
@@ -173,11 +182,15 @@ def test_exif_orientation_applied(odd_images):
 
 
 def test_loader_refuses_bad_arguments():
-    with pytest.raises(ValueError, match="channel_order must be 'bgr' or "
-                       "'rgb', got 'bgra'"):
+    with pytest.raises(
+            ValueError,
+            match="channel_order must be 'bgr' or "
+            "'rgb', got 'bgra'"):
         RobustLoadImageFromFile(channel_order='bgra')
-    with pytest.raises(ValueError, match=r'alpha_background must be 3 '
-                       r'integers in \[0, 255\]'):
+    with pytest.raises(
+            ValueError,
+            match=r'alpha_background must be 3 '
+            r'integers in \[0, 255\]'):
         RobustLoadImageFromFile(alpha_background=(0, 0, 300))
 
 
@@ -199,8 +212,8 @@ def test_demo_and_imagenet_configs_use_the_robust_loader():
                  'pirl_resnet50_8xb32-coslr-800e_in1k.py'))
     assert (cfg.train_dataloader.dataset.pipeline[0]['type'] ==
             'RobustLoadImageFromFile')
-    assert [h['type'] for h in cfg.custom_hooks][:3] == [
-        'MemoryBankHook', 'RNGStateHook', 'SkippedImagesHook']
+    assert [h['type'] for h in cfg.custom_hooks
+            ][:3] == ['MemoryBankHook', 'RNGStateHook', 'SkippedImagesHook']
 
 
 @pytest.mark.parametrize('hw', [(20, 20), (1, 1), (3, 200)])
@@ -228,23 +241,28 @@ def _dataset_with(folder, skip):
     pipeline[0]['skip_bad_images'] = skip
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         return DATASETS.build(
-            dict(type='CustomDataset', data_root=folder, with_label=False,
-                 pipeline=pipeline))
+            dict(
+                type='CustomDataset',
+                data_root=folder,
+                with_label=False,
+                pipeline=pipeline))
 
 
 def test_dataset_stops_on_a_bad_file_by_default(odd_images):
     paths, _ = odd_images
     ds = _dataset_with(osp.dirname(paths['ok']), skip=False)
-    bad = next(i for i in range(len(ds))
-               if ds.get_data_info(i)['img_path'] == paths['truncated'])
-    with pytest.raises(ImageDecodeError,
-                       match=re.escape(f"'{paths['truncated']}'")):
+    bad = next(
+        i for i in range(len(ds))
+        if ds.get_data_info(i)['img_path'] == paths['truncated'])
+    with pytest.raises(
+            ImageDecodeError, match=re.escape(f"'{paths['truncated']}'")):
         ds[bad]
     # a good image of every odd kind goes through the whole pipeline
     for kind in ('gray', 'rgba', 'cmyk', 'gray16', 'rgb16', 'palette',
                  'bilevel', 'exif', 'tiny'):
-        i = next(i for i in range(len(ds))
-                 if ds.get_data_info(i)['img_path'] == paths[kind])
+        i = next(
+            i for i in range(len(ds))
+            if ds.get_data_info(i)['img_path'] == paths[kind])
         assert len(ds[i]['inputs']) == 10
 
 
@@ -254,8 +272,9 @@ def test_dataset_skips_and_records_bad_files_when_asked(odd_images, tmp_path):
     loader = ds.pipeline.transforms[0]
     loader.skip_log_dir = str(tmp_path)
     bad = {paths[k] for k in ('truncated', 'truncated_png', 'text', 'empty')}
-    bad_idx = [i for i in range(len(ds))
-               if ds.get_data_info(i)['img_path'] in bad]
+    bad_idx = [
+        i for i in range(len(ds)) if ds.get_data_info(i)['img_path'] in bad
+    ]
     assert len(bad_idx) == 4
     np.random.seed(0)
     for i in bad_idx:
@@ -274,8 +293,7 @@ def test_dataset_skips_and_records_bad_files_when_asked(odd_images, tmp_path):
 def test_empty_folder_is_refused_with_its_path(tmp_path):
     (tmp_path / 'sub').mkdir()
     (tmp_path / 'notes.txt').write_text('not an image')
-    cfg = dict(type='CustomDataset', data_root=str(tmp_path),
-               with_label=False)
+    cfg = dict(type='CustomDataset', data_root=str(tmp_path), with_label=False)
     with pytest.raises(DatasetConfigError) as exc:
         check_dataset_cfg(cfg)
     msg = str(exc.value)
@@ -290,51 +308,65 @@ def test_empty_folder_is_refused_with_its_path(tmp_path):
 
 def test_with_label_folder_without_class_subfolders(tmp_path):
     Image.fromarray(_rgb()).save(str(tmp_path / 'a.jpg'))
-    with pytest.raises(DatasetConfigError,
-                       match='in its class subfolders.*set with_label=False'):
+    with pytest.raises(
+            DatasetConfigError,
+            match='in its class subfolders.*set with_label=False'):
         check_dataset_cfg(dict(type='CustomDataset', data_root=str(tmp_path)))
-    check_dataset_cfg(dict(type='CustomDataset', data_root=str(tmp_path),
-                           with_label=False))  # fine
+    check_dataset_cfg(
+        dict(type='CustomDataset', data_root=str(tmp_path),
+             with_label=False))  # fine
 
 
 def test_missing_folders_and_annotation_files(tmp_path):
     missing = str(tmp_path / 'nope')
-    with pytest.raises(DatasetConfigError,
-                       match=re.escape(f"data_root {missing!r} is not a "
-                                       'folder')):
+    with pytest.raises(
+            DatasetConfigError,
+            match=re.escape(f"data_root {missing!r} is not a "
+                            'folder')):
         check_dataset_cfg(dict(type='CustomDataset', data_root=missing))
     ann = osp.join(str(tmp_path), 'meta', 'train.txt')
     with pytest.raises(DatasetConfigError) as exc:
-        check_dataset_cfg(dict(type='CustomDataset', data_root=str(tmp_path),
-                               ann_file='meta/train.txt'))
+        check_dataset_cfg(
+            dict(
+                type='CustomDataset',
+                data_root=str(tmp_path),
+                ann_file='meta/train.txt'))
     assert f'annotation file {ann!r}' in str(exc.value)
     assert "train_dataloader.dataset.ann_file=''" in str(exc.value)
     os.makedirs(osp.dirname(ann))
     open(ann, 'w').write('\n\n')
     with pytest.raises(DatasetConfigError, match='lists no images'):
-        check_dataset_cfg(dict(type='CustomDataset', data_root=str(tmp_path),
-                               ann_file='meta/train.txt'))
+        check_dataset_cfg(
+            dict(
+                type='CustomDataset',
+                data_root=str(tmp_path),
+                ann_file='meta/train.txt'))
     # ImageNet: split -> data_prefix 'train'
-    with pytest.raises(DatasetConfigError,
-                       match=re.escape(
-                           f"image folder {osp.join(str(tmp_path), 'val')!r}"
-                       )):
-        check_dataset_cfg(dict(type='ImageNet', data_root=str(tmp_path),
-                               split='val'))
+    with pytest.raises(
+            DatasetConfigError,
+            match=re.escape(
+                f"image folder {osp.join(str(tmp_path), 'val')!r}")):
+        check_dataset_cfg(
+            dict(type='ImageNet', data_root=str(tmp_path), split='val'))
     # wrappers are followed
-    with pytest.raises(DatasetConfigError,
-                       match=r'train_dataloader\.dataset\.dataset\.data_root'):
-        check_dataset_cfg(dict(type='RepeatDataset', times=2,
-                               dataset=dict(type='CustomDataset',
-                                            data_root=missing)))
+    with pytest.raises(
+            DatasetConfigError,
+            match=r'train_dataloader\.dataset\.dataset\.data_root'):
+        check_dataset_cfg(
+            dict(
+                type='RepeatDataset',
+                times=2,
+                dataset=dict(type='CustomDataset', data_root=missing)))
 
 
 def test_shapes_dataset_passes_the_check(shapes_root):
-    check_dataset_cfg(dict(type='CustomDataset',
-                           data_root=osp.join(shapes_root, 'train'),
-                           with_label=False))
-    check_dataset_cfg(dict(type='CustomDataset',
-                           data_root=osp.join(shapes_root, 'train')))
+    check_dataset_cfg(
+        dict(
+            type='CustomDataset',
+            data_root=osp.join(shapes_root, 'train'),
+            with_label=False))
+    check_dataset_cfg(
+        dict(type='CustomDataset', data_root=osp.join(shapes_root, 'train')))
 
 
 # --------------------------------------------------------------------------
@@ -361,8 +393,7 @@ def _build_model(**overrides):
     ('head.loss_lambda', -0.1,
      'NCEHead loss_lambda must be in [0, 1], got -0.1'),
     ('head.temperature', 0.0, 'NCEHead temperature must be > 0, got 0.0'),
-    ('head.temperature', -0.07,
-     'NCEHead temperature must be > 0, got -0.07'),
+    ('head.temperature', -0.07, 'NCEHead temperature must be > 0, got -0.07'),
     ('head.loss_type', 'ncee',
      "NCEHead loss_type must be one of ('nce', 'infonce'), got 'ncee'"),
     ('head.num_negatives', 0,
@@ -412,7 +443,8 @@ def _views(batch, num_patches, img=32, patch=16):
     g = torch.Generator().manual_seed(0)
     return [torch.rand(batch, 3, img, img, generator=g)] + [
         torch.rand(batch, 3, patch, patch, generator=g)
-        for _ in range(num_patches)]
+        for _ in range(num_patches)
+    ]
 
 
 def _samples(idx):
@@ -423,17 +455,23 @@ def _samples(idx):
 def test_grid_that_disagrees_with_the_neck_is_refused():
     # a 2 x 2 grid gives 4 views, the neck expects 9: with 9 images the
     # 36 patch features would silently regroup into 4 images of 9
-    model = _build_model(**{'memory_bank.num_samples': 20,
-                            'head.num_negatives': 8})
-    with pytest.raises(ValueError, match=re.escape(
-            'the view transform gives 4 transformed views per image but '
-            'transform_neck.num_patches is 9')):
+    model = _build_model(**{
+        'memory_bank.num_samples': 20,
+        'head.num_negatives': 8
+    })
+    with pytest.raises(
+            ValueError,
+            match=re.escape(
+                'the view transform gives 4 transformed views per image but '
+                'transform_neck.num_patches is 9')):
         model.loss(_views(9, 4), _samples(range(9)))
 
 
 def test_non_finite_loss_stops_before_the_bank_is_touched():
-    model = _build_model(**{'memory_bank.num_samples': 20,
-                            'head.num_negatives': 8})
+    model = _build_model(**{
+        'memory_bank.num_samples': 20,
+        'head.num_negatives': 8
+    })
     model.head.temperature = float('nan')  # every similarity becomes NaN
     bank = model.memory_bank.bank.clone()
     z = model.head.z.clone()
@@ -452,12 +490,13 @@ def test_non_finite_loss_stops_before_the_bank_is_touched():
 # checkpoints
 # --------------------------------------------------------------------------
 def _evil_checkpoint(path):
-    code = ('import os, sys, torch\n'
-            'class Evil:\n'
-            '    def __reduce__(self):\n'
-            '        return (os.system, ("touch " + sys.argv[1] + ".pwned",))\n'
-            'torch.save({"state_dict": {"x": torch.ones(1)}, "meta": '
-            '{"epoch": 1, "iter": 1, "x": Evil()}}, sys.argv[1])\n')
+    code = (
+        'import os, sys, torch\n'
+        'class Evil:\n'
+        '    def __reduce__(self):\n'
+        '        return (os.system, ("touch " + sys.argv[1] + ".pwned",))\n'
+        'torch.save({"state_dict": {"x": torch.ones(1)}, "meta": '
+        '{"epoch": 1, "iter": 1, "x": Evil()}}, sys.argv[1])\n')
     run_tool(['-c', code, path])
 
 
@@ -476,15 +515,16 @@ def test_checkpoint_helpers_refuse_code_truncation_and_other_models(tmp_path):
 
     good = str(tmp_path / 'pirl.pth')
     model = _build_model(**{'memory_bank.num_samples': 20})
-    torch.save(dict(meta=dict(epoch=1, iter=5),
-                    state_dict=model.state_dict()), good)
+    torch.save(
+        dict(meta=dict(epoch=1, iter=5), state_dict=model.state_dict()), good)
     info = check_resume_checkpoint(good)
     assert info == dict(epoch=1, iter=5, bank_shape=(20, 128))
 
     trunc = str(tmp_path / 'trunc.pth')
     open(trunc, 'wb').write(open(good, 'rb').read()[:5000])
-    with pytest.raises(CheckpointError, match=re.escape(
-            f'cannot read checkpoint {trunc!r} (5000 bytes)')):
+    with pytest.raises(
+            CheckpointError,
+            match=re.escape(f'cannot read checkpoint {trunc!r} (5000 bytes)')):
         check_resume_checkpoint(trunc)
 
     from mmpretrain.models import ImageClassifier
@@ -494,8 +534,8 @@ def test_checkpoint_helpers_refuse_code_truncation_and_other_models(tmp_path):
             neck=dict(type='GlobalAveragePooling'),
             head=dict(type='LinearClsHead', num_classes=10, in_channels=512))
     other = str(tmp_path / 'classifier.pth')
-    torch.save(dict(meta=dict(epoch=3, iter=9),
-                    state_dict=clf.state_dict()), other)
+    torch.save(
+        dict(meta=dict(epoch=3, iter=9), state_dict=clf.state_dict()), other)
     with pytest.raises(CheckpointError) as exc:
         check_resume_checkpoint(other)
     assert f'{other!r} is not a PIRL checkpoint' in str(exc.value)
@@ -513,9 +553,12 @@ def test_checkpoint_helpers_refuse_code_truncation_and_other_models(tmp_path):
 
 def test_converter_refuses_other_algorithms_and_pickled_code(tmp_path):
     from pirl_to_backbone import main as convert_main
+
     # an MMDetection-style detector checkpoint has backbone.* keys too
-    det = {f'backbone.{k}': v for k, v in
-           _build_model().backbone.state_dict().items()}
+    det = {
+        f'backbone.{k}': v
+        for k, v in _build_model().backbone.state_dict().items()
+    }
     det['rpn_head.rpn_conv.weight'] = torch.zeros(1)
     det['roi_head.bbox_head.fc_cls.weight'] = torch.zeros(1)
     src = str(tmp_path / 'faster_rcnn.pth')

@@ -17,9 +17,8 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-
 from conftest import REPO, run_tool
+from PIL import Image
 
 import pirl_plugin  # noqa: F401  allowlists MMEngine checkpoint classes
 
@@ -88,13 +87,14 @@ def setup(tmp_path_factory):
     for i in range(24):
         img = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
         Image.fromarray(img).save(str(data / f'img_{i:02d}.jpg'))
-    return dict(cfg=str(cfg), helpers=str(helpers), data=str(data),
-                root=root)
+    return dict(cfg=str(cfg), helpers=str(helpers), data=str(data), root=root)
 
 
 def env(setup):
-    return {'PYTHONPATH': os.pathsep.join([REPO, setup['helpers']]),
-            'OMP_NUM_THREADS': '1'}
+    return {
+        'PYTHONPATH': os.pathsep.join([REPO, setup['helpers']]),
+        'OMP_NUM_THREADS': '1'
+    }
 
 
 def options(data_root, epochs=1, batch=4, negatives=8, workers=0, extra=()):
@@ -114,8 +114,11 @@ def options(data_root, epochs=1, batch=4, negatives=8, workers=0, extra=()):
 
 
 def train(setup, work, *args, check=True, **kw):
-    return run_tool(['tools/train.py', setup['cfg'], '--work-dir', work] +
-                    list(args) + options(**kw), env=env(setup), check=check)
+    return run_tool(
+        ['tools/train.py', setup['cfg'], '--work-dir', work] + list(args) +
+        options(**kw),
+        env=env(setup),
+        check=check)
 
 
 def sha(path):
@@ -123,8 +126,9 @@ def sha(path):
 
 
 def log_text(work):
-    return '\n'.join(open(p).read()
-                     for p in sorted(glob.glob(osp.join(work, '*', '*.log'))))
+    return '\n'.join(
+        open(p).read()
+        for p in sorted(glob.glob(osp.join(work, '*', '*.log'))))
 
 
 # --------------------------------------------------------------------------
@@ -135,10 +139,16 @@ def nan_run(setup):
     work = str(setup['root'] / 'nan')
     # 6 iterations per epoch; epoch_1.pth is written after iteration 6,
     # then every similarity becomes NaN from iteration 8 (0-based 7) on.
-    proc = train(setup, work, check=False, data_root=setup['data'],
-                 epochs=2,
-                 extra=['custom_hooks.3.type=PoisonTemperatureHook',
-                        'custom_hooks.3.at_iter=7'])
+    proc = train(
+        setup,
+        work,
+        check=False,
+        data_root=setup['data'],
+        epochs=2,
+        extra=[
+            'custom_hooks.3.type=PoisonTemperatureHook',
+            'custom_hooks.3.at_iter=7'
+        ])
     return proc, work
 
 
@@ -171,8 +181,14 @@ def test_resume_on_a_dataset_of_another_length(setup, nan_run, tmp_path):
     small.mkdir()
     for name in sorted(os.listdir(setup['data']))[:20]:
         os.link(osp.join(setup['data'], name), str(small / name))
-    proc = train(setup, str(tmp_path / 'w'), '--resume', ckpt, check=False,
-                 data_root=str(small), epochs=2)
+    proc = train(
+        setup,
+        str(tmp_path / 'w'),
+        '--resume',
+        ckpt,
+        check=False,
+        data_root=str(small),
+        epochs=2)
     assert proc.returncode != 0
     assert ("The checkpoint's memory bank has 24 entries but the training "
             'dataset has 20 images: the dataset changed since the '
@@ -182,8 +198,12 @@ def test_resume_on_a_dataset_of_another_length(setup, nan_run, tmp_path):
 
 
 def test_negatives_not_fewer_than_images(setup, tmp_path):
-    proc = train(setup, str(tmp_path / 'w'), check=False,
-                 data_root=setup['data'], negatives=24)
+    proc = train(
+        setup,
+        str(tmp_path / 'w'),
+        check=False,
+        data_root=setup['data'],
+        negatives=24)
     assert proc.returncode != 0
     assert ('tools/train.py: error: head.num_negatives=24 must be smaller '
             'than the number of training images (24)') in proc.stderr
@@ -200,8 +220,12 @@ def test_dataset_smaller_than_one_batch(setup, tmp_path):
     for name in sorted(os.listdir(setup['data']))[:10]:
         os.link(osp.join(setup['data'], name), str(small / name))
     # the demo config: batch 64, drop_last=True, convert_to_iter_based
-    proc = train(setup, str(tmp_path / 'w'), check=False,
-                 data_root=str(small), batch=64)
+    proc = train(
+        setup,
+        str(tmp_path / 'w'),
+        check=False,
+        data_root=str(small),
+        batch=64)
     assert proc.returncode != 0
     err = proc.stderr
     assert ('tools/train.py: dataset: the training dataset has 10 images, '
@@ -216,9 +240,13 @@ def test_dataset_smaller_than_one_batch(setup, tmp_path):
 def test_more_epochs_than_the_schedule_is_refused(setup, tmp_path):
     # as `--cfg-options train_cfg.max_epochs=40` on a 20-epoch config
     work = str(tmp_path / 'w')
-    proc = train(setup, work, check=False, data_root=setup['data'],
-                 epochs=3, extra=['param_scheduler.0.end=2',
-                                  'param_scheduler.0.T_max=2'])
+    proc = train(
+        setup,
+        work,
+        check=False,
+        data_root=setup['data'],
+        epochs=3,
+        extra=['param_scheduler.0.end=2', 'param_scheduler.0.T_max=2'])
     assert proc.returncode != 0
     err = proc.stderr
     assert ('tools/train.py: error: the learning-rate schedule ends at epoch '
@@ -234,8 +262,8 @@ def test_more_epochs_than_the_schedule_is_refused(setup, tmp_path):
 
 def stock_train_py():
     import mmpretrain
-    path = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools',
-                    'train.py')
+    path = osp.join(
+        osp.dirname(mmpretrain.__file__), '.mim', 'tools', 'train.py')
     if not osp.isfile(path):
         pytest.skip('mmpretrain is installed without its tools (.mim)')
     return path
@@ -260,9 +288,11 @@ def test_stock_mmpretrain_train_refuses_a_dataset_smaller_than_a_batch(
         os.link(osp.join(setup['data'], name), str(small / name))
     work = str(tmp_path / 'w')
     stock = stock_train_py()
-    proc = run_tool([stock, setup['cfg'], '--work-dir', work] +
-                    options(str(small), batch=64),
-                    env=env(setup), check=False)
+    proc = run_tool(
+        [stock, setup['cfg'], '--work-dir', work] +
+        options(str(small), batch=64),
+        env=env(setup),
+        check=False)
     assert proc.returncode == 1
     err = proc.stderr
     assert (f'{stock_prog(stock)}: dataset: the training dataset has 10 '
@@ -279,11 +309,13 @@ def test_stock_mmpretrain_train_refuses_the_short_schedule(setup, tmp_path):
     tools/train.py stops with the same one line as ours."""
     work = str(tmp_path / 'w')
     stock = stock_train_py()
-    proc = run_tool([stock, setup['cfg'], '--work-dir', work] +
-                    options(setup['data'], epochs=3,
-                            extra=['param_scheduler.0.end=2',
-                                   'param_scheduler.0.T_max=2']),
-                    env=env(setup), check=False)
+    proc = run_tool(
+        [stock, setup['cfg'], '--work-dir', work] + options(
+            setup['data'],
+            epochs=3,
+            extra=['param_scheduler.0.end=2', 'param_scheduler.0.T_max=2']),
+        env=env(setup),
+        check=False)
     assert proc.returncode == 1
     err = proc.stderr
     assert (f'{stock_prog(stock)}: error: the learning-rate schedule ends at '
@@ -295,9 +327,11 @@ def test_stock_mmpretrain_train_refuses_the_short_schedule(setup, tmp_path):
 
 def test_stock_mmpretrain_train_refuses_too_many_negatives(setup, tmp_path):
     stock = stock_train_py()
-    proc = run_tool([stock, setup['cfg'], '--work-dir', str(tmp_path / 'w')]
-                    + options(setup['data'], negatives=24),
-                    env=env(setup), check=False)
+    proc = run_tool(
+        [stock, setup['cfg'], '--work-dir',
+         str(tmp_path / 'w')] + options(setup['data'], negatives=24),
+        env=env(setup),
+        check=False)
     assert proc.returncode == 1
     assert (f'{stock_prog(stock)}: error: head.num_negatives=24 must be '
             'smaller than the number of training images (24)'
@@ -329,10 +363,10 @@ def test_stock_mmpretrain_train_and_resume_equal_our_uninterrupted_run(
     three = ['param_scheduler.0.T_max=3', 'param_scheduler.0.end=3']
 
     def run(tool, work, *args, epochs):
-        return run_tool([tool, str(cfg), '--work-dir', work] + list(args) +
-                        options(setup['data'], epochs=epochs, batch=8,
-                                extra=three),
-                        env=env(setup))
+        return run_tool(
+            [tool, str(cfg), '--work-dir', work] + list(args) +
+            options(setup['data'], epochs=epochs, batch=8, extra=three),
+            env=env(setup))
 
     split, whole = str(tmp_path / 'split'), str(tmp_path / 'whole')
     run(stock, split, epochs=2)
@@ -351,14 +385,17 @@ def test_stock_mmpretrain_train_and_resume_equal_our_uninterrupted_run(
     assert a['meta']['iter'] == b['meta']['iter'] == 9
     assert a['state_dict'].keys() == b['state_dict'].keys()
     for key in a['state_dict']:
-        torch.testing.assert_close(a['state_dict'][key], b['state_dict'][key],
-                                   atol=1e-6, rtol=1e-5, msg=key)
+        torch.testing.assert_close(
+            a['state_dict'][key],
+            b['state_dict'][key],
+            atol=1e-6,
+            rtol=1e-5,
+            msg=key)
     assert not torch.equal(b['state_dict']['memory_bank.bank'], bank)
     for sa, sb in zip(a['optimizer']['state'].values(),
                       b['optimizer']['state'].values()):
-        torch.testing.assert_close(sa['momentum_buffer'],
-                                   sb['momentum_buffer'], atol=1e-6,
-                                   rtol=1e-5)
+        torch.testing.assert_close(
+            sa['momentum_buffer'], sb['momentum_buffer'], atol=1e-6, rtol=1e-5)
 
 
 # --------------------------------------------------------------------------
@@ -368,17 +405,21 @@ def _start(setup, work, epochs, workers=0, tool='tools/train.py'):
     full_env = dict(os.environ)
     full_env.update(env(setup))
     out = open(osp.join(osp.dirname(work), osp.basename(work) + '.out'), 'w')
-    cmd = [sys.executable, tool, setup['cfg'], '--work-dir',
-           work] + options(setup['data'], epochs=epochs, workers=workers)
+    cmd = [sys.executable, tool, setup['cfg'], '--work-dir', work] + options(
+        setup['data'], epochs=epochs, workers=workers)
 
     def default_sigint():  # as in a terminal, even under a background job
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     # a session of its own: Ctrl-C reaches the whole process group
-    return subprocess.Popen(cmd, cwd=REPO, env=full_env, stdout=out,
-                            stderr=subprocess.STDOUT,
-                            preexec_fn=default_sigint,
-                            start_new_session=True), out.name
+    return subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=full_env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        preexec_fn=default_sigint,
+        start_new_session=True), out.name
 
 
 def _wait_for(predicate, proc, timeout=300):
@@ -392,10 +433,10 @@ def _wait_for(predicate, proc, timeout=300):
         time.sleep(0.1)
 
 
-@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGKILL],
-                         ids=['SIGTERM', 'SIGKILL'])
-def test_killed_mid_epoch_resumes_from_the_last_checkpoint(setup, tmp_path,
-                                                           sig):
+@pytest.mark.parametrize(
+    'sig', [signal.SIGTERM, signal.SIGKILL], ids=['SIGTERM', 'SIGKILL'])
+def test_killed_mid_epoch_resumes_from_the_last_checkpoint(
+        setup, tmp_path, sig):
     work = str(tmp_path / 'w')
     proc, out_name = _start(setup, work, epochs=2)
     ckpt = osp.join(work, 'epoch_1.pth')
@@ -424,9 +465,10 @@ def test_killed_mid_epoch_resumes_from_the_last_checkpoint(setup, tmp_path,
     saved = torch.load(ckpt, map_location='cpu')  # weights_only default
     assert saved['meta']['epoch'] == 1 and saved['meta']['iter'] == 6
 
-    proc = run_tool(['tools/train.py', setup['cfg'], '--work-dir', work,
-                     '--resume'] + options(setup['data'], epochs=2),
-                    env=env(setup))
+    proc = run_tool(
+        ['tools/train.py', setup['cfg'], '--work-dir', work, '--resume'] +
+        options(setup['data'], epochs=2),
+        env=env(setup))
     assert 'resumed epoch: 1, iter: 6' in proc.stdout + proc.stderr
     start = torch.load(osp.join(work, 'start_state.pt'))
     assert (start['epoch'], start['iter']) == (1, 6)
@@ -456,12 +498,18 @@ def bad_data(setup):
 
 def test_bad_image_in_a_worker_stops_naming_the_file(setup, bad_data,
                                                      tmp_path):
-    proc = train(setup, str(tmp_path / 'w'), check=False, data_root=bad_data,
-                 negatives=4, workers=1)
+    proc = train(
+        setup,
+        str(tmp_path / 'w'),
+        check=False,
+        data_root=bad_data,
+        negatives=4,
+        workers=1)
     assert proc.returncode != 0
     err = proc.stderr
-    m = re.search(r"tools/train.py: error: cannot decode image '([^']+)': "
-                  r'(.*)', err)
+    m = re.search(
+        r"tools/train.py: error: cannot decode image '([^']+)': "
+        r'(.*)', err)
     assert m, err[-3000:]
     assert m.group(1) in (osp.join(bad_data, 'broken.jpg'),
                           osp.join(bad_data, 'page.jpg'))
@@ -473,24 +521,31 @@ def test_bad_image_in_a_worker_stops_naming_the_file(setup, bad_data,
 def test_bad_images_skipped_and_counted_across_workers(setup, bad_data,
                                                        tmp_path):
     work = str(tmp_path / 'w')
-    proc = train(setup, work, data_root=bad_data, negatives=4, workers=1,
-                 epochs=2,
-                 extra=['train_dataloader.dataset.pipeline.0.'
-                        'skip_bad_images=True'])
+    proc = train(
+        setup,
+        work,
+        data_root=bad_data,
+        negatives=4,
+        workers=1,
+        epochs=2,
+        extra=['train_dataloader.dataset.pipeline.0.'
+               'skip_bad_images=True'])
     logs = log_text(work)
     per_epoch = re.findall(
         r'SkippedImagesHook: 2 undecodable image\(s\) skipped \((\d+) '
         r'time\(s\) in total\) so far', logs)
     assert len(per_epoch) == 2, logs[-3000:]
     assert 2 <= int(per_epoch[0]) < int(per_epoch[1])
-    assert re.search(r'SkippedImagesHook: summary: 2 undecodable image\(s\) '
-                     r'skipped \(\d+ time\(s\) in total\) during training',
-                     logs)
+    assert re.search(
+        r'SkippedImagesHook: summary: 2 undecodable image\(s\) '
+        r'skipped \(\d+ time\(s\) in total\) during training', logs)
     assert 'skipped undecodable image' in proc.stdout + proc.stderr + logs
     report = glob.glob(osp.join(work, '*', 'skipped_images.txt'))[0]
     listed = {line.split('\t')[1] for line in open(report)}
-    assert listed == {osp.join(bad_data, 'broken.jpg'),
-                      osp.join(bad_data, 'page.jpg')}
+    assert listed == {
+        osp.join(bad_data, 'broken.jpg'),
+        osp.join(bad_data, 'page.jpg')
+    }
     ckpt = torch.load(osp.join(work, 'epoch_2.pth'), map_location='cpu')
     assert ckpt['state_dict']['memory_bank.bank'].shape == (8, 128)
 
@@ -542,12 +597,13 @@ def test_resume_refuses_bad_checkpoints(setup, nan_run, tmp_path):
     assert 'The file is truncated or not a PyTorch checkpoint' in msg
     # a checkpoint that runs code when unpickled
     evil = str(tmp_path / 'evil.pth')
-    code = ('import os, sys, torch\n'
-            'class Evil:\n'
-            '    def __reduce__(self):\n'
-            '        return (os.system, ("touch " + sys.argv[1] + ".pwned",))\n'
-            'torch.save({"state_dict": {}, "meta": {"epoch": 1, "iter": 1, '
-            '"hook": Evil()}}, sys.argv[1])\n')
+    code = (
+        'import os, sys, torch\n'
+        'class Evil:\n'
+        '    def __reduce__(self):\n'
+        '        return (os.system, ("touch " + sys.argv[1] + ".pwned",))\n'
+        'torch.save({"state_dict": {}, "meta": {"epoch": 1, "iter": 1, '
+        '"hook": Evil()}}, sys.argv[1])\n')
     run_tool(['-c', code, evil])
     msg = _main(setup, '--resume', evil)
     assert f'refusing to load checkpoint {evil!r}' in msg
@@ -567,8 +623,9 @@ def test_resume_refuses_bad_checkpoints(setup, nan_run, tmp_path):
             neck=dict(type='GlobalAveragePooling'),
             head=dict(type='LinearClsHead', num_classes=10, in_channels=512))
     other = str(tmp_path / 'resnet18_8xb32_in1k.pth')
-    torch.save(dict(meta=dict(epoch=100, iter=500000),
-                    state_dict=clf.state_dict()), other)
+    torch.save(
+        dict(meta=dict(epoch=100, iter=500000), state_dict=clf.state_dict()),
+        other)
     msg = _main(setup, '--resume', other)
     assert f'{other!r} is not a PIRL checkpoint' in msg
     assert 'looks like a supervised classifier' in msg
@@ -609,8 +666,9 @@ def test_ctrl_c_stops_cleanly_with_the_resume_command(setup, tmp_path, tool):
     assert open(osp.join(work, 'last_checkpoint')).read().strip() == ckpt
 
     cmd = shlex.split(m.group(1))
-    assert cmd[:3] == ['python', stock_prog(osp.join(REPO, script)),
-                       setup['cfg']]
+    assert cmd[:3] == [
+        'python', stock_prog(osp.join(REPO, script)), setup['cfg']
+    ]
     proc = run_tool(cmd[1:], env=env(setup))  # this interpreter, from REPO
     assert 'resumed epoch: 1, iter: 6' in proc.stdout + proc.stderr
     final = torch.load(osp.join(work, 'epoch_2.pth'), map_location='cpu')

@@ -8,8 +8,11 @@ import torch
 from torch.utils.data import DataLoader
 
 from pirl_plugin.datasets.checks import DatasetConfigError, check_epoch_length
+# yapf: disable
 from pirl_plugin.engine.hooks.run_checks import (
     TrainingConfigError, check_schedule_covers_training)
+
+# yapf: enable
 
 
 # --------------------------------------------------------------------------
@@ -29,20 +32,21 @@ def test_epoch_length_names_sizes_and_fix():
 
 
 def test_epoch_length_accepts_one_batch_or_a_partial_one():
-    check_epoch_length(DataLoader(list(range(64)), batch_size=64,
-                                  drop_last=True))
-    check_epoch_length(DataLoader(list(range(10)), batch_size=64,
-                                  drop_last=False))
+    check_epoch_length(
+        DataLoader(list(range(64)), batch_size=64, drop_last=True))
+    check_epoch_length(
+        DataLoader(list(range(10)), batch_size=64, drop_last=False))
 
 
 def test_epoch_length_per_process():
-    from mmengine.dataset import DefaultSampler
     from unittest import mock
-    with mock.patch('mmengine.dataset.sampler.get_dist_info',
-                    return_value=(0, 4)):
+
+    from mmengine.dataset import DefaultSampler
+    with mock.patch(
+            'mmengine.dataset.sampler.get_dist_info', return_value=(0, 4)):
         sampler = DefaultSampler(list(range(40)), shuffle=False)
-    loader = DataLoader(list(range(40)), batch_size=16, sampler=sampler,
-                        drop_last=True)
+    loader = DataLoader(
+        list(range(40)), batch_size=16, sampler=sampler, drop_last=True)
     with pytest.raises(DatasetConfigError) as exc:
         check_epoch_length(loader, world_size=4)
     assert ('batch_size=16 per process x 4 processes (10 images each)'
@@ -57,8 +61,9 @@ class FakeRunner:
     """What the schedule check reads of MMEngine's runner."""
 
     def __init__(self, max_epochs, epoch_length, schedulers, resume=False):
-        self.train_loop = type('Loop', (), dict(
-            max_epochs=max_epochs, max_iters=max_epochs * epoch_length))()
+        self.train_loop = type(
+            'Loop', (),
+            dict(max_epochs=max_epochs, max_iters=max_epochs * epoch_length))()
         self.param_schedulers = schedulers
         self._resume = resume
         self.logger = logging.getLogger('test_run_checks')
@@ -67,16 +72,20 @@ class FakeRunner:
 def cosine(epochs, t_max=None, epoch_length=None, begin=0):
     from mmengine.optim.scheduler import CosineAnnealingLR
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    kw = dict(T_max=t_max or epochs - begin, eta_min_ratio=1e-2,
-              by_epoch=True, begin=begin, end=epochs)
+    kw = dict(
+        T_max=t_max or epochs - begin,
+        eta_min_ratio=1e-2,
+        by_epoch=True,
+        begin=begin,
+        end=epochs)
     if epoch_length:
         return CosineAnnealingLR.build_iter_from_epoch(
             opt, epoch_length=epoch_length, **kw)
     return CosineAnnealingLR(opt, **kw)
 
 
-@pytest.mark.parametrize('epoch_length', [None, 6],
-                         ids=['by_epoch', 'convert_to_iter_based'])
+@pytest.mark.parametrize(
+    'epoch_length', [None, 6], ids=['by_epoch', 'convert_to_iter_based'])
 def test_schedule_ending_before_training_is_refused(epoch_length):
     runner = FakeRunner(40, epoch_length or 6,
                         [cosine(20, epoch_length=epoch_length)])

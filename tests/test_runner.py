@@ -11,12 +11,11 @@ import time
 
 import pytest
 import torch
+from conftest import REPO
 from mmengine.config import Config
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
-
-from conftest import REPO
 
 import pirl_plugin  # noqa: F401
 from pirl_plugin.datasets import DatasetConfigError
@@ -29,8 +28,9 @@ from pirl_plugin.utils.checkpoints import CheckpointError
 def training_configs():
     """Every config that trains (not the _base_ pieces, not MMDetection's)."""
     found = []
-    for path in sorted(glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
-                                 recursive=True)):
+    for path in sorted(
+            glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                      recursive=True)):
         rel = osp.relpath(path, REPO)
         if '_base_' in rel.split(os.sep) or 'mmdetection' in rel:
             continue
@@ -53,30 +53,32 @@ def test_every_training_config_selects_the_plugin_runner():
 # the continue command of a stopped run
 # --------------------------------------------------------------------------
 def test_continue_command_from_the_command_line():
-    cmd = continue_command('/w', ['tools/train.py', 'cfg.py', '--resume',
-                                  'old/epoch_3.pth', '--cfg-options',
-                                  'a.b=1', 'c="[x, y]"'])
+    cmd = continue_command('/w', [
+        'tools/train.py', 'cfg.py', '--resume', 'old/epoch_3.pth',
+        '--cfg-options', 'a.b=1', 'c="[x, y]"'
+    ])
     assert cmd == ("python tools/train.py cfg.py --cfg-options a.b=1 "
                    "'c=\"[x, y]\"' --work-dir /w --resume")
     # --work-dir kept as given (relative to where the user runs it); an
     # auto --resume and the launcher's --local-rank dropped
-    cmd = continue_command('/abs/w', ['train.py', 'cfg.py', '--work-dir',
-                                      'w', '--resume', '--amp',
-                                      '--local-rank=1', '--launcher',
-                                      'pytorch'])
+    cmd = continue_command('/abs/w', [
+        'train.py', 'cfg.py', '--work-dir', 'w', '--resume', '--amp',
+        '--local-rank=1', '--launcher', 'pytorch'
+    ])
     assert cmd.startswith('python train.py cfg.py --work-dir w --amp '
                           '--launcher pytorch --resume (started through the '
                           'same distributed launcher')
-    cmd = continue_command('/w', ['t.py', 'cfg.py', '--resume=x.pth',
-                                  '--local_rank', '0'])
+    cmd = continue_command(
+        '/w', ['t.py', 'cfg.py', '--resume=x.pth', '--local_rank', '0'])
     assert cmd == 'python t.py cfg.py --work-dir /w --resume'
     # MMPretrain's script given by its absolute path, as `mim train` does
     script = osp.join(os.getcwd(), 'site', 'mmpretrain', '.mim', 'tools',
                       'train.py')
     cmd = continue_command('/w', [script, 'cfg.py'])
-    assert cmd == ('python ' + osp.join('site', 'mmpretrain', '.mim',
-                                        'tools', 'train.py') +
-                   ' cfg.py --work-dir /w --resume')
+    assert cmd == (
+        'python ' +
+        osp.join('site', 'mmpretrain', '.mim', 'tools', 'train.py') +
+        ' cfg.py --work-dir /w --resume')
     # not started from a script (python -c, an interactive session)
     assert continue_command('/w', ['-c']) == \
         'the same command with --work-dir /w --resume'
@@ -104,9 +106,11 @@ def test_stop_signal_raises_training_interrupted_once(sig):
 # pre-flight checks
 # --------------------------------------------------------------------------
 def test_preflight_checks(tmp_path):
-    cfg = dict(model=dict(memory_bank=dict()),
-               train_dataloader=dict(dataset=dict(
-                   type='CustomDataset', data_root=str(tmp_path / 'none'))))
+    cfg = dict(
+        model=dict(memory_bank=dict()),
+        train_dataloader=dict(
+            dataset=dict(
+                type='CustomDataset', data_root=str(tmp_path / 'none'))))
     with pytest.raises(DatasetConfigError, match='is not a folder'):
         check_training_cfg(cfg, False, None, str(tmp_path))
     images = tmp_path / 'images'
@@ -116,15 +120,17 @@ def test_preflight_checks(tmp_path):
     cfg['train_dataloader']['dataset']['with_label'] = False
     check_training_cfg(cfg, False, None, str(tmp_path))
     missing = str(tmp_path / 'epoch_3.pth')
-    with pytest.raises(CheckpointError,
-                       match=f'checkpoint file {missing!r} not found'):
+    with pytest.raises(
+            CheckpointError, match=f'checkpoint file {missing!r} not found'):
         check_training_cfg(cfg, True, missing, str(tmp_path))
     # auto resume: the work directory's latest checkpoint is checked
     work = tmp_path / 'work'
     work.mkdir()
-    torch.save(dict(meta=dict(epoch=1, iter=2),
-                    state_dict={'backbone.w': torch.zeros(1)}),
-               str(work / 'epoch_1.pth'))
+    torch.save(
+        dict(
+            meta=dict(epoch=1, iter=2),
+            state_dict={'backbone.w': torch.zeros(1)}),
+        str(work / 'epoch_1.pth'))
     (work / 'last_checkpoint').write_text(str(work / 'epoch_1.pth'))
     with pytest.raises(CheckpointError, match='is not a PIRL checkpoint'):
         check_training_cfg(cfg, True, None, str(work))
@@ -146,7 +152,8 @@ class _Tiny(nn.Module):
 
 def _runner(work_dir):
     return PIRLRunner(
-        model=_Tiny(), work_dir=work_dir,
+        model=_Tiny(),
+        work_dir=work_dir,
         train_dataloader=DataLoader(TensorDataset(torch.zeros(4, 2))),
         train_cfg=dict(by_epoch=True, max_epochs=1),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)))
@@ -182,13 +189,13 @@ def test_runner_writes_checkpoints_atomically(tmp_path, monkeypatch):
     from mmengine.fileio import LocalBackend
     monkeypatch.setattr(LocalBackend, 'put',
                         lambda self, obj, filepath: calls.append(filepath))
-    runner.save_checkpoint(work, 'epoch_2.pth', backend_args=dict(
-        backend='local'), **kw)
+    runner.save_checkpoint(
+        work, 'epoch_2.pth', backend_args=dict(backend='local'), **kw)
     assert calls == [osp.join(work, 'epoch_2.pth')]
 
 
-def test_atomic_backend_through_mmengine_save_checkpoint(tmp_path,
-                                                         monkeypatch):
+def test_atomic_backend_through_mmengine_save_checkpoint(
+        tmp_path, monkeypatch):
     """The 'atomic_local' backend is an ordinary MMEngine file backend:
     mmengine's own save_checkpoint writes through it when selected."""
     from mmengine.runner.checkpoint import save_checkpoint

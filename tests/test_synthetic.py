@@ -1,4 +1,7 @@
-"""The procedural shapes dataset of the demo (pirl_plugin.datasets.synthetic)."""
+"""The procedural shapes dataset of the demo.
+
+(pirl_plugin.datasets.synthetic)
+"""
 import json
 import os
 import os.path as osp
@@ -35,8 +38,8 @@ def test_unknown_class_is_refused():
 
 def test_dataset_layout_marker_and_idempotence(tmp_path):
     root = str(tmp_path / 'shapes')
-    counts = make_shapes_dataset(root, train_per_class=2, test_per_class=1,
-                                 size=32, seed=5)
+    counts = make_shapes_dataset(
+        root, train_per_class=2, test_per_class=1, size=32, seed=5)
     assert counts == {'train': 2 * len(CLASSES), 'test': len(CLASSES)}
     for split, n in (('train', 2), ('test', 1)):
         assert sorted(os.listdir(osp.join(root, split))) == sorted(CLASSES)
@@ -48,12 +51,12 @@ def test_dataset_layout_marker_and_idempotence(tmp_path):
     # a second call with the same arguments writes nothing
     probe = osp.join(root, 'train', CLASSES[0], f'{CLASSES[0]}_00000.jpg')
     before = os.stat(probe).st_mtime_ns
-    make_shapes_dataset(root, train_per_class=2, test_per_class=1, size=32,
-                        seed=5)
+    make_shapes_dataset(
+        root, train_per_class=2, test_per_class=1, size=32, seed=5)
     assert os.stat(probe).st_mtime_ns == before
     # other arguments regenerate it
-    make_shapes_dataset(root, train_per_class=2, test_per_class=1, size=40,
-                        seed=5)
+    make_shapes_dataset(
+        root, train_per_class=2, test_per_class=1, size=40, seed=5)
     x, y, classes = load_split(root, 'test')
     assert x.shape == (len(CLASSES), 40, 40, 3)
     assert classes == sorted(CLASSES)

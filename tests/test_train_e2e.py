@@ -4,7 +4,6 @@ import os.path as osp
 
 import pytest
 import torch
-
 from conftest import REPO, run_tool
 
 DEMO = osp.join(REPO, 'configs', 'pirl',
@@ -18,8 +17,8 @@ def small_run_options(data_root, epochs=1, extra=()):
         'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
         'model.head.num_negatives=16', f'train_cfg.max_epochs={epochs}',
         f'param_scheduler.0.T_max={epochs}', f'param_scheduler.0.end={epochs}',
-        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=2',
-        *extra
+        'default_hooks.checkpoint.interval=1',
+        'default_hooks.logger.interval=2', *extra
     ]
 
 

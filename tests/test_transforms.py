@@ -11,8 +11,11 @@ NO_JITTER = 'none'
 def _identity_jigsaw(**kw):
     # A 255x255 input cropped at scale 1 and aspect ratio 1 is the crop
     # itself, so patches can be compared with the input pixels.
-    t = PIRLJigsawTransform(jigsaw_crop_scale=(1.0, 1.0), img_jitter=NO_JITTER,
-                            patch_jitter=NO_JITTER, **kw)
+    t = PIRLJigsawTransform(
+        jigsaw_crop_scale=(1.0, 1.0),
+        img_jitter=NO_JITTER,
+        patch_jitter=NO_JITTER,
+        **kw)
     t.jigsaw_crop.aspect_ratio_range = (1.0, 1.0)
     return t
 
@@ -43,8 +46,8 @@ def test_patches_inside_their_cells_in_permuted_order(rng):
             assert col * 85 <= x1 and x2 <= (col + 1) * 85
             assert row * 85 <= y1 and y2 <= (row + 1) * 85
             # the slot's pixels are exactly the box of the crop
-            np.testing.assert_array_equal(out['img'][1 + slot],
-                                          img[y1:y2, x1:x2])
+            np.testing.assert_array_equal(out['img'][1 + slot], img[y1:y2,
+                                                                    x1:x2])
 
 
 def test_offsets_vary_inside_cells(rng):
@@ -58,8 +61,13 @@ def test_offsets_vary_inside_cells(rng):
 def test_each_patch_jittered_independently():
     t = PIRLJigsawTransform(
         img_jitter=NO_JITTER,
-        patch_jitter=dict(recipe='none', brightness=0.8, contrast=0,
-                          saturation=0, hue=0, prob=1.0))
+        patch_jitter=dict(
+            recipe='none',
+            brightness=0.8,
+            contrast=0,
+            saturation=0,
+            hue=0,
+            prob=1.0))
     img = np.full((300, 300, 3), 120, np.uint8)
     np.random.seed(0)
     patches = t(dict(img=img))['img'][1:]
@@ -76,8 +84,7 @@ def test_fixed_permutation_set_is_used_and_stable():
     for _ in range(20):
         out = t(dict(img=img))
         k = out['jigsaw_perm_index']
-        np.testing.assert_array_equal(out['jigsaw_perm'],
-                                      t.permutation_set[k])
+        np.testing.assert_array_equal(out['jigsaw_perm'], t.permutation_set[k])
 
 
 def test_permutation_generator_reproducible_and_hamming():
@@ -88,8 +95,8 @@ def test_permutation_generator_reproducible_and_hamming():
     np.testing.assert_array_equal(
         h, generate_permutations(30, method='hamming', seed=0))
     assert min_hamming_distance(h) >= min_hamming_distance(a)
-    assert min_hamming_distance(generate_permutations(
-        10, method='hamming', seed=0)) >= 8
+    assert min_hamming_distance(
+        generate_permutations(10, method='hamming', seed=0)) >= 8
 
 
 def test_small_and_grey_images_are_accepted():

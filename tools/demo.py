@@ -46,11 +46,13 @@ def plot(rows, knn, pirl: dict, rand: dict, backbone: str, out: str) -> None:
         ax0.set_title('PIRL pre-training loss')
         ax0.legend()
     if knn:
-        ax1.plot([0] + [r['epoch'] for r in knn],
-                 [rand['knn_top1']] + [r['knn_top1'] for r in knn], 'o-',
-                 label='PIRL (kNN monitor during training)')
-    ax1.axhline(rand['knn_top1'], color='#999999', ls='--',
-                label='random init')
+        ax1.plot(
+            [0] + [r['epoch'] for r in knn],
+            [rand['knn_top1']] + [r['knn_top1'] for r in knn],
+            'o-',
+            label='PIRL (kNN monitor during training)')
+    ax1.axhline(
+        rand['knn_top1'], color='#999999', ls='--', label='random init')
     ax1.set_xlabel('epoch')
     ax1.set_ylabel('kNN top-1 (%)')
     ax1.set_ylim(0, 100)
@@ -58,15 +60,17 @@ def plot(rows, knn, pirl: dict, rand: dict, backbone: str, out: str) -> None:
     ax1.legend(loc='lower right')
     x = range(2)
     width = 0.38
-    for off, (res, name, color) in zip(
-            (-width / 2, width / 2),
-            ((rand, 'random init', '#999999'), (pirl, 'PIRL', '#1f77b4'))):
+    series = ((rand, 'random init', '#999999'), (pirl, 'PIRL', '#1f77b4'))
+    for off, (res, name, color) in zip((-width / 2, width / 2), series):
         vals = [res['knn_top1'], res['linear_top1']]
-        bars = ax2.bar([i + off for i in x], vals, width, label=name,
+        bars = ax2.bar([i + off for i in x],
+                       vals,
+                       width,
+                       label=name,
                        color=color)
         for b, v in zip(bars, vals):
-            ax2.text(b.get_x() + b.get_width() / 2, v + 1, f'{v:.1f}',
-                     ha='center')
+            ax2.text(
+                b.get_x() + b.get_width() / 2, v + 1, f'{v:.1f}', ha='center')
     ax2.set_xticks(list(x))
     ax2.set_xticklabels(['kNN (k=20)', 'linear probe'])
     ax2.set_ylim(0, 100)
@@ -86,8 +90,12 @@ def eval_size(cfg) -> int:
     return 64
 
 
-def run_config(config: str, data_root: str, work_dir: str, epochs,
-               knn_interval: int, options=None):
+def run_config(config: str,
+               data_root: str,
+               work_dir: str,
+               epochs,
+               knn_interval: int,
+               options=None):
     """Write the config actually trained: ``config`` on the demo's training
     images, with a kNN monitor on its labelled train/test splits so the
     plot can show the accuracy during training.
@@ -106,8 +114,12 @@ def run_config(config: str, data_root: str, work_dir: str, epochs,
                 sched['T_max'] = sched['end'] = epochs
     loaders = folder_dataloaders(data_root, eval_size(cfg))
     cfg.custom_hooks = list(cfg.custom_hooks) + [
-        dict(type='KNNMonitorHook', interval=knn_interval, k=20,
-             train_dataloader=loaders[0], val_dataloader=loaders[1])
+        dict(
+            type='KNNMonitorHook',
+            interval=knn_interval,
+            k=20,
+            train_dataloader=loaders[0],
+            val_dataloader=loaders[1])
     ]
     os.makedirs(work_dir, exist_ok=True)
     path = osp.join(work_dir, 'demo_run_config.py')
@@ -122,12 +134,16 @@ def final_eval(cfg, checkpoint) -> dict:
     :func:`pirl_plugin.evaluation.knn_evaluate`), so the final bar equals the
     curve's last point for the last checkpoint."""
     hook = next(h for h in cfg.custom_hooks if h['type'] == 'KNNMonitorHook')
-    res = knn_evaluate_config(cfg.model, checkpoint, hook['train_dataloader'],
-                              hook['val_dataloader'], ks=(hook['k'], ),
-                              temperature=hook.get('temperature', 0.07),
-                              linear=True)
-    return dict(knn_top1=res['knn_top1'][hook['k']],
-                linear_top1=res['linear_top1'])
+    res = knn_evaluate_config(
+        cfg.model,
+        checkpoint,
+        hook['train_dataloader'],
+        hook['val_dataloader'],
+        ks=(hook['k'], ),
+        temperature=hook.get('temperature', 0.07),
+        linear=True)
+    return dict(
+        knn_top1=res['knn_top1'][hook['k']], linear_top1=res['linear_top1'])
 
 
 def quiet_init_logs() -> None:
@@ -148,19 +164,28 @@ def quiet_init_logs() -> None:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--config', default=DEFAULT_CONFIG)
-    parser.add_argument('--data-root', default=osp.join(REPO, 'data',
-                                                        'pirl_demo'))
-    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
-                                                       'pirl_demo'))
-    parser.add_argument('--epochs', type=int, default=None,
-                        help='override the config\'s number of epochs')
-    parser.add_argument('--knn-interval', type=int, default=3,
-                        help='kNN monitor every N epochs during training')
+    parser.add_argument(
+        '--data-root', default=osp.join(REPO, 'data', 'pirl_demo'))
+    parser.add_argument(
+        '--work-dir', default=osp.join(REPO, 'work_dirs', 'pirl_demo'))
+    parser.add_argument(
+        '--epochs',
+        type=int,
+        default=None,
+        help='override the config\'s number of epochs')
+    parser.add_argument(
+        '--knn-interval',
+        type=int,
+        default=3,
+        help='kNN monitor every N epochs during training')
     parser.add_argument('--train-per-class', type=int, default=200)
     parser.add_argument('--test-per-class', type=int, default=50)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, as in '
-                        'tools/train.py')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as in '
+        'tools/train.py')
     args = parser.parse_args(argv)
 
     t0 = time.time()
@@ -171,8 +196,10 @@ def main(argv=None):
 
     config, cfg = run_config(args.config, args.data_root, args.work_dir,
                              args.epochs, args.knn_interval, args.cfg_options)
-    cmd = [sys.executable, osp.join(HERE, 'train.py'), config,
-           '--work-dir', args.work_dir]
+    cmd = [
+        sys.executable,
+        osp.join(HERE, 'train.py'), config, '--work-dir', args.work_dir
+    ]
     print('[demo] pre-training:', ' '.join(cmd), flush=True)
     subprocess.run(cmd, check=True)
     ckpt_file = osp.join(args.work_dir, 'last_checkpoint')
@@ -189,10 +216,14 @@ def main(argv=None):
     rows, knn = read_run_logs(args.work_dir)
     png = osp.join(args.work_dir, 'demo_result.png')
     plot(rows, knn, pirl, rand, backbone, png)
-    result = dict(pirl=pirl, random_init=rand, knn_during_training=knn,
-                  checkpoint=ckpt, config=config,
-                  train_seconds=round(t_train, 1),
-                  total_seconds=round(time.time() - t0, 1))
+    result = dict(
+        pirl=pirl,
+        random_init=rand,
+        knn_during_training=knn,
+        checkpoint=ckpt,
+        config=config,
+        train_seconds=round(t_train, 1),
+        total_seconds=round(time.time() - t0, 1))
     with open(osp.join(args.work_dir, 'demo_result.json'), 'w') as f:
         json.dump(result, f, indent=2)
     for key, name in (('knn_top1', 'kNN top-1 (k=20)'),

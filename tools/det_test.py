@@ -62,8 +62,8 @@ def summarize_voc_metrics(metrics: Dict[str, float]) -> str:
     thrs = sorted(per_iou)
     coco_style = thrs == list(range(50, 100, 5))
     label = 'AP' if coco_style else f'mAP@{thrs[0]}:{thrs[-1]}'
-    cols = [(label, mean)] + [(f'AP{t}', per_iou[t]) for t in (50, 75)
-                              if t in per_iou]
+    cols = [(label, mean)] + [(f'AP{t}', per_iou[t])
+                              for t in (50, 75) if t in per_iou]
     head = ' | '.join(f'{n:>8}' for n, _ in cols)
     row = ' | '.join(f'{100 * v:8.1f}' for _, v in cols)
     note = ('AP = mean over IoU 0.50:0.95' if coco_style else

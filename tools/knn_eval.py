@@ -41,39 +41,64 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', help='config with model.backbone (and '
-                        'labelled train/val dataloaders without --data-root)')
-    parser.add_argument('checkpoint', nargs='?', default=None,
-                        help='PIRL checkpoint (.pth); omit for the random '
-                        'initialisation')
-    parser.add_argument('--checkpoint', dest='checkpoint_opt', default=None,
-                        help='the same as the positional CHECKPOINT')
-    parser.add_argument('--data-root', default=None,
-                        help='labelled ROOT/{train,test}/<class>/ folder '
-                        'instead of the config\'s dataloaders')
-    parser.add_argument('--img-size', type=int, default=64,
-                        help='image size with --data-root')
-    parser.add_argument('--split', choices=['val', 'test'], default='val',
-                        help='query set: val_dataloader or test_dataloader')
+    parser.add_argument(
+        'config',
+        help='config with model.backbone (and '
+        'labelled train/val dataloaders without --data-root)')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        default=None,
+        help='PIRL checkpoint (.pth); omit for the random '
+        'initialisation')
+    parser.add_argument(
+        '--checkpoint',
+        dest='checkpoint_opt',
+        default=None,
+        help='the same as the positional CHECKPOINT')
+    parser.add_argument(
+        '--data-root',
+        default=None,
+        help='labelled ROOT/{train,test}/<class>/ folder '
+        'instead of the config\'s dataloaders')
+    parser.add_argument(
+        '--img-size', type=int, default=64, help='image size with --data-root')
+    parser.add_argument(
+        '--split',
+        choices=['val', 'test'],
+        default='val',
+        help='query set: val_dataloader or test_dataloader')
     parser.add_argument('--layer', choices=LAYER_NAMES, default='res5')
     parser.add_argument('--k', type=int, nargs='+', default=[20])
     parser.add_argument('--temperature', type=float, default=0.07)
-    parser.add_argument('--linear', action='store_true',
-                        help='also report a linear probe (logistic '
-                        'regression) on the same features')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the random initialisation')
-    parser.add_argument('--batch-size', type=int, default=None,
-                        help='overrides the dataloaders\' batch size')
+    parser.add_argument(
+        '--linear',
+        action='store_true',
+        help='also report a linear probe (logistic '
+        'regression) on the same features')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='seed of the random initialisation')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=None,
+        help='overrides the dataloaders\' batch size')
     parser.add_argument('--num-workers', type=int, default=None)
-    parser.add_argument('--keep-train-pipeline', action='store_true',
-                        help='use the training pipeline (random '
-                        'augmentation) for the memory images')
-    parser.add_argument('--device', default=None,
-                        help='cuda if available, else cpu')
+    parser.add_argument(
+        '--keep-train-pipeline',
+        action='store_true',
+        help='use the training pipeline (random '
+        'augmentation) for the memory images')
+    parser.add_argument(
+        '--device', default=None, help='cuda if available, else cpu')
     parser.add_argument('--out', default=None, help='write a JSON result')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config settings, key=value (as in tools/train.py)')
     args = parser.parse_args(argv)
     if args.checkpoint and args.checkpoint_opt:
@@ -120,10 +145,16 @@ def main(argv=None) -> dict:
             loader['num_workers'] = args.num_workers
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     try:
-        res = knn_evaluate_config(cfg.model, args.checkpoint, *loaders,
-                                  ks=args.k, temperature=args.temperature,
-                                  layer=args.layer, device=device,
-                                  seed=args.seed, linear=args.linear)
+        res = knn_evaluate_config(
+            cfg.model,
+            args.checkpoint,
+            *loaders,
+            ks=args.k,
+            temperature=args.temperature,
+            layer=args.layer,
+            device=device,
+            seed=args.seed,
+            linear=args.linear)
     except (FileNotFoundError, KeyError, TypeError, ValueError) as e:
         sys.exit(f'knn_eval.py: {e}')
     name = args.checkpoint or 'random init'
@@ -139,7 +170,8 @@ def main(argv=None) -> dict:
         temperature=args.temperature,
         num_train=res['num_train'],
         num_query=res['num_query'],
-        knn_top1={str(k): a for k, a in res['knn_top1'].items()})
+        knn_top1={str(k): a
+                  for k, a in res['knn_top1'].items()})
     if args.linear:
         result['linear_top1'] = res['linear_top1']
     if args.out:

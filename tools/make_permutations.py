@@ -44,16 +44,18 @@ def permutation_stats(perms: np.ndarray) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument('--num', type=int, required=True,
-                        help='number of permutations |T|')
-    parser.add_argument('--method', default='hamming',
-                        choices=['hamming', 'random'])
+    parser.add_argument(
+        '--num', type=int, required=True, help='number of permutations |T|')
+    parser.add_argument(
+        '--method', default='hamming', choices=['hamming', 'random'])
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--cells', type=int, default=9,
-                        help='grid cells (grid_size**2)')
-    parser.add_argument('--out', default=None,
-                        help='output .npy (default data/permutations/'
-                        '<method>_<num>_seed<seed>.npy)')
+    parser.add_argument(
+        '--cells', type=int, default=9, help='grid cells (grid_size**2)')
+    parser.add_argument(
+        '--out',
+        default=None,
+        help='output .npy (default data/permutations/'
+        '<method>_<num>_seed<seed>.npy)')
     args = parser.parse_args(argv)
     t0 = time.time()
     try:
@@ -66,8 +68,11 @@ def main(argv=None) -> dict:
         f'{args.method}_{args.num}_seed{args.seed}.npy')
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     np.save(out, perms)
-    meta = dict(method=args.method, seed=args.seed,
-                seconds=round(time.time() - t0, 2), **permutation_stats(perms))
+    meta = dict(
+        method=args.method,
+        seed=args.seed,
+        seconds=round(time.time() - t0, 2),
+        **permutation_stats(perms))
     with open(osp.splitext(out)[0] + '.json', 'w') as f:
         json.dump(meta, f, indent=2)
     print(f'{out}: {meta["num"]} permutations of {meta["cells"]} cells, '

@@ -51,38 +51,46 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', help='a config with model.backbone (ResNet) '
-                        'and model.data_preprocessor, e.g. the PIRL config')
+    parser.add_argument(
+        'config',
+        help='a config with model.backbone (ResNet) '
+        'and model.data_preprocessor, e.g. the PIRL config')
     parser.add_argument('checkpoint', help='PIRL checkpoint (.pth)')
     parser.add_argument('--data-root', default='data/VOCdevkit/VOC2007')
     parser.add_argument('--train-split', default='trainval')
     parser.add_argument('--test-split', default='test')
     parser.add_argument('--layer', choices=LAYER_NAMES, default='res5')
     parser.add_argument(
-        '--pool', default='avg',
+        '--pool',
+        default='avg',
         help="'avg' (global average pooling) or an int g for a g x g "
         'adaptive average pooling grid')
     parser.add_argument('--img-size', type=int, default=224)
-    parser.add_argument('--costs', type=float, nargs='+',
-                        default=list(DEFAULT_COSTS))
+    parser.add_argument(
+        '--costs', type=float, nargs='+', default=list(DEFAULT_COSTS))
     parser.add_argument('--cv-folds', type=int, default=3)
     parser.add_argument('--pos-weight', type=float, default=2.0)
-    parser.add_argument('--ap', choices=['area', '11point'], default='area',
-                        help="'area': area under the precision envelope; "
-                        "'11point': the VOC2007 devkit's 11-point AP")
+    parser.add_argument(
+        '--ap',
+        choices=['area', '11point'],
+        default='area',
+        help="'area': area under the precision envelope; "
+        "'11point': the VOC2007 devkit's 11-point AP")
     parser.add_argument('--cache-dir', default='work_dirs/voc07_svm_cache')
-    parser.add_argument('--recompute', action='store_true',
-                        help='ignore cached features')
+    parser.add_argument(
+        '--recompute', action='store_true', help='ignore cached features')
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--num-workers', type=int, default=4)
-    parser.add_argument('--n-jobs', type=int, default=1,
-                        help='classes trained in parallel')
-    parser.add_argument('--device', default=None,
-                        help='cuda if available, else cpu')
+    parser.add_argument(
+        '--n-jobs', type=int, default=1, help='classes trained in parallel')
+    parser.add_argument(
+        '--device', default=None, help='cuda if available, else cpu')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default=None, help='write a JSON result')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config settings, key=value (as in tools/train.py)')
     args = parser.parse_args(argv)
     if args.pool != 'avg':
@@ -98,9 +106,9 @@ def cache_path(args, split: str) -> str:
     ckpt = osp.abspath(args.checkpoint)
     stat = os.stat(ckpt)
     key = '|'.join(
-        str(v) for v in (ckpt, stat.st_size, int(stat.st_mtime), args.layer,
-                         args.pool, args.img_size, osp.abspath(args.data_root),
-                         split))
+        str(v) for v in (ckpt, stat.st_size, int(stat.st_mtime),
+                         args.layer, args.pool, args.img_size,
+                         osp.abspath(args.data_root), split))
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     stem = osp.splitext(osp.basename(ckpt))[0]
     return osp.join(args.cache_dir,
@@ -110,14 +118,17 @@ def cache_path(args, split: str) -> str:
 def build_voc(args, split: str):
     pipeline = [
         dict(type='LoadImageFromFile'),
-        dict(type='ResizeEdge', scale=args.img_size * 256 // 224,
-             edge='short'),
+        dict(
+            type='ResizeEdge', scale=args.img_size * 256 // 224, edge='short'),
         dict(type='CenterCrop', crop_size=args.img_size),
         dict(type='PackInputs'),
     ]
     return DATASETS.build(
-        dict(type='VOC', data_root=args.data_root, split=split,
-             pipeline=pipeline))
+        dict(
+            type='VOC',
+            data_root=args.data_root,
+            split=split,
+            pipeline=pipeline))
 
 
 def split_features(args, split, backbone, preprocessor, logger=print):
@@ -132,13 +143,20 @@ def split_features(args, split, backbone, preprocessor, logger=print):
     targets = voc07_targets([i['gt_label'] for i in infos],
                             [i['gt_label_difficult'] for i in infos],
                             len(dataset.metainfo['classes']))
-    loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=False,
-                        num_workers=args.num_workers,
-                        collate_fn=pseudo_collate)
+    loader = DataLoader(
+        dataset,
+        batch_size=args.batch_size,
+        shuffle=False,
+        num_workers=args.num_workers,
+        collate_fn=pseudo_collate)
     start = time.time()
     res = extract_dataloader_features(
-        backbone, preprocessor, loader, layers=(args.layer, ),
-        pool=args.pool, normalize=False)
+        backbone,
+        preprocessor,
+        loader,
+        layers=(args.layer, ),
+        pool=args.pool,
+        normalize=False)
     feats = res['feats'][args.layer].numpy()
     order = res['sample_idx'].numpy()
     if len(order) != len(dataset):
@@ -146,8 +164,11 @@ def split_features(args, split, backbone, preprocessor, logger=print):
                            f'{len(dataset)} images')
     targets = targets[order]
     os.makedirs(args.cache_dir, exist_ok=True)
-    np.savez(path, feats=feats, targets=targets,
-             img_paths=np.array([infos[i]['img_path'] for i in order]))
+    np.savez(
+        path,
+        feats=feats,
+        targets=targets,
+        img_paths=np.array([infos[i]['img_path'] for i in order]))
     logger(f'{split}: {len(feats)} x {feats.shape[1]} features in '
            f'{time.time() - start:.0f}s, cached to {path}')
     return feats, targets
@@ -177,7 +198,10 @@ def main(argv=None) -> dict:
                                     preprocessor)
     from mmpretrain.datasets.categories import VOC2007_CATEGORIES
     result = svm_benchmark(
-        train_x, train_y, test_x, test_y,
+        train_x,
+        train_y,
+        test_x,
+        test_y,
         class_names=VOC2007_CATEGORIES,
         costs=args.costs,
         cv_folds=args.cv_folds,

@@ -4,6 +4,5 @@
 _base_ = ['default_runtime.py']
 
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=5, max_keep_ckpts=2))
+    logger=dict(interval=10), checkpoint=dict(interval=5, max_keep_ckpts=2))
 env_cfg = dict(cudnn_benchmark=False)

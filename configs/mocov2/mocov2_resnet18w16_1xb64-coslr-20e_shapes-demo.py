@@ -33,9 +33,7 @@ model = dict(
     momentum=0.001,
     # the demo's trunk; MMPretrain's MoCo v2 keeps zero_init_residual=False
     backbone=dict(
-        depth=18,
-        stem_channels=16,
-        base_channels=16,
+        depth=18, stem_channels=16, base_channels=16,
         zero_init_residual=False),
     neck=dict(
         type='MoCoV2Neck',

@@ -9,8 +9,9 @@ _base_ = [
 ]
 
 # zero_init_residual as the PIRL demo (MMPretrain's default; measured)
-model = dict(backbone=dict(depth=18, zero_init_residual=True),
-             head=dict(in_channels=512))
+model = dict(
+    backbone=dict(depth=18, zero_init_residual=True),
+    head=dict(in_channels=512))
 
 train_pipeline = [
     dict(type='RobustLoadImageFromFile'),

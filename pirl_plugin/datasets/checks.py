@@ -120,9 +120,9 @@ def check_dataset_cfg(cfg: dict,
     raise DatasetConfigError(
         f'image folder {folder!r} ({key}) contains no images {where}; '
         f'looked for {", ".join(sorted(set(extensions)))}. The training '
-        'dataset would be empty: point data_root at a folder of images'
-        + ('' if not with_label else ', or set with_label=False to use '
-           'every image in the folder tree'))
+        'dataset would be empty: point data_root at a folder of images' +
+        ('' if not with_label else ', or set with_label=False to use '
+         'every image in the folder tree'))
 
 
 def check_epoch_length(dataloader,

@@ -27,11 +27,16 @@ from typing import Dict
 import cv2
 import numpy as np
 
-INTERPOLATIONS = dict(cubic=cv2.INTER_CUBIC, linear=cv2.INTER_LINEAR,
-                      area=cv2.INTER_AREA, nearest=cv2.INTER_NEAREST)
+INTERPOLATIONS = dict(
+    cubic=cv2.INTER_CUBIC,
+    linear=cv2.INTER_LINEAR,
+    area=cv2.INTER_AREA,
+    nearest=cv2.INTER_NEAREST)
 
 
-def upscale_digit(digit: np.ndarray, size: int = 64, pad: int = 1,
+def upscale_digit(digit: np.ndarray,
+                  size: int = 64,
+                  pad: int = 1,
                   interpolation: str = 'cubic') -> np.ndarray:
     """One 8 x 8 digit (grey levels 0-16) as a ``size`` x ``size`` x 3
     uint8 image.
@@ -55,8 +60,8 @@ def upscale_digit(digit: np.ndarray, size: int = 64, pad: int = 1,
     grey = np.clip(np.asarray(digit, np.float32) * 16.0, 0, 255)
     if pad:
         grey = np.pad(grey, pad, mode='constant', constant_values=0)
-    big = cv2.resize(grey, (size, size),
-                     interpolation=INTERPOLATIONS[interpolation])
+    big = cv2.resize(
+        grey, (size, size), interpolation=INTERPOLATIONS[interpolation])
     big = np.clip(np.rint(big), 0, 255).astype(np.uint8)
     return np.repeat(big[:, :, None], 3, axis=2)
 
@@ -94,13 +99,20 @@ def make_digits_dataset(root: str,
     data = load_digits()
     images, labels = data.images, data.target
     idx_train, idx_test = train_test_split(
-        np.arange(len(labels)), test_size=test_fraction,
-        random_state=seed, stratify=labels)
+        np.arange(len(labels)),
+        test_size=test_fraction,
+        random_state=seed,
+        stratify=labels)
     counts = {'train': int(len(idx_train)), 'test': int(len(idx_test))}
-    spec = dict(source='sklearn.datasets.load_digits', size=size,
-                test_fraction=test_fraction, pad=pad,
-                interpolation=interpolation, seed=seed, counts=counts,
-                version=1)
+    spec = dict(
+        source='sklearn.datasets.load_digits',
+        size=size,
+        test_fraction=test_fraction,
+        pad=pad,
+        interpolation=interpolation,
+        seed=seed,
+        counts=counts,
+        version=1)
     marker = osp.join(root, 'dataset.json')
     if osp.exists(marker):
         with open(marker) as f:

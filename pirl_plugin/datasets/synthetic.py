@@ -14,8 +14,8 @@ from typing import Dict, Optional
 import cv2
 import numpy as np
 
-CLASSES = ('circle', 'square', 'triangle', 'cross', 'ring', 'star',
-           'hbars', 'vbars', 'crescent', 'diamond')
+CLASSES = ('circle', 'square', 'triangle', 'cross', 'ring', 'star', 'hbars',
+           'vbars', 'crescent', 'diamond')
 
 
 def _regular_polygon(cx, cy, r, n, angle, star=False):
@@ -107,8 +107,8 @@ def draw_shape(cls: str, size: int, rng: np.random.Generator) -> np.ndarray:
             cy = (gy + 0.5) * cell + rng.uniform(-0.12, 0.12) * cell
             sign = 1 if rng.random() < 0.5 else -1
             level = bg_level + sign * rng.uniform(70, 100)
-            color = tuple(int(v) for v in np.clip(
-                level + rng.normal(0, 6, 3), 0, 255))
+            color = tuple(
+                int(v) for v in np.clip(level + rng.normal(0, 6, 3), 0, 255))
             _draw_element(img, cls, cx, cy, r, rng.uniform(0, 2 * np.pi),
                           color, bg_color)
     return img
@@ -132,25 +132,33 @@ def make_shapes_dataset(out_dir: str,
     Returns:
         dict: number of images per split.
     """
-    spec = dict(train_per_class=train_per_class, test_per_class=test_per_class,
-                size=size, seed=seed, classes=list(CLASSES), version=3)
+    spec = dict(
+        train_per_class=train_per_class,
+        test_per_class=test_per_class,
+        size=size,
+        seed=seed,
+        classes=list(CLASSES),
+        version=3)
     marker = osp.join(out_dir, 'dataset.json')
-    counts = {'train': train_per_class * len(CLASSES),
-              'test': test_per_class * len(CLASSES)}
+    counts = {
+        'train': train_per_class * len(CLASSES),
+        'test': test_per_class * len(CLASSES)
+    }
     if osp.exists(marker):
         with open(marker) as f:
             if json.load(f) == spec:
                 return counts
     rng = np.random.default_rng(seed)
-    for split, per_class in (('train', train_per_class),
-                             ('test', test_per_class)):
+    for split, per_class in (('train', train_per_class), ('test',
+                                                          test_per_class)):
         for cls in CLASSES:
             d = osp.join(out_dir, split, cls)
             os.makedirs(d, exist_ok=True)
             for i in range(per_class):
                 img = draw_shape(cls, size, rng)
-                cv2.imwrite(osp.join(d, f'{cls}_{i:05d}.jpg'), img,
-                            [cv2.IMWRITE_JPEG_QUALITY, 92])
+                cv2.imwrite(
+                    osp.join(d, f'{cls}_{i:05d}.jpg'), img,
+                    [cv2.IMWRITE_JPEG_QUALITY, 92])
     with open(marker, 'w') as f:
         json.dump(spec, f)
     return counts
@@ -168,8 +176,8 @@ def load_split(root: str, split: str, size: Optional[int] = None):
             if img is None:
                 raise ValueError(f'cannot decode {osp.join(d, cls, name)}')
             if size is not None:
-                img = cv2.resize(img, (size, size),
-                                 interpolation=cv2.INTER_AREA)
+                img = cv2.resize(
+                    img, (size, size), interpolation=cv2.INTER_AREA)
             imgs.append(img)
             labels.append(label)
     return np.stack(imgs), np.array(labels), classes

@@ -39,12 +39,12 @@ import signal
 import sys
 from typing import Iterator, List, Optional, Sequence, Union
 
+import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner, find_latest_checkpoint
 from mmengine.runner.base_loop import BaseLoop
 from mmpretrain.registry import RUNNERS
-import torch
 from torch import nn
 
 from pirl_plugin.datasets.checks import DatasetConfigError, check_dataset_cfg
@@ -165,8 +165,9 @@ def continue_command(work_dir: str,
         else:
             has_work_dir |= _is_option(arg, '--work-dir')
             if _is_option(arg, '--launcher'):
-                value = (arg.split('=', 1)[1] if '=' in arg else
-                         rest[i + 1] if i + 1 < len(rest) else 'none')
+                value = (
+                    arg.split('=', 1)[1] if '=' in arg else
+                    rest[i + 1] if i + 1 < len(rest) else 'none')
                 launcher = value != 'none'
             kept.append(arg)
         i += 1

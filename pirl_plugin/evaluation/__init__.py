@@ -14,8 +14,8 @@ from .knn import (extract_features, folder_dataloaders, knn_accuracies,
 from .linear_probe import linear_probe_accuracy
 from .metrics import *  # noqa: F401,F403
 from .metrics import MultiLayerAccuracy
-from .subsets import (class_balanced_subset, read_ann_file,
-                      scan_image_folder, write_ann_file)
+from .subsets import (class_balanced_subset, read_ann_file, scan_image_folder,
+                      write_ann_file)
 from .svm import (average_precision, format_ap_table, svm_benchmark,
                   train_class_svm, voc07_targets)
 

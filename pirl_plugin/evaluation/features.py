@@ -82,8 +82,12 @@ def build_feature_backbone(backbone_cfg: dict) -> nn.Module:
             f'feature extraction supports ResNet backbones, but the config '
             f'has model.backbone.type={cfg.get("type")!r}; use a PIRL or '
             'linear-probe config with a ResNet backbone')
-    cfg.update(type='ResNetWithStem', with_stem=True, out_indices=(0, 1, 2, 3),
-               frozen_stages=-1, init_cfg=None)
+    cfg.update(
+        type='ResNetWithStem',
+        with_stem=True,
+        out_indices=(0, 1, 2, 3),
+        frozen_stages=-1,
+        init_cfg=None)
     cfg.pop('pretrained', None)
     backbone = MODELS.build(cfg)
     backbone.eval()  # ResNet.train() returns None: do not chain it
@@ -102,15 +106,15 @@ def _gather_rows(t: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def extract_dataloader_features(
-        backbone: nn.Module,
-        data_preprocessor: nn.Module,
-        dataloader: Sequence[dict],
-        layers: Sequence[str] = ('res5', ),
-        pool: Union[PoolSpec, Dict[str, PoolSpec]] = 'avg',
-        normalize: bool = True,
-        gather: bool = False,
-        desc: str = 'extracting features') -> dict:
+def extract_dataloader_features(backbone: nn.Module,
+                                data_preprocessor: nn.Module,
+                                dataloader: Sequence[dict],
+                                layers: Sequence[str] = ('res5', ),
+                                pool: Union[PoolSpec, Dict[str,
+                                                           PoolSpec]] = 'avg',
+                                normalize: bool = True,
+                                gather: bool = False,
+                                desc: str = 'extracting features') -> dict:
     """Frozen features of every image of a dataloader.
 
     Shows a progress bar in batches on a terminal, on rank 0 (see
@@ -200,7 +204,8 @@ def extract_dataloader_features(
     keep[1:] = idx_sorted[1:] != idx_sorted[:-1]
     order = torch.from_numpy(order)[keep]
     return dict(
-        feats={name: v[order] for name, v in out.items()},
+        feats={name: v[order]
+               for name, v in out.items()},
         sample_idx=idx[order],
         labels=lab[order] if single_label else None)
 

@@ -53,7 +53,8 @@ def draw_rotations(num: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).choice([90, 180, 270], size=num)
 
 
-def shuffle_tiles(x: torch.Tensor, perms: np.ndarray,
+def shuffle_tiles(x: torch.Tensor,
+                  perms: np.ndarray,
                   grid: int = 3) -> torch.Tensor:
     """Shuffle the ``grid x grid`` tiles of each image.
 
@@ -134,8 +135,9 @@ def backbone_distances(backbone: nn.Module,
     was_training = backbone.training
     backbone.eval()
     out = []
-    for s in track(range(0, n, batch_size), None,
-                   f'backbone distances, {transform} ({n} images)'):
+    for s in track(
+            range(0, n, batch_size), None,
+            f'backbone distances, {transform} ({n} images)'):
         x = images[s:s + batch_size]
         p = params[s:s + batch_size]
         xt = shuffle_tiles(x, p, grid) if transform == 'jigsaw' else rotate(
@@ -163,8 +165,8 @@ def center_patches(x: torch.Tensor, grid: int, patch: int) -> torch.Tensor:
     off = (cell - patch) // 2
     out = [
         x[:, :, r * cell + off:r * cell + off + patch,
-          q * cell + off:q * cell + off + patch]
-        for r in range(grid) for q in range(grid)
+          q * cell + off:q * cell + off + patch] for r in range(grid)
+        for q in range(grid)
     ]
     return torch.stack(out, dim=1)
 
@@ -221,20 +223,21 @@ def head_distances(model: nn.Module,
     check_choice(transform, TRANSFORMS, 'transform')
     neck_g = _transform_neck(model, transform)
     n = image_views.size(0)
-    params = (draw_permutations(n, grid * grid, seed)
-              if transform == 'jigsaw' else draw_rotations(n, seed))
+    params = (
+        draw_permutations(n, grid * grid, seed)
+        if transform == 'jigsaw' else draw_rotations(n, seed))
     was_training = model.training
     model.eval()
     out = []
-    for s in track(range(0, n, batch_size), None,
-                   f'head distances, {transform} ({n} images)'):
+    for s in track(
+            range(0, n, batch_size), None,
+            f'head distances, {transform} ({n} images)'):
         x = image_views[s:s + batch_size]
         xt = transform_views[s:s + batch_size]
         p = params[s:s + batch_size]
         f = model.neck(model.backbone(x))[0]
         if transform == 'jigsaw':
-            cells = center_patches(xt, grid,
-                                   patch or xt.size(-1) // grid)
+            cells = center_patches(xt, grid, patch or xt.size(-1) // grid)
             idx = torch.as_tensor(p, dtype=torch.long)
             views = cells[torch.arange(len(p))[:, None], idx].flatten(0, 1)
         else:
@@ -249,8 +252,8 @@ def head_distances(model: nn.Module,
 def summarize(dist: torch.Tensor) -> Dict[str, float]:
     """Summary statistics of a vector of distances."""
     d = dist.double().cpu()
-    q = torch.quantile(d, torch.tensor([0.05, 0.25, 0.5, 0.75, 0.95],
-                                       dtype=torch.float64))
+    q = torch.quantile(
+        d, torch.tensor([0.05, 0.25, 0.5, 0.75, 0.95], dtype=torch.float64))
     return dict(
         num_images=int(d.numel()),
         mean=float(d.mean()),
@@ -286,9 +289,13 @@ def plot_histograms(distances: Dict[str, torch.Tensor],
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for label, d in distances.items():
         d = d.cpu().numpy()
-        ax.hist(d, bins=edges, alpha=0.55, density=True,
-                label=f'{label} (mean {d.mean():.3f}, median '
-                f'{np.median(d):.3f})')
+        ax.hist(
+            d,
+            bins=edges,
+            alpha=0.55,
+            density=True,
+            label=f'{label} (mean {d.mean():.3f}, median '
+            f'{np.median(d):.3f})')
     ax.set_xlabel(xlabel or 'l2 distance between unit-norm representations '
                   'of I and t(I)')
     ax.set_ylabel('density')
@@ -298,4 +305,3 @@ def plot_histograms(distances: Dict[str, torch.Tensor],
     fig.tight_layout()
     fig.savefig(out, dpi=90)
     plt.close(fig)
-

@@ -40,19 +40,23 @@ def extract_features(backbone: nn.Module,
     from mmpretrain.registry import MODELS
     from mmpretrain.structures import DataSample
     preprocessor = MODELS.build(
-        dict(type='ClsDataPreprocessor', mean=list(mean), std=list(std),
-             to_rgb=to_rgb))
+        dict(
+            type='ClsDataPreprocessor',
+            mean=list(mean),
+            std=list(std),
+            to_rgb=to_rgb))
     backbone.to(device)
     chw = torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2)
     batches = [
-        dict(inputs=list(chw[s:s + batch_size]),
-             data_samples=[
-                 DataSample(metainfo=dict(sample_idx=i))
-                 for i in range(s, min(s + batch_size, len(imgs)))
-             ]) for s in range(0, len(imgs), batch_size)
+        dict(
+            inputs=list(chw[s:s + batch_size]),
+            data_samples=[
+                DataSample(metainfo=dict(sample_idx=i))
+                for i in range(s, min(s + batch_size, len(imgs)))
+            ]) for s in range(0, len(imgs), batch_size)
     ]
-    res = extract_dataloader_features(backbone, preprocessor, batches,
-                                      layers=('res5', ), desc=desc)
+    res = extract_dataloader_features(
+        backbone, preprocessor, batches, layers=('res5', ), desc=desc)
     return res['feats']['res5']
 
 
@@ -89,19 +93,23 @@ def weighted_knn_predict(train_feats: torch.Tensor,
         sim = test_feats[s:s + chunk] @ train_feats.T
         top_sim, top_idx = sim.topk(k, dim=1)
         votes = sim.new_zeros(sim.size(0), num_classes)
-        votes.scatter_add_(1, train_labels.to(sim.device)[top_idx],
+        votes.scatter_add_(1,
+                           train_labels.to(sim.device)[top_idx],
                            (top_sim / temperature).exp())
         preds.append(votes.argmax(1))
     return torch.cat(preds)
 
 
-def knn_accuracy(train_feats: torch.Tensor, train_labels: torch.Tensor,
-                 test_feats: torch.Tensor, test_labels: torch.Tensor,
-                 k: int = 20, temperature: float = 0.07) -> float:
+def knn_accuracy(train_feats: torch.Tensor,
+                 train_labels: torch.Tensor,
+                 test_feats: torch.Tensor,
+                 test_labels: torch.Tensor,
+                 k: int = 20,
+                 temperature: float = 0.07) -> float:
     """Top-1 accuracy (%) of :func:`weighted_knn_predict`."""
-    pred = weighted_knn_predict(train_feats, train_labels, test_feats, k,
-                                temperature,
-                                int(max(train_labels.max(), test_labels.max())) + 1)
+    pred = weighted_knn_predict(
+        train_feats, train_labels, test_feats, k, temperature,
+        int(max(train_labels.max(), test_labels.max())) + 1)
     return float((pred == test_labels).float().mean() * 100)
 
 
@@ -125,9 +133,8 @@ def knn_accuracies(train_feats: torch.Tensor,
         dict[int, float]: k -> top-1 accuracy in %.
     """
     if train_feats.shape[1] != test_feats.shape[1]:
-        raise ValueError(
-            f'train and test features differ in dimension '
-            f'({train_feats.shape[1]} vs {test_feats.shape[1]})')
+        raise ValueError(f'train and test features differ in dimension '
+                         f'({train_feats.shape[1]} vs {test_feats.shape[1]})')
     args = [t.detach().float().cpu() for t in (train_feats, test_feats)]
     train_labels = train_labels.detach().long().cpu()
     test_labels = test_labels.detach().long().cpu()
@@ -170,8 +177,13 @@ def knn_evaluate(backbone: nn.Module,
     results = []
     for name, loader in (('train', train_loader), ('val', val_loader)):
         res = extract_dataloader_features(
-            backbone, data_preprocessor, loader, layers=(layer, ),
-            pool='avg', normalize=True, gather=gather,
+            backbone,
+            data_preprocessor,
+            loader,
+            layers=(layer, ),
+            pool='avg',
+            normalize=True,
+            gather=gather,
             desc=f'kNN: {name} features')
         if res['labels'] is None:
             raise ValueError(
@@ -204,11 +216,15 @@ def folder_dataloaders(data_root: str,
         dict(type='PackInputs'),
     ]
     return [
-        dict(batch_size=batch_size, num_workers=num_workers,
-             sampler=dict(type='DefaultSampler', shuffle=False),
-             dataset=dict(type='CustomDataset', data_root=data_root,
-                          data_prefix=split, pipeline=pipeline))
-        for split in splits
+        dict(
+            batch_size=batch_size,
+            num_workers=num_workers,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=dict(
+                type='CustomDataset',
+                data_root=data_root,
+                data_prefix=split,
+                pipeline=pipeline)) for split in splits
     ]
 
 
@@ -260,15 +276,23 @@ def knn_evaluate_config(model_cfg: dict,
         cfg = copy.deepcopy(dict(cfg))
         cfg.setdefault('sampler', dict(type='DefaultSampler', shuffle=False))
         loaders.append(Runner.build_dataloader(cfg, seed=seed))
-    res = knn_evaluate(backbone, preprocessor, *loaders, ks=ks,
-                       temperature=temperature, layer=layer)
+    res = knn_evaluate(
+        backbone,
+        preprocessor,
+        *loaders,
+        ks=ks,
+        temperature=temperature,
+        layer=layer)
     train, val = res['train'], res['val']
-    out = dict(knn_top1=res['accs'], num_train=len(train['labels']),
-               num_query=len(val['labels']))
+    out = dict(
+        knn_top1=res['accs'],
+        num_train=len(train['labels']),
+        num_query=len(val['labels']))
     if linear:
-        out['linear_top1'] = linear_probe_accuracy(
-            train['feats'][layer], train['labels'], val['feats'][layer],
-            val['labels'])
+        out['linear_top1'] = linear_probe_accuracy(train['feats'][layer],
+                                                   train['labels'],
+                                                   val['feats'][layer],
+                                                   val['labels'])
     if return_features:
         out['val_feats'] = val['feats'][layer]
     return out

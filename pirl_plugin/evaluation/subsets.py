@@ -37,8 +37,8 @@ def read_ann_file(path: str) -> List[Sample]:
 
 
 def scan_image_folder(
-        root: str,
-        extensions: Sequence[str] = IMG_EXTENSIONS
+    root: str,
+    extensions: Sequence[str] = IMG_EXTENSIONS
 ) -> Tuple[List[Sample], List[str]]:
     """List ``root/<class>/**/<image>`` with labels from the sorted class
     folder names (the order MMPretrain's ``CustomDataset`` uses; for the
@@ -51,8 +51,8 @@ def scan_image_folder(
     """
     if not osp.isdir(root):
         raise FileNotFoundError(f'image folder {root!r} not found')
-    classes = sorted(e for e in os.listdir(root)
-                     if osp.isdir(osp.join(root, e)))
+    classes = sorted(
+        e for e in os.listdir(root) if osp.isdir(osp.join(root, e)))
     if not classes:
         raise ValueError(f'{root!r} has no class sub-folders')
     exts = tuple(e.lower() for e in extensions)

@@ -101,15 +101,18 @@ def average_precision(scores: np.ndarray,
 def l2_normalize(feats: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     """Row-wise L2 normalisation."""
     feats = np.asarray(feats, dtype=np.float32)
-    return feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True),
-                              eps)
+    return feats / np.maximum(
+        np.linalg.norm(feats, axis=1, keepdims=True), eps)
 
 
 def _make_svm(cost: float, pos_weight: float, seed: int, max_iter: int):
     from sklearn.svm import LinearSVC
     return LinearSVC(
         C=cost,
-        class_weight={1: pos_weight, -1: 1.0},
+        class_weight={
+            1: pos_weight,
+            -1: 1.0
+        },
         loss='squared_hinge',
         penalty='l2',
         dual='auto',
@@ -246,13 +249,14 @@ def svm_benchmark(train_feats: np.ndarray,
         parallel = Parallel(n_jobs=n_jobs, return_as='generator')
     except TypeError:  # joblib < 1.3: all results at the end
         parallel = Parallel(n_jobs=n_jobs)
-    fits = list(track(
-        parallel(
-            delayed(train_class_svm)(train_feats, train_targets[:, c], costs,
-                                     cv_folds, pos_weight, ap_mode, max_iter,
-                                     seed) for c in range(num_classes)),
-        num_classes, f'SVM: {num_classes} classes x {len(costs)} costs x '
-        f'{cv_folds} folds'))
+    fits = list(
+        track(
+            parallel(
+                delayed(train_class_svm)
+                (train_feats, train_targets[:, c], costs, cv_folds, pos_weight,
+                 ap_mode, max_iter, seed) for c in range(num_classes)),
+            num_classes, f'SVM: {num_classes} classes x {len(costs)} costs x '
+            f'{cv_folds} folds'))
     ap: Dict[str, Optional[float]] = {}
     chosen, cv, skipped = {}, {}, []
     for c, (name, fit) in enumerate(zip(names, fits)):
@@ -263,9 +267,8 @@ def svm_benchmark(train_feats: np.ndarray,
         }
         value = math.nan
         if fit['svm'] is not None:
-            value = average_precision(
-                fit['svm'].decision_function(test_feats), test_targets[:, c],
-                ap_mode)
+            value = average_precision(fit['svm'].decision_function(test_feats),
+                                      test_targets[:, c], ap_mode)
         if math.isnan(value):
             ap[name] = None
             skipped.append(name)

@@ -13,8 +13,14 @@ import numpy as np
 import torch
 
 
-def build_pirl(config: str, depth: int, bank_size: int, num_neg: int,
-               loss_type: str, shared: bool, device: str, amp: bool = False,
+def build_pirl(config: str,
+               depth: int,
+               bank_size: int,
+               num_neg: int,
+               loss_type: str,
+               shared: bool,
+               device: str,
+               amp: bool = False,
                channels_last: bool = False):
     """The PIRL of ``config`` at ``depth`` with a bank of ``bank_size``, on
     ``device``, and its optimiser wrapper (``AmpOptimWrapper`` with ``amp``,
@@ -58,8 +64,12 @@ def build_pirl(config: str, depth: int, bank_size: int, num_neg: int,
     return model, optim
 
 
-def make_inputs(batch: int, img: int, patch: int, bank_size: int,
-                device: str, seed: int = 0) -> Tuple[list, list]:
+def make_inputs(batch: int,
+                img: int,
+                patch: int,
+                bank_size: int,
+                device: str,
+                seed: int = 0) -> Tuple[list, list]:
     """Random image views and nine jigsaw patches per image, with data
     samples of distinct bank indices.
 
@@ -69,8 +79,10 @@ def make_inputs(batch: int, img: int, patch: int, bank_size: int,
     from mmpretrain.structures import DataSample
     g = torch.Generator().manual_seed(seed)
     inputs = [torch.randn(batch, 3, img, img, generator=g).to(device)]
-    inputs += [torch.randn(batch, 3, patch, patch, generator=g).to(device)
-               for _ in range(9)]
+    inputs += [
+        torch.randn(batch, 3, patch, patch, generator=g).to(device)
+        for _ in range(9)
+    ]
     idx = torch.randperm(bank_size, generator=g)[:batch].tolist()
     samples = [DataSample(metainfo=dict(sample_idx=i)) for i in idx]
     return inputs, samples
@@ -89,8 +101,9 @@ def backbone_step(model, inputs: list) -> None:
     """Forward and backward of the backbone alone on the same inputs (the
     baseline of a PIRL step), with a trivial loss."""
     views = torch.stack(list(inputs[1:]), dim=1).flatten(0, 1)
-    loss = sum(model.backbone(x)[-1].mean(dim=(2, 3)).sum()
-               for x in (inputs[0], views))
+    loss = sum(
+        model.backbone(x)[-1].mean(dim=(2, 3)).sum()
+        for x in (inputs[0], views))
     loss.backward()
     model.zero_grad(set_to_none=True)
 
@@ -123,13 +136,14 @@ def make_jpegs(folder: str, num: int, seed: int = 0) -> List[str]:
         long_ = int(short * rng.uniform(1.0, 1.5))
         h, w = (short, long_) if rng.random() < 0.7 else (long_, short)
         # smooth colour fields + noise: JPEG sizes like natural photos
-        low = rng.integers(0, 256, (h // 32 + 2, w // 32 + 2, 3),
-                           dtype=np.uint8)
+        low = rng.integers(
+            0, 256, (h // 32 + 2, w // 32 + 2, 3), dtype=np.uint8)
         img = cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)
         img = np.clip(img + rng.normal(0, 12, img.shape), 0,
                       255).astype(np.uint8)
-        cv2.imwrite(osp.join(folder, f'img_{i:05d}.JPEG'), img,
-                    [cv2.IMWRITE_JPEG_QUALITY, 90])
+        cv2.imwrite(
+            osp.join(folder, f'img_{i:05d}.JPEG'), img,
+            [cv2.IMWRITE_JPEG_QUALITY, 90])
     return sorted(glob.glob(osp.join(folder, '*.JPEG')))[:num]
 
 
@@ -142,8 +156,10 @@ def replace_jitter(pipeline: list, fn: Callable[[dict, float], dict]) -> list:
         if isinstance(obj, dict):
             if obj.get('type') == 'RandomApply' and any(
                     t.get('type') == 'ColorJitter' for t in obj['transforms']):
-                jit = [t for t in obj['transforms']
-                       if t.get('type') == 'ColorJitter'][0]
+                jit = [
+                    t for t in obj['transforms']
+                    if t.get('type') == 'ColorJitter'
+                ][0]
                 return fn(jit, obj['prob'])
             return {k: walk(v) for k, v in obj.items()}
         if isinstance(obj, list):

@@ -25,8 +25,9 @@ def describe_state_dict(state_dict: Dict[str, object]) -> str:
     keys = list(state_dict)
     if any(k.endswith('memory_bank.bank') for k in keys):
         return 'a PIRL model'
-    if any(k.startswith(('roi_head.', 'rpn_head.', 'bbox_head.'))
-           for k in keys):
+    if any(
+            k.startswith(('roi_head.', 'rpn_head.', 'bbox_head.'))
+            for k in keys):
         return 'an MMDetection detector'
     if any(k.startswith('head.fc.') for k in keys):
         return 'a supervised classifier (MMPretrain ImageClassifier)'
@@ -56,15 +57,18 @@ def load_checkpoint(path: str, mmap: bool = False) -> object:
         raise CheckpointError(f'checkpoint file {path!r} not found')
     size = osp.getsize(path)
     try:
-        return torch.load(path, map_location='cpu', weights_only=True,
-                          mmap=mmap and zipfile.is_zipfile(path))
+        return torch.load(
+            path,
+            map_location='cpu',
+            weights_only=True,
+            mmap=mmap and zipfile.is_zipfile(path))
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()
         # torch's own text suggests weights_only=False: quote only the
         # line that names the refused global.
         reason = next((line for line in first
-                       if 'unsupported' in line.lower()
-                       or 'refusing' in line), 'an unsupported global')
+                       if 'unsupported' in line.lower() or 'refusing' in line),
+                      'an unsupported global')
         raise CheckpointError(
             f'refusing to load checkpoint {path!r}: it contains pickled '
             f'objects outside the allowlist ({reason.strip()}). Unpickling '
@@ -103,16 +107,15 @@ def check_resume_checkpoint(path: str,
                 'this config (work_dir/epoch_N.pth or iter_N.pth)')
     if not isinstance(ckpt, dict) or not isinstance(
             ckpt.get('state_dict'), dict):
-        what = (f'a dict with keys {sorted(map(str, ckpt))[:6]}'
-                if isinstance(ckpt, dict) else f'a {type(ckpt).__name__}')
+        what = (f'a dict with keys {sorted(map(str, ckpt))[:6]}' if isinstance(
+            ckpt, dict) else f'a {type(ckpt).__name__}')
         raise CheckpointError(
             f'{path!r} is not a training checkpoint: it holds {what}, without '
             f"a 'state_dict' entry. {expected}; to initialise weights from "
             'another file use load_from or the backbone\'s init_cfg')
     state = ckpt['state_dict']
     meta = ckpt.get('meta')
-    bank_key = next((k for k in state if k.endswith('memory_bank.bank')),
-                    None)
+    bank_key = next((k for k in state if k.endswith('memory_bank.bank')), None)
     if expect_memory_bank and bank_key is None:
         examples = ', '.join(repr(k) for k in list(state)[:3])
         raise CheckpointError(
@@ -132,9 +135,7 @@ def check_resume_checkpoint(path: str,
     return dict(epoch=meta['epoch'], iter=meta['iter'], bank_shape=bank_shape)
 
 
-def load_weights(module: nn.Module,
-                 checkpoint: str,
-                 prefix: str = '') -> dict:
+def load_weights(module: nn.Module, checkpoint: str, prefix: str = '') -> dict:
     """Load the weights of ``module`` from a checkpoint: the one loader of
     the evaluation tools, the kNN monitor's tests and the demo.
 
@@ -170,9 +171,13 @@ def load_weights(module: nn.Module,
     # list of them off the console; missing keys are checked below.
     quiet = logging.getLogger('pirl_plugin.load_weights')
     quiet.setLevel(logging.ERROR)
-    ckpt = mmengine_load_checkpoint(module, checkpoint, map_location='cpu',
-                                    strict=False, logger=quiet,
-                                    revise_keys=revise)
+    ckpt = mmengine_load_checkpoint(
+        module,
+        checkpoint,
+        map_location='cpu',
+        strict=False,
+        logger=quiet,
+        revise_keys=revise)
     state = ckpt.get('state_dict', ckpt)
     loaded = set(state)
     for pattern, repl in revise:

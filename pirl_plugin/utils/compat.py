@@ -57,16 +57,18 @@ def mmengine_checkpoint_safe_globals() -> List[type]:
         from numpy._core.multiarray import _reconstruct, scalar
     except ImportError:  # pragma: no cover - numpy 1.x
         from numpy.core.multiarray import _reconstruct, scalar
-    safe = [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
-            (_history_buffer_getattr, 'builtins.getattr'),
-            (_history_buffer_getattr, '__builtin__.getattr')]
+    safe = [
+        HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
+        (_history_buffer_getattr, 'builtins.getattr'),
+        (_history_buffer_getattr, '__builtin__.getattr')
+    ]
     # The concrete dtype classes (np.dtypes.Float64DType, ...) a pickled
     # numpy array or scalar refers to.
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
         safe += [
-            getattr(dtypes, name) for name in dir(dtypes)
-            if name.endswith('DType') and isinstance(getattr(dtypes, name), type)
+            getattr(dtypes, name) for name in dir(dtypes) if
+            name.endswith('DType') and isinstance(getattr(dtypes, name), type)
         ]
     return safe
 

@@ -26,27 +26,36 @@ def add_train_args(parser: argparse.ArgumentParser,
     options = [
         ('--work-dir', dict(help='the dir to save logs and models')),
         ('--resume',
-         dict(nargs='?', type=str, const='auto',
-              help='If specify checkpoint path, resume from it, while if not '
-              'specify, try to auto resume from the latest checkpoint '
-              'in the work directory.')),
-        ('--amp', dict(action='store_true',
-                       help='enable automatic-mixed-precision training')),
+         dict(
+             nargs='?',
+             type=str,
+             const='auto',
+             help='If specify checkpoint path, resume from it, while if not '
+             'specify, try to auto resume from the latest checkpoint '
+             'in the work directory.')),
+        ('--amp',
+         dict(
+             action='store_true',
+             help='enable automatic-mixed-precision training')),
         ('--no-validate',
-         dict(action='store_true',
-              help='Whether not to evaluate the checkpoint during training')),
+         dict(
+             action='store_true',
+             help='Whether not to evaluate the checkpoint during training')),
         ('--auto-scale-lr',
-         dict(action='store_true',
-              help='whether to auto scale the learning rate according to '
-              'the actual batch size and the original batch size.')),
+         dict(
+             action='store_true',
+             help='whether to auto scale the learning rate according to '
+             'the actual batch size and the original batch size.')),
         ('--no-pin-memory',
-         dict(action='store_true',
-              help='whether to disable the pin_memory option in '
-              'dataloaders.')),
+         dict(
+             action='store_true',
+             help='whether to disable the pin_memory option in '
+             'dataloaders.')),
         ('--no-persistent-workers',
-         dict(action='store_true',
-              help='whether to disable the persistent_workers option in '
-              'dataloaders.')),
+         dict(
+             action='store_true',
+             help='whether to disable the persistent_workers option in '
+             'dataloaders.')),
     ]
     for name, kwargs in options:
         kwargs['help'] = helps.get(name, kwargs['help'])
@@ -67,8 +76,8 @@ def add_launcher_args(parser: argparse.ArgumentParser,
         '--cfg-options',
         nargs='+',
         action=DictAction,
-        help=cfg_options_help or
-        'override some settings in the used config, the key-value pair '
+        help=cfg_options_help
+        or 'override some settings in the used config, the key-value pair '
         'in xxx=yyy format will be merged into config file. If the value to '
         'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
         'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
@@ -84,9 +93,9 @@ def add_launcher_args(parser: argparse.ArgumentParser,
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def parse_launcher_args(parser: argparse.ArgumentParser,
-                        argv: Optional[Sequence[str]] = None
-                        ) -> argparse.Namespace:
+def parse_launcher_args(
+        parser: argparse.ArgumentParser,
+        argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse ``argv`` (default: ``sys.argv[1:]``) and export ``LOCAL_RANK``
     from ``--local_rank`` unless the launcher already set it.
 
@@ -104,9 +113,10 @@ def parse_launcher_args(parser: argparse.ArgumentParser,
 
 
 def disable_persistent_workers_without_workers(
-        cfg: Config,
-        fields: Sequence[str] = ('train_dataloader', 'val_dataloader',
-                                 'test_dataloader')) -> None:
+    cfg: Config,
+    fields: Sequence[str] = ('train_dataloader', 'val_dataloader',
+                             'test_dataloader')
+) -> None:
     """Set ``persistent_workers=False`` in the data loaders that load in the
     main process (``num_workers=0``).
 
@@ -177,9 +187,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.auto_scale_lr:
         if cfg.get('auto_scale_lr') is None:
-            raise ValueError(
-                f'--auto-scale-lr needs `auto_scale_lr = dict('
-                f'base_batch_size=...)` in {args.config}')
+            raise ValueError(f'--auto-scale-lr needs `auto_scale_lr = dict('
+                             f'base_batch_size=...)` in {args.config}')
         cfg.auto_scale_lr.enable = True
 
     def set_default_dataloader_cfg(cfg, field):
@@ -214,9 +223,9 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     cfg.setdefault('env_cfg', ConfigDict())
     cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
     cfg.env_cfg.dist_cfg.backend = 'gloo'
-    cfg.setdefault('model_wrapper_cfg',
-                   ConfigDict(type='MMDistributedDataParallel',
-                              broadcast_buffers=False))
+    cfg.setdefault(
+        'model_wrapper_cfg',
+        ConfigDict(type='MMDistributedDataParallel', broadcast_buffers=False))
     cfg.model_wrapper_cfg.device_ids = None
     if torch_dist.is_initialized():
         return

@@ -52,11 +52,12 @@ def generate_permutations(num: int,
         raise ValueError(
             f"method must be 'random' or 'hamming', got {method!r}")
     if num_cells <= 9 and pool is None:
-        cand = np.array(list(_all_permutations(range(num_cells))),
-                        dtype=np.int8)
+        cand = np.array(
+            list(_all_permutations(range(num_cells))), dtype=np.int8)
     else:
-        cand = np.array([rng.permutation(num_cells)
-                         for _ in range(pool or 100000)], dtype=np.int8)
+        cand = np.array(
+            [rng.permutation(num_cells) for _ in range(pool or 100000)],
+            dtype=np.int8)
         cand = np.unique(cand, axis=0)
         if num > len(cand):
             raise ValueError(f'pool of {len(cand)} candidates is smaller '
@@ -122,8 +123,8 @@ def resolve_permutations(spec: Union[int, str, Sequence],
         np.ndarray: ``(T, num_cells)`` int64, each row a permutation.
     """
     if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
-        return np.array(_cached_permutations(int(spec), num_cells, method,
-                                             seed))
+        return np.array(
+            _cached_permutations(int(spec), num_cells, method, seed))
     if isinstance(spec, str):
         if not os.path.isfile(spec):
             raise ValueError(

@@ -60,7 +60,9 @@ class Progress:
         ...         bar.update(len(batch))
     """
 
-    def __init__(self, total: int, desc: str = '',
+    def __init__(self,
+                 total: int,
+                 desc: str = '',
                  enabled: Optional[bool] = None) -> None:
         self.file = sys.stderr
         if enabled is None:
@@ -91,8 +93,10 @@ class Progress:
         self.close()
 
 
-def track(iterable: Iterable[T], total: Optional[int] = None,
-          desc: str = '', enabled: Optional[bool] = None) -> Iterator[T]:
+def track(iterable: Iterable[T],
+          total: Optional[int] = None,
+          desc: str = '',
+          enabled: Optional[bool] = None) -> Iterator[T]:
     """Yield the items of ``iterable``, counting one task per item.
 
     Args:

@@ -21,10 +21,10 @@ RESNET_ARCHS = {
 }
 
 STEM_KEY = re.compile(r'^(conv1|bn1)\.(weight|bias|running_mean|running_var|'
-                       r'num_batches_tracked)$')
+                      r'num_batches_tracked)$')
 BLOCK_KEY = re.compile(r'^layer([1-4])\.(\d+)\.(conv[123]|bn[123]|'
-                        r'downsample\.[01])\.(weight|bias|running_mean|'
-                        r'running_var|num_batches_tracked)$')
+                       r'downsample\.[01])\.(weight|bias|running_mean|'
+                       r'running_var|num_batches_tracked)$')
 
 
 class ConversionError(RuntimeError):

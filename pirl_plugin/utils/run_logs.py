@@ -14,8 +14,10 @@ def newest_run(work_dir: str) -> Optional[str]:
     folder, or None."""
     if not osp.isdir(work_dir):
         return None
-    runs = [osp.join(work_dir, d) for d in os.listdir(work_dir)
-            if osp.isdir(osp.join(work_dir, d, 'vis_data'))]
+    runs = [
+        osp.join(work_dir, d) for d in os.listdir(work_dir)
+        if osp.isdir(osp.join(work_dir, d, 'vis_data'))
+    ]
     return max(runs, key=osp.getmtime) if runs else None
 
 
@@ -39,6 +41,8 @@ def read_run_logs(work_dir: str) -> Tuple[List[dict], List[dict]]:
     run = newest_run(work_dir)
     if run is None:
         return [], []
-    rows = [r for r in _json_lines(osp.join(run, 'vis_data', 'scalars.json'))
-            if 'loss' in r]
+    rows = [
+        r for r in _json_lines(osp.join(run, 'vis_data', 'scalars.json'))
+        if 'loss' in r
+    ]
     return rows, _json_lines(osp.join(run, 'knn_monitor.json'))

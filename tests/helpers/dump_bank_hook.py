@@ -20,11 +20,14 @@ class DumpBankHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         bank = model.memory_bank
-        start, stop = (bank.shard_range() if hasattr(bank, 'shard_range')
-                       else (0, bank.num_samples))
+        start, stop = (
+            bank.shard_range() if hasattr(bank, 'shard_range') else
+            (0, bank.num_samples))
         torch.save(
-            dict(bank=bank.bank.detach().cpu().clone(), start=start,
-                 stop=stop, checksum=bank.checksum(),
-                 num_updates=int(bank.num_updates)),
+            dict(
+                bank=bank.bank.detach().cpu().clone(),
+                start=start,
+                stop=stop,
+                checksum=bank.checksum(),
+                num_updates=int(bank.num_updates)),
             osp.join(runner.work_dir, f'bank_rank{dist.get_rank()}.pt'))
-

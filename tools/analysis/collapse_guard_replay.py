@@ -1,6 +1,7 @@
 """Replay MemoryBankHook's collapse guard on the logs of finished runs.
 
-    python tools/analysis/collapse_guard_replay.py work_dirs/run_a work_dirs/run_b \
+    python tools/analysis/collapse_guard_replay.py \
+        work_dirs/run_a work_dirs/run_b \
         [--threshold 0.7] [--window 8] [--min-drop 0.1] [--warmup 2] \
         [--stats-interval 50] [--iters-per-refresh N]
 
@@ -37,10 +38,11 @@ _ITER = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/\s*\d+\]')
 _SIM = re.compile(r'bank_pairwise_sim: (-?[0-9.]+)')
 
 
-def read_readings(log_text: str,
-                  stats_interval: int = 50,
-                  iters_per_refresh: Optional[float] = None
-                  ) -> List[Tuple[float, float]]:
+def read_readings(
+        log_text: str,
+        stats_interval: int = 50,
+        iters_per_refresh: Optional[float] = None
+) -> List[Tuple[float, float]]:
     """The distinct ``bank_pairwise_sim`` readings of an MMEngine log.
 
     The hook takes a reading every ``stats_interval`` iterations and the
@@ -75,8 +77,10 @@ def read_readings(log_text: str,
             it, per = int(it_match.group(1)), iters_per_refresh
         taken = it // stats_interval * stats_interval
         readings.append((taken / per, float(sim.group(1))))
-    return [next(group) for _, group in
-            itertools.groupby(readings, key=lambda r: r[1])]
+    return [
+        next(group)
+        for _, group in itertools.groupby(readings, key=lambda r: r[1])
+    ]
 
 
 class _Collect:
@@ -121,21 +125,28 @@ def find_log(path: str) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('runs', nargs='+',
-                        help='work directories or log files')
+    parser.add_argument(
+        'runs', nargs='+', help='work directories or log files')
     parser.add_argument('--threshold', type=float, default=0.7)
-    parser.add_argument('--window', type=float, default=10.0,
-                        help='collapse_window, in bank refreshes')
+    parser.add_argument(
+        '--window',
+        type=float,
+        default=10.0,
+        help='collapse_window, in bank refreshes')
     parser.add_argument('--min-drop', type=float, default=0.1)
     parser.add_argument('--warmup', type=float, default=2.0)
-    parser.add_argument('--stats-interval', type=int, default=50,
-                        help="MemoryBankHook's stats_interval in the run")
+    parser.add_argument(
+        '--stats-interval',
+        type=int,
+        default=50,
+        help="MemoryBankHook's stats_interval in the run")
     parser.add_argument('--iters-per-refresh', type=float, default=None)
     args = parser.parse_args(argv)
-    cfg = dict(collapse_threshold=args.threshold,
-               collapse_window=args.window,
-               collapse_min_drop=args.min_drop,
-               collapse_warmup=args.warmup)
+    cfg = dict(
+        collapse_threshold=args.threshold,
+        collapse_window=args.window,
+        collapse_min_drop=args.min_drop,
+        collapse_warmup=args.warmup)
     status = 0
     for run in args.runs:
         try:
@@ -152,8 +163,8 @@ def main(argv=None) -> int:
             continue
         at = replay(readings, **cfg)
         curve = ' '.join(f'{s:.2f}' for _, s in readings)
-        verdict = (f'WARNS at {at:.1f} refreshes' if at is not None
-                   else 'silent')
+        verdict = (f'WARNS at {at:.1f} refreshes'
+                   if at is not None else 'silent')
         print(f'{run}: {verdict}; readings: {curve}')
     return status
 

@@ -42,9 +42,10 @@ memory-bank hook logs it.
             configs/pirl/pirl_resnet18w16_1xb64-coslr-32e_digits.py \\
         --mocov2-config \\
             configs/mocov2/mocov2_resnet18w16_1xb64-coslr-32e_digits.py \\
-        --extra \\
-            jigsaw=configs/jigsaw/jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py \\
-        --cfg-options-extra train_dataloader.dataset.pipeline.1.jigsaw_crop_size=48 \\
+        --extra jigsaw=configs/jigsaw/\\
+jigsaw_resnet18_1xb64-coslr-20e_shapes-demo.py \\
+        --cfg-options-extra \\
+            train_dataloader.dataset.pipeline.1.jigsaw_crop_size=48 \\
             train_dataloader.dataset.pipeline.1.patch_size=14 \\
         --workers 0 --threads 1 --work-dir work_dirs/compare_digits
 
@@ -211,21 +212,24 @@ def prepare_config(config: str,
         type='CheckpointHook', interval=epochs, max_keep_ckpts=1)
     iters_per_epoch = max(1, n_train // batch_size)
     logger = cfg.default_hooks.get('logger', dict(type='LoggerHook'))
-    logger['interval'] = min(int(logger.get('interval', 50)),
-                             iters_per_epoch)
+    logger['interval'] = min(int(logger.get('interval', 50)), iters_per_epoch)
     cfg.default_hooks.logger = logger
     from pirl_plugin.evaluation import folder_dataloaders
     loaders = folder_dataloaders(data_root, img_size)
-    imports = list(cfg.get('custom_imports', {}).get('imports',
-                                                     ['pirl_plugin']))
+    imports = list(
+        cfg.get('custom_imports', {}).get('imports', ['pirl_plugin']))
     if 'pirl_plugin.benchmarks' not in imports:
         imports.append('pirl_plugin.benchmarks')
     cfg.custom_imports = dict(imports=imports, allow_failed_imports=False)
     cfg.custom_hooks = [
         h for h in cfg.get('custom_hooks', []) if h['type'] != 'KNNMonitorHook'
     ] + [
-        dict(type='KNNMonitorHook', interval=knn_interval, k=20,
-             train_dataloader=loaders[0], val_dataloader=loaders[1])
+        dict(
+            type='KNNMonitorHook',
+            interval=knn_interval,
+            k=20,
+            train_dataloader=loaders[0],
+            val_dataloader=loaders[1])
     ]
     os.makedirs(work_dir, exist_ok=True)
     path = osp.join(work_dir, 'run_config.py')
@@ -255,7 +259,9 @@ def _last_checkpoint(work_dir: str) -> Optional[str]:
     return ckpt if osp.isfile(ckpt) else None
 
 
-def train(config_path: str, work_dir: str, reuse: bool = False,
+def train(config_path: str,
+          work_dir: str,
+          reuse: bool = False,
           threads: Optional[int] = None) -> dict:
     """Run ``tools/train.py`` on ``config_path``; output in
     ``<work_dir>/train.log``.
@@ -269,8 +275,10 @@ def train(config_path: str, work_dir: str, reuse: bool = False,
             if a.read() == b.read():
                 with open(osp.join(work_dir, 'train_seconds.txt')) as f:
                     secs = float(f.read())
-                return dict(checkpoint=_last_checkpoint(work_dir),
-                            train_seconds=secs, reused=True)
+                return dict(
+                    checkpoint=_last_checkpoint(work_dir),
+                    train_seconds=secs,
+                    reused=True)
     cmd = [sys.executable, TRAIN_SCRIPT, config_path, '--work-dir', work_dir]
     print('[compare] ' + ' '.join(cmd), flush=True)
     t0 = time.time()
@@ -279,8 +287,8 @@ def train(config_path: str, work_dir: str, reuse: bool = False,
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     with open(log, 'w') as f:
-        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
-                              cwd=REPO, env=env)
+        proc = subprocess.run(
+            cmd, stdout=f, stderr=subprocess.STDOUT, cwd=REPO, env=env)
     secs = time.time() - t0
     if proc.returncode != 0:
         with open(log) as f:
@@ -348,8 +356,12 @@ class Prober:
     same features.
     """
 
-    def __init__(self, data_root: str, img_size: int, k: int = 20,
-                 temperature: float = 0.07, seed: int = 0) -> None:
+    def __init__(self,
+                 data_root: str,
+                 img_size: int,
+                 k: int = 20,
+                 temperature: float = 0.07,
+                 seed: int = 0) -> None:
         from pirl_plugin.evaluation import folder_dataloaders
         self.loaders = folder_dataloaders(data_root, img_size)
         self.classes = sorted(
@@ -362,14 +374,19 @@ class Prober:
         similarity of the test features of ``cfg.model``'s backbone loaded
         from ``checkpoint`` (None: its seeded random initialisation)."""
         from pirl_plugin.evaluation import knn_evaluate_config
-        res = knn_evaluate_config(cfg.model, checkpoint, *self.loaders,
-                                  ks=(self.k, ),
-                                  temperature=self.temperature,
-                                  seed=self.seed, linear=True,
-                                  return_features=True)
-        return dict(knn_top1=float(res['knn_top1'][self.k]),
-                    linear_top1=float(res['linear_top1']),
-                    feat_pairwise_sim=mean_pairwise_cosine(res['val_feats']))
+        res = knn_evaluate_config(
+            cfg.model,
+            checkpoint,
+            *self.loaders,
+            ks=(self.k, ),
+            temperature=self.temperature,
+            seed=self.seed,
+            linear=True,
+            return_features=True)
+        return dict(
+            knn_top1=float(res['knn_top1'][self.k]),
+            linear_top1=float(res['linear_top1']),
+            feat_pairwise_sim=mean_pairwise_cosine(res['val_feats']))
 
 
 # --------------------------------------------------------------------------
@@ -417,11 +434,17 @@ def plot(result: dict, out: str, title: str = '') -> None:
         if curve:
             # x: iterations done when the monitor ran (end of that epoch)
             ax0.plot([c['epoch'] * per_epoch for c in curve],
-                     [c['knn_top1'] for c in curve], 'o-', color=colors[name],
-                     alpha=0.85, label=f'{name} (kNN monitor)')
+                     [c['knn_top1'] for c in curve],
+                     'o-',
+                     color=colors[name],
+                     alpha=0.85,
+                     label=f'{name} (kNN monitor)')
     if 'random' in methods:
-        ax0.axhline(methods['random']['knn_top1'], color=colors['random'],
-                    ls='--', label='random init')
+        ax0.axhline(
+            methods['random']['knn_top1'],
+            color=colors['random'],
+            ls='--',
+            label='random init')
     ax0.set_xlim(0, max(1, result['budget']['iterations']) * 1.05)
     ax0.set_xlabel('iteration')
     ax0.set_ylabel('kNN top-1 (%), k=20')
@@ -435,8 +458,12 @@ def plot(result: dict, out: str, title: str = '') -> None:
         xs = [j - 0.4 + width * (i + 0.5) for j in range(2)]
         bars = ax1.bar(xs, vals, width, label=name, color=colors[name])
         for bar, v in zip(bars, vals):
-            ax1.text(bar.get_x() + bar.get_width() / 2, v + 1, f'{v:.1f}',
-                     ha='center', fontsize=8)
+            ax1.text(
+                bar.get_x() + bar.get_width() / 2,
+                v + 1,
+                f'{v:.1f}',
+                ha='center',
+                fontsize=8)
     ax1.set_xticks([0, 1])
     ax1.set_xticklabels(['kNN (k=20)', 'linear probe'])
     ax1.set_ylim(0, 118)  # room above 100 for the legend
@@ -460,55 +487,91 @@ def parse_args(argv=None):
     from mmengine.config import DictAction
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument('--data-root', required=True,
-                   help='folder with labelled train/<class>/ and '
-                   'test/<class>/ images')
+    p.add_argument(
+        '--data-root',
+        required=True,
+        help='folder with labelled train/<class>/ and '
+        'test/<class>/ images')
     p.add_argument('--pirl-config', default=DEFAULT_PIRL)
     p.add_argument('--mocov2-config', default=DEFAULT_MOCOV2)
-    p.add_argument('--extra', action='append', default=[],
-                   metavar='NAME=CONFIG',
-                   help='another method trained the same way (e.g. '
-                   'jigsaw=configs/jigsaw/jigsaw_resnet18_1xb64-coslr-20e_'
-                   'shapes-demo.py); repeatable')
-    p.add_argument('--methods', default='pirl,mocov2,random',
-                   help='comma-separated subset of pirl, mocov2, random and '
-                   'the --extra names (default: pirl,mocov2,random + '
-                   'extras)')
-    p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
-                                                  'compare_mocov2'))
-    p.add_argument('--epochs', type=int, default=None,
-                   help='epochs for every method (default: the PIRL '
-                   'config\'s)')
-    p.add_argument('--iters', type=int, default=None,
-                   help='at least this many iterations for every method '
-                   '(rounded up to whole epochs)')
-    p.add_argument('--batch-size', type=int, default=None,
-                   help='images per iteration for every method (default: '
-                   'the PIRL config\'s)')
-    p.add_argument('--workers', type=int, default=None,
-                   help='data-loader workers per method')
-    p.add_argument('--threads', type=int, default=None,
-                   help='OMP/MKL threads of each training process (on a '
-                   'shared or small machine 1 avoids oversubscription)')
-    p.add_argument('--knn-interval', type=int, default=4,
-                   help='kNN monitor every N epochs (and after the last)')
-    p.add_argument('--keep-backbones', action='store_true',
-                   help='do not copy the PIRL backbone into the others')
-    p.add_argument('--keep-schedules', action='store_true',
-                   help='do not copy the PIRL optimiser / lr schedule into '
-                   'the others')
+    p.add_argument(
+        '--extra',
+        action='append',
+        default=[],
+        metavar='NAME=CONFIG',
+        help='another method trained the same way (e.g. '
+        'jigsaw=configs/jigsaw/jigsaw_resnet18_1xb64-coslr-20e_'
+        'shapes-demo.py); repeatable')
+    p.add_argument(
+        '--methods',
+        default='pirl,mocov2,random',
+        help='comma-separated subset of pirl, mocov2, random and '
+        'the --extra names (default: pirl,mocov2,random + '
+        'extras)')
+    p.add_argument(
+        '--work-dir', default=osp.join(REPO, 'work_dirs', 'compare_mocov2'))
+    p.add_argument(
+        '--epochs',
+        type=int,
+        default=None,
+        help='epochs for every method (default: the PIRL '
+        'config\'s)')
+    p.add_argument(
+        '--iters',
+        type=int,
+        default=None,
+        help='at least this many iterations for every method '
+        '(rounded up to whole epochs)')
+    p.add_argument(
+        '--batch-size',
+        type=int,
+        default=None,
+        help='images per iteration for every method (default: '
+        'the PIRL config\'s)')
+    p.add_argument(
+        '--workers',
+        type=int,
+        default=None,
+        help='data-loader workers per method')
+    p.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='OMP/MKL threads of each training process (on a '
+        'shared or small machine 1 avoids oversubscription)')
+    p.add_argument(
+        '--knn-interval',
+        type=int,
+        default=4,
+        help='kNN monitor every N epochs (and after the last)')
+    p.add_argument(
+        '--keep-backbones',
+        action='store_true',
+        help='do not copy the PIRL backbone into the others')
+    p.add_argument(
+        '--keep-schedules',
+        action='store_true',
+        help='do not copy the PIRL optimiser / lr schedule into '
+        'the others')
     p.add_argument('--cfg-options-pirl', nargs='+', action=DictAction)
     p.add_argument('--cfg-options-mocov2', nargs='+', action=DictAction)
-    p.add_argument('--cfg-options-extra', nargs='+', action=DictAction,
-                   help='applied to every --extra config')
-    p.add_argument('--reuse', action='store_true',
-                   help='skip the training of a method whose work dir holds '
-                   'a finished run of the identical config')
+    p.add_argument(
+        '--cfg-options-extra',
+        nargs='+',
+        action=DictAction,
+        help='applied to every --extra config')
+    p.add_argument(
+        '--reuse',
+        action='store_true',
+        help='skip the training of a method whose work dir holds '
+        'a finished run of the identical config')
     p.add_argument('--png', default=None, help='another copy of the plot')
     p.add_argument('--title', default='')
-    p.add_argument('--tiny', action='store_true',
-                   help='smoke test: 1 epoch (unless --epochs), batch 8, no '
-                   'loader workers')
+    p.add_argument(
+        '--tiny',
+        action='store_true',
+        help='smoke test: 1 epoch (unless --epochs), batch 8, no '
+        'loader workers')
     return p.parse_args(argv)
 
 
@@ -560,26 +623,40 @@ def main(argv=None) -> dict:
         epochs = 1
     else:
         epochs = int(pirl_ref.train_cfg.max_epochs)
-    budget = dict(batch_size=batch, epochs=epochs,
-                  iters_per_epoch=iters_per_epoch,
-                  iterations=epochs * iters_per_epoch)
-    print(f'[compare] {data_root}: {n_train} train / {n_test} test images; '
-          f'budget {budget}', flush=True)
+    budget = dict(
+        batch_size=batch,
+        epochs=epochs,
+        iters_per_epoch=iters_per_epoch,
+        iterations=epochs * iters_per_epoch)
+    print(
+        f'[compare] {data_root}: {n_train} train / {n_test} test images; '
+        f'budget {budget}',
+        flush=True)
 
     notes: List[str] = []
-    configs = dict(pirl=(args.pirl_config, args.cfg_options_pirl),
-                   mocov2=(args.mocov2_config, args.cfg_options_mocov2))
+    configs = dict(
+        pirl=(args.pirl_config, args.cfg_options_pirl),
+        mocov2=(args.mocov2_config, args.cfg_options_mocov2))
     configs.update({n: (p, args.cfg_options_extra) for n, p in extras.items()})
     prepared = {}
-    for name in ['pirl'] + [m for m in methods if m not in ('pirl',
-                                                            'random')]:
+    for name in ['pirl'] + [m for m in methods if m not in ('pirl', 'random')]:
         config, options = configs[name]
         prepared[name] = prepare_config(
-            config, name, data_root, osp.join(args.work_dir, name), n_train,
-            batch, epochs, img_size, args.knn_interval, options,
+            config,
+            name,
+            data_root,
+            osp.join(args.work_dir, name),
+            n_train,
+            batch,
+            epochs,
+            img_size,
+            args.knn_interval,
+            options,
             reference=None if name == 'pirl' else prepared['pirl'][1],
             keep_backbone=args.keep_backbones,
-            keep_schedule=args.keep_schedules, workers=workers, notes=notes)
+            keep_schedule=args.keep_schedules,
+            workers=workers,
+            notes=notes)
     for note in notes:
         print('[compare] note: ' + note, flush=True)
 
@@ -591,8 +668,8 @@ def main(argv=None) -> dict:
     for name in methods:
         if name == 'random':
             res = prober.probe(prepared['pirl'][1], None)
-            res.update(config=osp.relpath(args.pirl_config, REPO),
-                       checkpoint=None)
+            res.update(
+                config=osp.relpath(args.pirl_config, REPO), checkpoint=None)
         else:
             path, cfg = prepared[name]
             run = train(path, osp.join(args.work_dir, name), args.reuse,
@@ -603,23 +680,34 @@ def main(argv=None) -> dict:
             last = logs['last_scalars']
             for key in ('bank_feat_sim', 'bank_pairwise_sim', 'loss'):
                 if key in last:
-                    res[key + ('_log' if key == 'bank_pairwise_sim'
-                               else '')] = float(last[key])
-            res.update(config=configs[name][0], run_config=path,
-                       checkpoint=run['checkpoint'],
-                       train_seconds=round(run['train_seconds'], 1),
-                       reused=run['reused'], knn_curve=logs['knn_curve'])
+                    res[key + (
+                        '_log' if key == 'bank_pairwise_sim' else '')] = float(
+                            last[key])
+            res.update(
+                config=configs[name][0],
+                run_config=path,
+                checkpoint=run['checkpoint'],
+                train_seconds=round(run['train_seconds'], 1),
+                reused=run['reused'],
+                knn_curve=logs['knn_curve'])
         results[name] = res
-        print(f'[compare] {name}: kNN {res["knn_top1"]:.2f}  linear '
-              f'{res["linear_top1"]:.2f}', flush=True)
+        print(
+            f'[compare] {name}: kNN {res["knn_top1"]:.2f}  linear '
+            f'{res["linear_top1"]:.2f}',
+            flush=True)
 
-    result = dict(data_root=data_root, n_train=n_train, n_test=n_test,
-                  n_classes=len(prober.classes), img_size=img_size,
-                  budget=budget, methods=results, notes=notes,
-                  command=' '.join([osp.relpath(__file__, REPO)] +
-                                   (argv if argv is not None
-                                    else sys.argv[1:])),
-                  total_seconds=round(time.time() - t_start, 1))
+    result = dict(
+        data_root=data_root,
+        n_train=n_train,
+        n_test=n_test,
+        n_classes=len(prober.classes),
+        img_size=img_size,
+        budget=budget,
+        methods=results,
+        notes=notes,
+        command=' '.join([osp.relpath(__file__, REPO)] +
+                         (argv if argv is not None else sys.argv[1:])),
+        total_seconds=round(time.time() - t_start, 1))
     os.makedirs(args.work_dir, exist_ok=True)
     table = markdown_table(result)
     with open(osp.join(args.work_dir, 'compare_result.json'), 'w') as f:
@@ -632,8 +720,10 @@ def main(argv=None) -> dict:
         os.makedirs(osp.dirname(osp.abspath(args.png)), exist_ok=True)
         plot(result, args.png, args.title)
     print(table)
-    print(f'[compare] wrote {png} and compare_result.{{json,md}}; total '
-          f'{result["total_seconds"]:.0f} s', flush=True)
+    print(
+        f'[compare] wrote {png} and compare_result.{{json,md}}; total '
+        f'{result["total_seconds"]:.0f} s',
+        flush=True)
     return result
 
 

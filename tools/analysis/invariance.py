@@ -43,8 +43,12 @@ IMG_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.ppm', '.pgm', '.tif', '.tiff',
             '.webp')
 PIRL_VIEW_TRANSFORMS = ('PIRLJigsawTransform', 'PIRLRotationTransform',
                         'PIRLJigsawRotationTransform')
-VIEW_DEFAULTS = dict(img_size=224, jigsaw_crop_size=255, grid_size=3,
-                     patch_size=64, rot_size=224)
+VIEW_DEFAULTS = dict(
+    img_size=224,
+    jigsaw_crop_size=255,
+    grid_size=3,
+    patch_size=64,
+    rot_size=224)
 
 
 def list_images(folder: str, max_images: int) -> List[str]:
@@ -81,8 +85,7 @@ def to_tensor(imgs: List[np.ndarray], size: int, prep: dict) -> torch.Tensor:
     """Resize to ``size`` x ``size`` and normalise like the model's data
     preprocessor (``mean``, ``std``, ``to_rgb``)."""
     arr = np.stack([
-        cv2.resize(i, (size, size), interpolation=cv2.INTER_AREA)
-        for i in imgs
+        cv2.resize(i, (size, size), interpolation=cv2.INTER_AREA) for i in imgs
     ]).astype(np.float32)
     if prep.get('to_rgb', prep.get('bgr_to_rgb', False)):
         arr = arr[..., ::-1]
@@ -112,6 +115,7 @@ def build_model(config: str, checkpoint: Optional[str]):
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
+
     import pirl_plugin  # noqa: F401
     from pirl_plugin.utils.checkpoints import load_weights
     if not osp.isfile(config):
@@ -133,10 +137,13 @@ def build_model(config: str, checkpoint: Optional[str]):
     return cfg, model
 
 
-def analyse(models: List[Tuple[str, str, Optional[str]]], images: str,
-            transform: str = 'jigsaw', reprs=('backbone', ),
+def analyse(models: List[Tuple[str, str, Optional[str]]],
+            images: str,
+            transform: str = 'jigsaw',
+            reprs=('backbone', ),
             img_size: int = 224,
-            max_images: int = 500, seed: int = 0,
+            max_images: int = 500,
+            seed: int = 0,
             batch_size: int = 64) -> Tuple[dict, Dict[str, dict]]:
     """Distances for every (representation, model).
 
@@ -164,8 +171,9 @@ def analyse(models: List[Tuple[str, str, Optional[str]]], images: str,
                 size = img_size - img_size % 3 if transform == 'jigsaw' \
                     else img_size
                 x = to_tensor(imgs, size, prep)
-                out[r][label] = backbone_distances(
-                    model.backbone, x, transform, 3, seed, batch_size)
+                out[r][label] = backbone_distances(model.backbone, x,
+                                                   transform, 3, seed,
+                                                   batch_size)
                 continue
             views = view_params(cfg)
             if views is None or not hasattr(model, 'neck'):
@@ -180,9 +188,14 @@ def analyse(models: List[Tuple[str, str, Optional[str]]], images: str,
                 xt = to_tensor(imgs, views['rot_size'], prep)
                 kw = {}
             try:
-                out[r][label] = head_distances(model, x, xt, transform,
-                                               seed=seed,
-                                               batch_size=batch_size, **kw)
+                out[r][label] = head_distances(
+                    model,
+                    x,
+                    xt,
+                    transform,
+                    seed=seed,
+                    batch_size=batch_size,
+                    **kw)
             except ValueError as e:
                 skipped[r][label] = str(e)
         del model
@@ -199,8 +212,10 @@ def write_outputs(results: dict, skipped: dict, out_dir: str, name: str,
         backbone=f'pooled backbone features of I and t(I) ({transform})',
         heads=f'f(v_I) and g(v_It) ({transform})')
     for r, dists in results.items():
-        entry = dict(models={k: summarize(v) for k, v in dists.items()},
-                     skipped=skipped.get(r, {}))
+        entry = dict(
+            models={k: summarize(v)
+                    for k, v in dists.items()},
+            skipped=skipped.get(r, {}))
         if dists:
             png = osp.join(out_dir, f'{name}_{r}.png')
             plot_histograms(dists, png, title=titles[r])
@@ -214,26 +229,40 @@ def write_outputs(results: dict, skipped: dict, out_dir: str, name: str,
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument('--model', nargs=3, action='append', required=True,
-                        metavar=('LABEL', 'CONFIG', 'CHECKPOINT'),
-                        help='a model to analyse (repeat); CHECKPOINT '
-                        '"none" for the random initialisation')
-    parser.add_argument('--images', required=True,
-                        help='folder of images (searched recursively)')
-    parser.add_argument('--transform', default='jigsaw',
-                        choices=['jigsaw', 'rotation'])
-    parser.add_argument('--repr', nargs='+', default=['backbone'],
-                        choices=['backbone', 'heads'])
-    parser.add_argument('--img-size', type=int, default=224,
-                        help='image size for --repr backbone (rounded down '
-                        'to a multiple of 3 for jigsaw)')
+    parser.add_argument(
+        '--model',
+        nargs=3,
+        action='append',
+        required=True,
+        metavar=('LABEL', 'CONFIG', 'CHECKPOINT'),
+        help='a model to analyse (repeat); CHECKPOINT '
+        '"none" for the random initialisation')
+    parser.add_argument(
+        '--images',
+        required=True,
+        help='folder of images (searched recursively)')
+    parser.add_argument(
+        '--transform', default='jigsaw', choices=['jigsaw', 'rotation'])
+    parser.add_argument(
+        '--repr',
+        nargs='+',
+        default=['backbone'],
+        choices=['backbone', 'heads'])
+    parser.add_argument(
+        '--img-size',
+        type=int,
+        default=224,
+        help='image size for --repr backbone (rounded down '
+        'to a multiple of 3 for jigsaw)')
     parser.add_argument('--max-images', type=int, default=500)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--out-dir', default='work_dirs/invariance')
-    parser.add_argument('--name', default=None,
-                        help='file name prefix (default invariance_'
-                        '<transform>)')
+    parser.add_argument(
+        '--name',
+        default=None,
+        help='file name prefix (default invariance_'
+        '<transform>)')
     args = parser.parse_args(argv)
     models = [(label, cfg, None if ckpt.lower() == 'none' else ckpt)
               for label, cfg, ckpt in args.model]
@@ -247,13 +276,18 @@ def main(argv=None) -> dict:
                                    args.seed, args.batch_size)
     except ValueError as e:
         sys.exit(f'tools/analysis/invariance.py: {e}')
-    meta = dict(images=args.images, max_images=args.max_images,
-                img_size=args.img_size, seed=args.seed,
-                models={label: dict(config=cfg, checkpoint=ckpt)
-                        for label, cfg, ckpt in models})
-    summary = write_outputs(results, skipped, args.out_dir,
-                            args.name or f'invariance_{args.transform}',
-                            args.transform, meta)
+    meta = dict(
+        images=args.images,
+        max_images=args.max_images,
+        img_size=args.img_size,
+        seed=args.seed,
+        models={
+            label: dict(config=cfg, checkpoint=ckpt)
+            for label, cfg, ckpt in models
+        })
+    summary = write_outputs(results, skipped, args.out_dir, args.name
+                            or f'invariance_{args.transform}', args.transform,
+                            meta)
     for r, entry in summary['representations'].items():
         for label, st in entry['models'].items():
             print(f'[{r}] {label}: mean {st["mean"]:.4f}  median '

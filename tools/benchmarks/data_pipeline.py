@@ -39,14 +39,14 @@ import pirl_plugin  # noqa: F401
 from pirl_plugin.utils.benchmarking import make_jpegs, replace_jitter
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PIRL_CFG = osp.join(REPO, 'configs', '_base_', 'datasets',
-                    'imagenet_pirl.py')
+PIRL_CFG = osp.join(REPO, 'configs', '_base_', 'datasets', 'imagenet_pirl.py')
 
 
 def mocov2_config() -> str:
     import mmpretrain
-    path = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'configs',
-                    '_base_', 'datasets', 'imagenet_bs32_mocov2.py')
+    path = osp.join(
+        osp.dirname(mmpretrain.__file__), '.mim', 'configs', '_base_',
+        'datasets', 'imagenet_bs32_mocov2.py')
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'MMPretrain\'s MoCo v2 dataset config not found at {path}; '
@@ -59,12 +59,18 @@ def build_pipelines() -> dict:
     pirl = Config.fromfile(PIRL_CFG).train_pipeline
     moco = Config.fromfile(mocov2_config()).train_pipeline
     moco = [dict(t) for t in moco]
-    hue0 = replace_jitter(moco, lambda j, p: dict(
-        type='RandomApply', prob=p, transforms=[dict(j, hue=0.0)]))
-    ours = replace_jitter(moco, lambda j, p: dict(
-        type='PIRLColorJitter', brightness=j['brightness'],
-        contrast=j['contrast'], saturation=j['saturation'], hue=j['hue'],
-        prob=p, gray_prob=0.0))
+    hue0 = replace_jitter(
+        moco, lambda j, p: dict(
+            type='RandomApply', prob=p, transforms=[dict(j, hue=0.0)]))
+    ours = replace_jitter(
+        moco, lambda j, p: dict(
+            type='PIRLColorJitter',
+            brightness=j['brightness'],
+            contrast=j['contrast'],
+            saturation=j['saturation'],
+            hue=j['hue'],
+            prob=p,
+            gray_prob=0.0))
     return {
         'pirl': Compose([dict(t) for t in pirl]),
         'mocov2-hue0': Compose(hue0),
@@ -101,12 +107,17 @@ def main(argv=None):
         for name, pipe in pipes.items():
             times[name].append(run_pass(pipe, files))
     med = {k: statistics.median(v) for k, v in times.items()}
-    res = dict(num_images=len(files), rounds=args.rounds,
-               seconds_per_image=med,
-               images_per_second={k: 1 / v for k, v in med.items()},
-               ratio_pirl_over={k: med['pirl'] / v for k, v in med.items()
-                                if k != 'pirl'},
-               per_round=times)
+    res = dict(
+        num_images=len(files),
+        rounds=args.rounds,
+        seconds_per_image=med,
+        images_per_second={k: 1 / v
+                           for k, v in med.items()},
+        ratio_pirl_over={
+            k: med['pirl'] / v
+            for k, v in med.items() if k != 'pirl'
+        },
+        per_round=times)
     for name, v in med.items():
         print(f'[data_pipeline] {name}: {1 / v:.1f} images/s per worker '
               f'({v * 1e3:.1f} ms/image)')

@@ -32,9 +32,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import pirl_plugin  # noqa: F401
-
-from pirl_plugin.utils.benchmarking import (build_pirl, make_inputs,
-                                            pirl_step, timed)
+from pirl_plugin.utils.benchmarking import (build_pirl, make_inputs, pirl_step,
+                                            timed)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'pirl',
@@ -85,21 +84,29 @@ def main(argv=None):
     p.add_argument('--num-negatives', type=int, default=32000)
     p.add_argument('--bank-size', type=int, default=1281167)
     p.add_argument('--loss-type', default='nce', choices=['nce', 'infonce'])
-    p.add_argument('--shared-negatives', action='store_true',
-                   help='one draw of negatives per batch (default: per '
-                   'data point, the paper)')
+    p.add_argument(
+        '--shared-negatives',
+        action='store_true',
+        help='one draw of negatives per batch (default: per '
+        'data point, the paper)')
     p.add_argument('--img-size', type=int, default=224)
     p.add_argument('--patch-size', type=int, default=64)
     p.add_argument('--num-classes', type=int, default=1000)
     p.add_argument('--no-amp', action='store_true', help='float32 steps')
     p.add_argument('--no-channels-last', action='store_true')
     p.add_argument('--device', default='cuda')
-    p.add_argument('--warmup', type=int, default=10,
-                   help='steps of each kind before timing')
-    p.add_argument('--steps', type=int, default=20,
-                   help='steps per timed block')
-    p.add_argument('--rounds', type=int, default=3,
-                   help='alternating blocks of each kind')
+    p.add_argument(
+        '--warmup',
+        type=int,
+        default=10,
+        help='steps of each kind before timing')
+    p.add_argument(
+        '--steps', type=int, default=20, help='steps per timed block')
+    p.add_argument(
+        '--rounds',
+        type=int,
+        default=3,
+        help='alternating blocks of each kind')
     p.add_argument('--out', default='gpu_throughput.json')
     args = p.parse_args(argv)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
@@ -118,10 +125,16 @@ def main(argv=None):
         sync = (lambda: None)
 
     torch.manual_seed(0)
-    pirl, pirl_optim = build_pirl(CONFIG, args.depth, args.bank_size,
-                                  args.num_negatives, args.loss_type,
-                                  args.shared_negatives, args.device,
-                                  amp=amp, channels_last=channels_last)
+    pirl, pirl_optim = build_pirl(
+        CONFIG,
+        args.depth,
+        args.bank_size,
+        args.num_negatives,
+        args.loss_type,
+        args.shared_negatives,
+        args.device,
+        amp=amp,
+        channels_last=channels_last)
     views, pirl_samples = make_inputs(args.batch, args.img_size,
                                       args.patch_size, args.bank_size,
                                       args.device)
@@ -152,18 +165,27 @@ def main(argv=None):
     ips_pirl = args.batch * args.steps / statistics.median(t_pirl)
     ips_sup = args.batch * args.steps / statistics.median(t_sup)
     ratio = ips_pirl / ips_sup
-    device_name = (torch.cuda.get_device_name(args.device)
-                   if args.device.startswith('cuda') else 'cpu')
+    device_name = (
+        torch.cuda.get_device_name(args.device)
+        if args.device.startswith('cuda') else 'cpu')
     result = dict(
-        depth=args.depth, batch=args.batch, num_negatives=args.num_negatives,
-        bank_size=args.bank_size, loss_type=args.loss_type,
-        shared_negatives=args.shared_negatives, amp=amp,
-        channels_last=channels_last, device=device_name,
-        steps_per_block=args.steps, pirl_block_s=t_pirl,
-        supervised_block_s=t_sup, pirl_images_per_s=ips_pirl,
-        supervised_images_per_s=ips_sup, ratio=ratio,
-        peak_memory_gib=(torch.cuda.max_memory_allocated(args.device) / 2**30
-                         if args.device.startswith('cuda') else None),
+        depth=args.depth,
+        batch=args.batch,
+        num_negatives=args.num_negatives,
+        bank_size=args.bank_size,
+        loss_type=args.loss_type,
+        shared_negatives=args.shared_negatives,
+        amp=amp,
+        channels_last=channels_last,
+        device=device_name,
+        steps_per_block=args.steps,
+        pirl_block_s=t_pirl,
+        supervised_block_s=t_sup,
+        pirl_images_per_s=ips_pirl,
+        supervised_images_per_s=ips_sup,
+        ratio=ratio,
+        peak_memory_gib=(torch.cuda.max_memory_allocated(args.device) /
+                         2**30 if args.device.startswith('cuda') else None),
         torch=torch.__version__)
     with open(args.out, 'w') as f:
         json.dump(result, f, indent=2)

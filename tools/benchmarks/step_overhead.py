@@ -40,9 +40,12 @@ def main(argv=None):
     p.add_argument('--num-negatives', type=int, default=32000)
     p.add_argument('--bank-size', type=int, default=1281167)
     p.add_argument('--loss-type', default='nce', choices=['nce', 'infonce'])
-    p.add_argument('--shared', choices=['no', 'yes', 'both'], default='both',
-                   help='negatives per data point (no, the paper), one set '
-                   'per batch (yes), or both')
+    p.add_argument(
+        '--shared',
+        choices=['no', 'yes', 'both'],
+        default='both',
+        help='negatives per data point (no, the paper), one set '
+        'per batch (yes), or both')
     p.add_argument('--img-size', type=int, default=224)
     p.add_argument('--patch-size', type=int, default=64)
     p.add_argument('--device', default='cpu')
@@ -53,8 +56,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    sync = (torch.cuda.synchronize if args.device.startswith('cuda') else
-            (lambda: None))
+    sync = (
+        torch.cuda.synchronize if args.device.startswith('cuda') else
+        (lambda: None))
     modes = dict(no=[False], yes=[True], both=[False, True])[args.shared]
     results = []
     for shared in modes:
@@ -73,21 +77,29 @@ def main(argv=None):
                 t_pirl.append(a)
                 t_base.append(b)
         ratio = statistics.median(t_pirl) / statistics.median(t_base)
-        r = dict(depth=args.depth, batch=args.batch,
-                 num_negatives=args.num_negatives, bank_size=args.bank_size,
-                 loss_type=args.loss_type, shared_negatives=shared,
-                 device=args.device, threads=torch.get_num_threads(),
-                 pirl_step_s=t_pirl, backbone_step_s=t_base, ratio=ratio)
+        r = dict(
+            depth=args.depth,
+            batch=args.batch,
+            num_negatives=args.num_negatives,
+            bank_size=args.bank_size,
+            loss_type=args.loss_type,
+            shared_negatives=shared,
+            device=args.device,
+            threads=torch.get_num_threads(),
+            pirl_step_s=t_pirl,
+            backbone_step_s=t_base,
+            ratio=ratio)
         results.append(r)
-        print(f"[step_overhead] ResNet-{args.depth} B={args.batch} "
-              f"N={args.num_negatives} {args.loss_type} "
-              f"{'shared' if shared else 'per-sample'} negatives, "
-              f"{args.device}: PIRL step {statistics.median(t_pirl):.3f} s, "
-              f"backbone-only step {statistics.median(t_base):.3f} s, "
-              f"ratio {ratio:.3f}", flush=True)
+        print(
+            f"[step_overhead] ResNet-{args.depth} B={args.batch} "
+            f"N={args.num_negatives} {args.loss_type} "
+            f"{'shared' if shared else 'per-sample'} negatives, "
+            f"{args.device}: PIRL step {statistics.median(t_pirl):.3f} s, "
+            f"backbone-only step {statistics.median(t_base):.3f} s, "
+            f"ratio {ratio:.3f}",
+            flush=True)
     with open(args.out, 'w') as f:
-        json.dump(dict(results=results, torch=torch.__version__), f,
-                  indent=2)
+        json.dump(dict(results=results, torch=torch.__version__), f, indent=2)
     print(f'[step_overhead] wrote {args.out}')
 
 

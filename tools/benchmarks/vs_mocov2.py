@@ -26,16 +26,17 @@ schedule's ``optim_wrapper``: SGD, lr 0.03, momentum 0.9, weight decay
 through MMEngine's ``Runner.build_dataloader``), ``torch.set_num_threads``,
 and the same folder of generated JPEGs.
 
-=========  =========  =====  ============================  =========  =====================
-size       backbone   batch  PIRL views                    MoCo v2    negatives / queue
-=========  =========  =====  ============================  =========  =====================
-demo       ResNet-18  64     96 + 9 x 28 (of a 96 crop)    2 x 96     N=4,096, bank 10,000;
-                                                                      queue 4,096
-imagenet   ResNet-50  32     224 + 9 x 64 (of a 255 crop)  2 x 224    N=32,000, bank 1,281,167;
-                                                                      queue 65,536
-tiny       ResNet-18  4      32 + 9 x 10 (of a 30 crop)    2 x 32     N=64, bank 256;
-                                                                      queue 64 (smoke test)
-=========  =========  =====  ============================  =========  =====================
+========  =========  =====  ===================  =======  ==================
+size      backbone   batch  PIRL views           MoCo v2  negatives / queue
+========  =========  =====  ===================  =======  ==================
+demo      ResNet-18  64     96 + 9 x 28          2 x 96   N=4,096, bank
+                            (of a 96 crop)                10,000; queue 4,096
+imagenet  ResNet-50  32     224 + 9 x 64         2 x 224  N=32,000, bank
+                            (of a 255 crop)               1,281,167; queue
+                                                          65,536
+tiny      ResNet-18  4      32 + 9 x 10          2 x 32   N=64, bank 256;
+                            (of a 30 crop)                queue 64 (smoke)
+========  =========  =====  ===================  =======  ==================
 
 Images: ``demo`` and ``tiny`` use this project's procedural shapes images
 (96 px, ``pirl_plugin.datasets.synthetic``, what ``make demo`` trains on);
@@ -114,23 +115,58 @@ PIRL_SCHEDULE = osp.join(BASE, 'schedules', 'pirl_sgd_coslr.py')
 TARGET = 1.35
 
 SIZES = {
-    'demo': dict(
-        depth=18, batch=64, img_size=96, jigsaw_crop=96, patch_size=28,
-        moco_size=96, num_negatives=4096, bank_size=10000, queue_len=4096,
-        images='shapes', image_px=96, num_images=640, num_workers=2,
-        warmup=3, iters=10,
+    'demo':
+    dict(
+        depth=18,
+        batch=64,
+        img_size=96,
+        jigsaw_crop=96,
+        patch_size=28,
+        moco_size=96,
+        num_negatives=4096,
+        bank_size=10000,
+        queue_len=4096,
+        images='shapes',
+        image_px=96,
+        num_images=640,
+        num_workers=2,
+        warmup=3,
+        iters=10,
         pirl_data=osp.join(BASE, 'datasets', 'shapes_demo_pirl.py')),
-    'imagenet': dict(
-        depth=50, batch=32, img_size=224, jigsaw_crop=255, patch_size=64,
-        moco_size=224, num_negatives=32000, bank_size=1281167,
-        queue_len=65536, images='imagenet', num_images=256, num_workers=2,
-        warmup=3, iters=10,
+    'imagenet':
+    dict(
+        depth=50,
+        batch=32,
+        img_size=224,
+        jigsaw_crop=255,
+        patch_size=64,
+        moco_size=224,
+        num_negatives=32000,
+        bank_size=1281167,
+        queue_len=65536,
+        images='imagenet',
+        num_images=256,
+        num_workers=2,
+        warmup=3,
+        iters=10,
         pirl_data=osp.join(BASE, 'datasets', 'imagenet_pirl.py')),
-    'tiny': dict(
-        depth=18, batch=4, img_size=32, jigsaw_crop=30, patch_size=10,
-        moco_size=32, num_negatives=64, bank_size=256, queue_len=64,
-        images='shapes', image_px=96, num_images=20, num_workers=1,
-        warmup=1, iters=2,
+    'tiny':
+    dict(
+        depth=18,
+        batch=4,
+        img_size=32,
+        jigsaw_crop=30,
+        patch_size=10,
+        moco_size=32,
+        num_negatives=64,
+        bank_size=256,
+        queue_len=64,
+        images='shapes',
+        image_px=96,
+        num_images=20,
+        num_workers=1,
+        warmup=1,
+        iters=2,
         pirl_data=osp.join(BASE, 'datasets', 'shapes_demo_pirl.py')),
 }
 
@@ -138,8 +174,9 @@ SIZES = {
 # --------------------------------------------------------------- configs
 def mocov2_model_config() -> str:
     import mmpretrain
-    path = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'configs',
-                    'mocov2', 'mocov2_resnet50_8xb32-coslr-200e_in1k.py')
+    path = osp.join(
+        osp.dirname(mmpretrain.__file__), '.mim', 'configs', 'mocov2',
+        'mocov2_resnet50_8xb32-coslr-200e_in1k.py')
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'MMPretrain\'s MoCo v2 config not found at {path}; is '
@@ -170,8 +207,10 @@ def pirl_config(s: dict) -> dict:
 
     def size(t):
         if t['type'] == 'PIRLJigsawTransform':
-            t.update(img_size=s['img_size'], jigsaw_crop_size=s['jigsaw_crop'],
-                     patch_size=s['patch_size'])
+            t.update(
+                img_size=s['img_size'],
+                jigsaw_crop_size=s['jigsaw_crop'],
+                patch_size=s['patch_size'])
         return t
 
     return dict(model=model, pipeline=_walk(pipeline, size))
@@ -193,10 +232,15 @@ def mocov2_config(s: dict) -> dict:
     pipeline = copy.deepcopy(cfg.to_dict()['train_pipeline'])
     # numpy 2: mmcv's adjust_hue overflows -> this project's jitter with
     # MMPretrain's parameters and probability
-    pipeline = replace_jitter(pipeline, lambda j, p: dict(
-        type='PIRLColorJitter', brightness=j['brightness'],
-        contrast=j['contrast'], saturation=j['saturation'], hue=j['hue'],
-        prob=p, gray_prob=0.0))
+    pipeline = replace_jitter(
+        pipeline, lambda j, p: dict(
+            type='PIRLColorJitter',
+            brightness=j['brightness'],
+            contrast=j['contrast'],
+            saturation=j['saturation'],
+            hue=j['hue'],
+            prob=p,
+            gray_prob=0.0))
 
     def size(t):
         if t['type'] == 'RandomResizedCrop':
@@ -207,7 +251,8 @@ def mocov2_config(s: dict) -> dict:
 
 
 def optim_config() -> dict:
-    return copy.deepcopy(Config.fromfile(PIRL_SCHEDULE).optim_wrapper.to_dict())
+    return copy.deepcopy(
+        Config.fromfile(PIRL_SCHEDULE).optim_wrapper.to_dict())
 
 
 def make_images(s: dict, data_dir: str) -> str:
@@ -228,7 +273,11 @@ class Trainee:
     """What a runner holds for one model: the model, its optimiser wrapper
     and an iterator over its own data loader."""
 
-    def __init__(self, name: str, model: nn.Module, optim, loader,
+    def __init__(self,
+                 name: str,
+                 model: nn.Module,
+                 optim,
+                 loader,
                  after_step: Optional[Callable] = None) -> None:
         self.name = name
         self.model = model
@@ -283,13 +332,19 @@ def build_trainee(name: str, cfg: dict, s: dict, folder: str, workers: int,
         logger.setLevel(level)
     model.train()
     loader = Runner.build_dataloader(
-        dict(batch_size=s['batch'], num_workers=workers,
-             persistent_workers=workers > 0, pin_memory=False,
-             drop_last=True, sampler=dict(type='InfiniteSampler',
-                                          shuffle=True),
-             collate_fn=dict(type='default_collate'),
-             dataset=dict(type='CustomDataset', data_root=folder,
-                          with_label=False, pipeline=cfg['pipeline'])),
+        dict(
+            batch_size=s['batch'],
+            num_workers=workers,
+            persistent_workers=workers > 0,
+            pin_memory=False,
+            drop_last=True,
+            sampler=dict(type='InfiniteSampler', shuffle=True),
+            collate_fn=dict(type='default_collate'),
+            dataset=dict(
+                type='CustomDataset',
+                data_root=folder,
+                with_label=False,
+                pipeline=cfg['pipeline'])),
         seed=seed)
     after = None
     if hasattr(model, 'memory_bank'):
@@ -307,12 +362,13 @@ def alternate(pirl: Trainee, moco: Trainee, warmup: int, iters: int,
                 other.signal_workers(stop=True)
                 t.signal_workers(stop=False)
             t.iteration(record=i >= warmup)
-        print(f'[vs_mocov2] iteration {i + 1}/{warmup + iters}'
-              + ('' if i >= warmup else ' (warm-up)') + ': PIRL '
-              f'{pirl.total[-1] if i >= warmup else float("nan"):.3f} s, '
-              f'MoCo v2 '
-              f'{moco.total[-1] if i >= warmup else float("nan"):.3f} s',
-              flush=True)
+        print(
+            f'[vs_mocov2] iteration {i + 1}/{warmup + iters}' +
+            ('' if i >= warmup else ' (warm-up)') + ': PIRL '
+            f'{pirl.total[-1] if i >= warmup else float("nan"):.3f} s, '
+            f'MoCo v2 '
+            f'{moco.total[-1] if i >= warmup else float("nan"):.3f} s',
+            flush=True)
 
 
 # ------------------------------------------------------------ breakdown
@@ -358,9 +414,13 @@ def _step_split(t: Trainee, raw: dict) -> Dict[str, float]:
     t4 = time.perf_counter()
     t.after_step()
     t5 = time.perf_counter()
-    return {'data_preprocessor': t1 - t0, 'forward (loss)': t2 - t1,
-            'backward': t3 - t2, 'optimiser step': t4 - t3,
-            'after step': t5 - t4}
+    return {
+        'data_preprocessor': t1 - t0,
+        'forward (loss)': t2 - t1,
+        'backward': t3 - t2,
+        'optimiser step': t4 - t3,
+        'after step': t5 - t4
+    }
 
 
 def _profile_step(t: Trainee, raw: dict, top: int) -> List[dict]:
@@ -369,8 +429,10 @@ def _profile_step(t: Trainee, raw: dict, top: int) -> List[dict]:
         t.model.train_step(raw, t.optim)
         t.after_step()
     rows = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
-    return [dict(op=e.key, self_ms=e.self_cpu_time_total / 1e3,
-                 calls=e.count) for e in rows[:top]]
+    return [
+        dict(op=e.key, self_ms=e.self_cpu_time_total / 1e3, calls=e.count)
+        for e in rows[:top]
+    ]
 
 
 def _flops(t: Trainee, raw: dict) -> Optional[float]:
@@ -448,13 +510,12 @@ def pirl_parts(t: Trainee, raw: dict) -> Parts:
         ('stack + flatten of the 9 patch tensors',
          lambda: torch.stack(list(inputs[1:]), dim=1).flatten(0, 1)),
         ('image view: backbone + f, forward', img_fwd),
-        ('image view: backbone + f, forward + backward',
-         lambda: (img_fwd().sum().backward(), zero())),
+        ('image view: backbone + f, forward + backward', lambda:
+         (img_fwd().sum().backward(), zero())),
         ('patches: backbone + g, forward', patch_fwd),
-        ('patches: backbone + g, forward + backward',
-         lambda: (patch_fwd().sum().backward(), zero())),
-        ('NCE head (sampling, scoring, Z, loss), forward + backward',
-         head_fb),
+        ('patches: backbone + g, forward + backward', lambda:
+         (patch_fwd().sum().backward(), zero())),
+        ('NCE head (sampling, scoring, Z, loss), forward + backward', head_fb),
         ('  of which: negative sampling',
          lambda: bank.sample_negatives(idx, n, head.shared_negatives)),
         ('  of which: bank scoring (gather B x N rows), forward + backward',
@@ -497,8 +558,8 @@ def moco_parts(t: Trainee, raw: dict) -> Parts:
         ('data_preprocessor (2 views)',
          lambda: m.data_preprocessor(raw, True)),
         ('query view: backbone + neck, forward', q_fwd),
-        ('query view: backbone + neck, forward + backward',
-         lambda: (q_fwd().sum().backward(), zero())),
+        ('query view: backbone + neck, forward + backward', lambda:
+         (q_fwd().sum().backward(), zero())),
         ('key encoder EMA update',
          lambda: m.encoder_k.update_parameters(online)),
         ('key view: momentum encoder forward (no grad)', key_fwd),
@@ -538,8 +599,10 @@ def run_parts(groups: Dict[str, Parts], repeat: int) -> Dict[str, dict]:
             if (g, name) in failed or not v:
                 out[g][name] = None
                 continue
-            out[g][name] = dict(best_s=min(v), median_s=statistics.median(v),
-                                gflop=_count_flops(fn) / 1e9)
+            out[g][name] = dict(
+                best_s=min(v),
+                median_s=statistics.median(v),
+                gflop=_count_flops(fn) / 1e9)
     return out
 
 
@@ -554,8 +617,9 @@ def breakdown(pirl: Trainee, moco: Trainee, repeat: int, top: int,
         pirl=_pipeline_ms(pirl, images), mocov2=_pipeline_ms(moco, images))
     print('[vs_mocov2] breakdown: parts', flush=True)
     z_saved = pirl.model.head.z.clone()
-    res = run_parts(dict(pirl=pirl_parts(pirl, raw_p),
-                         mocov2=moco_parts(moco, raw_m)), repeat)
+    res = run_parts(
+        dict(pirl=pirl_parts(pirl, raw_p), mocov2=moco_parts(moco, raw_m)),
+        repeat)
     pirl.model.head.z.copy_(z_saved)
     out['pirl_parts_s'], out['mocov2_parts_s'] = res['pirl'], res['mocov2']
     print('[vs_mocov2] breakdown: step split', flush=True)
@@ -565,13 +629,15 @@ def breakdown(pirl: Trainee, moco: Trainee, repeat: int, top: int,
         split['mocov2'].append(_step_split(moco, raw_m))
     for k, v in split.items():
         out[f'{k}_step_split_s'] = {
-            phase: dict(best_s=min(r[phase] for r in v),
-                        median_s=statistics.median(r[phase] for r in v))
-            for phase in v[0]}
+            phase: dict(
+                best_s=min(r[phase] for r in v),
+                median_s=statistics.median(r[phase] for r in v))
+            for phase in v[0]
+        }
     print('[vs_mocov2] breakdown: FLOPs and profiler', flush=True)
     fp, fm = _flops(pirl, raw_p), _flops(moco, raw_m)
-    out['flops_per_step'] = dict(pirl=fp, mocov2=fm,
-                                 ratio=fp / fm if fp and fm else None)
+    out['flops_per_step'] = dict(
+        pirl=fp, mocov2=fm, ratio=fp / fm if fp and fm else None)
     out['pirl_top_ops'] = _profile_step(pirl, raw_p, top)
     out['mocov2_top_ops'] = _profile_step(moco, raw_m, top)
     return out
@@ -583,30 +649,51 @@ def main(argv=None):
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--size', choices=sorted(SIZES), default='demo')
-    p.add_argument('--warmup', type=int, default=None,
-                   help='untimed iterations of each model first')
-    p.add_argument('--iters', type=int, default=None,
-                   help='timed iterations of each model')
-    p.add_argument('--num-workers', type=int, default=None,
-                   help='data-loader workers of each model (same for both)')
-    p.add_argument('--threads', type=int, default=None,
-                   help='torch.set_num_threads for both (default: torch\'s '
-                   'default, the number of cores)')
+    p.add_argument(
+        '--warmup',
+        type=int,
+        default=None,
+        help='untimed iterations of each model first')
+    p.add_argument(
+        '--iters',
+        type=int,
+        default=None,
+        help='timed iterations of each model')
+    p.add_argument(
+        '--num-workers',
+        type=int,
+        default=None,
+        help='data-loader workers of each model (same for both)')
+    p.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch.set_num_threads for both (default: torch\'s '
+        'default, the number of cores)')
     p.add_argument('--batch', type=int, default=None)
     p.add_argument('--num-images', type=int, default=None)
-    p.add_argument('--channels-last', choices=['none', 'pirl', 'both'],
-                   default='none',
-                   help='channels-last memory format: PIRL through its '
-                   'config flag model.channels_last, MoCo v2 by converting '
-                   'the built model (default: none, as both ship)')
-    p.add_argument('--malloc', choices=['keep', 'default'], default='keep',
-                   help="keep: freed memory kept for reuse, as PIRLRunner "
-                   "does on CPU (pirl_plugin.utils.cpu_memory; one process, "
-                   "so both models); default: glibc's allocator as it is")
-    p.add_argument('--no-isolate-workers', action='store_true',
-                   help='let both loaders\' workers run all the time')
-    p.add_argument('--breakdown', action='store_true',
-                   help='also time the parts of one iteration of each')
+    p.add_argument(
+        '--channels-last',
+        choices=['none', 'pirl', 'both'],
+        default='none',
+        help='channels-last memory format: PIRL through its '
+        'config flag model.channels_last, MoCo v2 by converting '
+        'the built model (default: none, as both ship)')
+    p.add_argument(
+        '--malloc',
+        choices=['keep', 'default'],
+        default='keep',
+        help="keep: freed memory kept for reuse, as PIRLRunner "
+        "does on CPU (pirl_plugin.utils.cpu_memory; one process, "
+        "so both models); default: glibc's allocator as it is")
+    p.add_argument(
+        '--no-isolate-workers',
+        action='store_true',
+        help='let both loaders\' workers run all the time')
+    p.add_argument(
+        '--breakdown',
+        action='store_true',
+        help='also time the parts of one iteration of each')
     p.add_argument('--breakdown-repeat', type=int, default=3)
     p.add_argument('--top-ops', type=int, default=15)
     p.add_argument('--data-dir', default='data/bench_vs_mocov2')
@@ -632,8 +719,7 @@ def main(argv=None):
     folder = make_images(s, args.data_dir)
     pcfg, mcfg = pirl_config(s), mocov2_config(s)
     pcfg['model']['channels_last'] = args.channels_last != 'none'
-    pirl = build_trainee('PIRL', pcfg, s, folder, s['num_workers'],
-                         args.seed)
+    pirl = build_trainee('PIRL', pcfg, s, folder, s['num_workers'], args.seed)
     moco = build_trainee('MoCo v2', mcfg, s, folder, s['num_workers'],
                          args.seed)
     if args.channels_last == 'both':
@@ -645,13 +731,14 @@ def main(argv=None):
         for t in (pirl, moco):
             t.signal_workers(stop=False)
 
-    old_term = signal.signal(signal.SIGTERM,
-                             lambda *a: (resume_all(), sys.exit(143)))
+    old_term = signal.signal(signal.SIGTERM, lambda *a:
+                             (resume_all(), sys.exit(143)))
     try:
         alternate(pirl, moco, s['warmup'], s['iters'], isolate)
-        bd = (breakdown(pirl, moco, args.breakdown_repeat, args.top_ops,
-                        min(64, len(pirl.loader.dataset)))
-              if args.breakdown else None)
+        bd = (
+            breakdown(pirl, moco, args.breakdown_repeat, args.top_ops,
+                      min(64, len(pirl.loader.dataset)))
+            if args.breakdown else None)
     finally:
         resume_all()
         signal.signal(signal.SIGTERM, old_term)
@@ -664,37 +751,52 @@ def main(argv=None):
         pirl=3 * (s['img_size']**2 + 9 * s['patch_size']**2),
         mocov2=3 * s['moco_size']**2 + s['moco_size']**2)
     res = dict(
-        size=args.size, depth=s['depth'], batch=s['batch'],
-        pirl_views=dict(image=s['img_size'], patches=9,
-                        patch=s['patch_size'], jigsaw_crop=s['jigsaw_crop']),
+        size=args.size,
+        depth=s['depth'],
+        batch=s['batch'],
+        pirl_views=dict(
+            image=s['img_size'],
+            patches=9,
+            patch=s['patch_size'],
+            jigsaw_crop=s['jigsaw_crop']),
         mocov2_views=dict(query=s['moco_size'], key=s['moco_size']),
-        num_negatives=s['num_negatives'], bank_size=s['bank_size'],
-        queue_len=s['queue_len'], loss_type=pcfg['model']['head'].get(
-            'loss_type'),
-        num_images=len(pirl.loader.dataset), num_workers=s['num_workers'],
-        isolate_workers=isolate, threads=threads, warmup=s['warmup'],
+        num_negatives=s['num_negatives'],
+        bank_size=s['bank_size'],
+        queue_len=s['queue_len'],
+        loss_type=pcfg['model']['head'].get('loss_type'),
+        num_images=len(pirl.loader.dataset),
+        num_workers=s['num_workers'],
+        isolate_workers=isolate,
+        threads=threads,
+        warmup=s['warmup'],
         iters=s['iters'],
-        pirl_s_per_iter=med['PIRL'], mocov2_s_per_iter=med['MoCo v2'],
-        ratio=ratio, ratio_of_medians=med['PIRL'] / med['MoCo v2'],
+        pirl_s_per_iter=med['PIRL'],
+        mocov2_s_per_iter=med['MoCo v2'],
+        ratio=ratio,
+        ratio_of_medians=med['PIRL'] / med['MoCo v2'],
         target=TARGET,
         channels_last=args.channels_last,
-        malloc=args.malloc, keep_freed_memory=kept,
+        malloc=args.malloc,
+        keep_freed_memory=kept,
         pixel_work_ratio=pixels['pirl'] / pixels['mocov2'],
         pirl_data_wait_s=statistics.median(pirl.data_wait),
         mocov2_data_wait_s=statistics.median(moco.data_wait),
         pirl_step_s=statistics.median(pirl.step),
         mocov2_step_s=statistics.median(moco.step),
-        pirl_iter_s=pirl.total, mocov2_iter_s=moco.total,
+        pirl_iter_s=pirl.total,
+        mocov2_iter_s=moco.total,
         pirl_pipeline=repr(pirl.loader.dataset.pipeline),
         mocov2_pipeline=repr(moco.loader.dataset.pipeline),
         mocov2_jitter_note=('MMPretrain\'s ColorJitter(0.4, 0.4, 0.4, '
                             'hue=0.1) replaced by PIRLColorJitter with the '
                             'same parameters (numpy 2, DESIGN.md s. 4)'),
-        machine=dict(cpus=os.cpu_count(), processor=platform.processor(),
-                     torch=torch.__version__,
-                     cuda=torch.cuda.is_available(),
-                     loadavg_1_5_15min_before=load_before,
-                     loadavg_1_5_15min_after=os.getloadavg()),
+        machine=dict(
+            cpus=os.cpu_count(),
+            processor=platform.processor(),
+            torch=torch.__version__,
+            cuda=torch.cuda.is_available(),
+            loadavg_1_5_15min_before=load_before,
+            loadavg_1_5_15min_after=os.getloadavg()),
         date=time.strftime('%Y-%m-%d'))
     if bd is not None:
         res['breakdown'] = bd
@@ -704,9 +806,9 @@ def main(argv=None):
           f'MoCo v2 {med["MoCo v2"]:.3f} s/iter, ratio {ratio:.3f}')
     print(f'[vs_mocov2] ratio of the medians '
           f'{res["ratio_of_medians"]:.3f}; work ratio by pixels '
-          f'{res["pixel_work_ratio"]:.3f}'
-          + (f', by FLOPs {bd["flops_per_step"]["ratio"]:.3f}'
-             if bd and bd['flops_per_step']['ratio'] else ''))
+          f'{res["pixel_work_ratio"]:.3f}' +
+          (f', by FLOPs {bd["flops_per_step"]["ratio"]:.3f}'
+           if bd and bd['flops_per_step']['ratio'] else ''))
     print(f'[vs_mocov2] wrote {out_path}')
     return res
 

@@ -36,10 +36,11 @@ import torch
 
 import pirl_plugin  # noqa: F401  allowlists MMEngine checkpoint classes
 from pirl_plugin.utils.checkpoints import describe_state_dict
-from pirl_plugin.utils.resnet_weights import (  # noqa: F401
-    BLOCK_KEY, PREFIX, RESNET_ARCHS, STEM_KEY, ConversionError,
-    get_state_dict, infer_resnet_depth, load_checkpoint_file,
-    looks_like_resnet)
+from pirl_plugin.utils.resnet_weights import (BLOCK_KEY, PREFIX, STEM_KEY,
+                                              ConversionError, get_state_dict,
+                                              infer_resnet_depth,
+                                              load_checkpoint_file,
+                                              looks_like_resnet)
 
 FORMATS = ('mmpretrain', 'torchvision')
 
@@ -56,8 +57,7 @@ def split_backbone(state_dict: Dict[str, torch.Tensor],
         tuple: the backbone weights and the sorted list of dropped keys
         (heads, memory bank, anything else outside the backbone).
     """
-    backbone = OrderedDict((k[len(PREFIX):], v)
-                           for k, v in state_dict.items()
+    backbone = OrderedDict((k[len(PREFIX):], v) for k, v in state_dict.items()
                            if k.startswith(PREFIX))
     if not backbone:
         examples = ', '.join(repr(k) for k in list(state_dict)[:4])
@@ -178,8 +178,7 @@ def verify_torchvision(state_dict: Dict[str, torch.Tensor], depth: int,
     return target
 
 
-def _plain_meta(src: str, meta: Optional[dict], depth: int,
-                fmt: str) -> dict:
+def _plain_meta(src: str, meta: Optional[dict], depth: int, fmt: str) -> dict:
     """Provenance for the output; only plain types, so that the output
     loads with ``torch.load(weights_only=True)`` anywhere."""
     out = dict(
@@ -188,15 +187,17 @@ def _plain_meta(src: str, meta: Optional[dict], depth: int,
         algorithm='PIRL',
         arch=f'resnet{depth}',
         format=fmt)
-    for key in ('epoch', 'iter', 'seed', 'experiment_name',
-                'mmengine_version', 'time'):
+    for key in ('epoch', 'iter', 'seed', 'experiment_name', 'mmengine_version',
+                'time'):
         value = (meta or {}).get(key)
         if isinstance(value, (str, int, float)):
             out[f'pirl_{key}'] = value
     return out
 
 
-def convert(src: str, dst: str, fmt: str = 'mmpretrain',
+def convert(src: str,
+            dst: str,
+            fmt: str = 'mmpretrain',
             any_algorithm: bool = False) -> dict:
     """Convert the PIRL checkpoint ``src`` into a backbone checkpoint.
 
@@ -239,8 +240,12 @@ def convert(src: str, dst: str, fmt: str = 'mmpretrain',
     tmp = f'{dst}.tmp{os.getpid()}'
     torch.save(out, tmp)
     os.replace(tmp, dst)  # never leave a half-written output behind
-    return dict(depth=depth, num_kept=len(backbone), dropped=dropped,
-                target=target, dst=dst)
+    return dict(
+        depth=depth,
+        num_kept=len(backbone),
+        dropped=dropped,
+        target=target,
+        dst=dst)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -33,8 +33,7 @@ model = dict(
         topk=(1, 5)))
 
 train_dataloader = dict(
-    batch_size=16,
-    dataset=dict(ann_file='meta/train_10pct_seed0.txt'))
+    batch_size=16, dataset=dict(ann_file='meta/train_10pct_seed0.txt'))
 val_evaluator = dict(_delete_=True, type='Accuracy', topk=(1, 5))
 test_evaluator = val_evaluator
 

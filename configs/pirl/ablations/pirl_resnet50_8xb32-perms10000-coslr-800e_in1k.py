@@ -7,5 +7,7 @@ _base_ = ['../pirl_resnet50_8xb32-coslr-800e_in1k.py']
 
 train_pipeline = _base_.train_pipeline
 train_pipeline[1].update(  # PIRLJigsawTransform
-    permutations=10000, permutation_method='hamming', permutation_seed=0)
+    permutations=10000,
+    permutation_method='hamming',
+    permutation_seed=0)
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -9,7 +9,6 @@ from .rotation import (PIRLJigsawRotationTransform, PIRLRotationTransform,
 __all__ = [
     'ImageDecodeError', 'PIRLColorJitter', 'PIRLJigsawTransform',
     'RobustLoadImageFromFile', 'augment_views', 'decode_image', 'RECIPES',
-    'ViewAugmentation',
-    'JigsawPretextTransform', 'PIRLRotationTransform',
+    'ViewAugmentation', 'JigsawPretextTransform', 'PIRLRotationTransform',
     'PIRLJigsawRotationTransform', 'rotate_image'
 ]

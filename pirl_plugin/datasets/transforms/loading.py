@@ -155,8 +155,8 @@ class RobustLoadImageFromFile(BaseTransform):
         if channel_order not in ('bgr', 'rgb'):
             raise ValueError("RobustLoadImageFromFile channel_order must be "
                              f"'bgr' or 'rgb', got {channel_order!r}")
-        if len(alpha_background) != 3 or not all(
-                0 <= int(c) <= 255 for c in alpha_background):
+        if len(alpha_background) != 3 or not all(0 <= int(c) <= 255
+                                                 for c in alpha_background):
             raise ValueError('RobustLoadImageFromFile alpha_background must '
                              'be 3 integers in [0, 255], got '
                              f'{alpha_background!r}')
@@ -211,9 +211,11 @@ class RobustLoadImageFromFile(BaseTransform):
 
     def _record_skip(self, path: str, reason: str) -> None:
         self.num_skipped += 1
-        print_log(f'RobustLoadImageFromFile: skipped undecodable image '
-                  f'({reason}); another image is drawn in its place',
-                  logger='current', level=30)
+        print_log(
+            f'RobustLoadImageFromFile: skipped undecodable image '
+            f'({reason}); another image is drawn in its place',
+            logger='current',
+            level=30)
         if self.skip_log_dir is None:
             return
         name = (f'{self.skip_log_prefix}-{socket.gethostname()}-'
@@ -223,9 +225,11 @@ class RobustLoadImageFromFile(BaseTransform):
             with open(os.path.join(self.skip_log_dir, name), 'a') as f:
                 f.write(f'{path}\t{reason}\n')
         except OSError as exc:  # never stop a run over the list itself
-            print_log(f'RobustLoadImageFromFile: cannot record the skipped '
-                      f'image in {self.skip_log_dir}: {exc}',
-                      logger='current', level=30)
+            print_log(
+                f'RobustLoadImageFromFile: cannot record the skipped '
+                f'image in {self.skip_log_dir}: {exc}',
+                logger='current',
+                level=30)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(skip_bad_images='

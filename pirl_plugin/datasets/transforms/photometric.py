@@ -53,26 +53,52 @@ RECIPES: Dict[str, Dict[str, dict]] = {
     # The authors' released config (VISSL pirl_jigsaw_4node_resnet50.yaml):
     # ColorJitter(0.4, 0.4, 0.4, hue=0.2) always, ImgPilRandomPhotometric
     # (p=0.66), RandomGrayscale(0.2), RandomHorizontalFlip, on every view.
-    'vissl_pirl': dict(
-        image=dict(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.2,
-                   prob=1.0, photometric_prob=0.66, gray_prob=0.2),
-        patch=dict(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.2,
-                   prob=1.0, photometric_prob=0.66, gray_prob=0.2,
-                   flip_prob=0.5)),
+    'vissl_pirl':
+    dict(
+        image=dict(
+            brightness=0.4,
+            contrast=0.4,
+            saturation=0.4,
+            hue=0.2,
+            prob=1.0,
+            photometric_prob=0.66,
+            gray_prob=0.2),
+        patch=dict(
+            brightness=0.4,
+            contrast=0.4,
+            saturation=0.4,
+            hue=0.2,
+            prob=1.0,
+            photometric_prob=0.66,
+            gray_prob=0.2,
+            flip_prob=0.5)),
     # MoCo v2's colour jitter (p=0.8, hue 0.1) and greyscale, no photometric
     # op, patches not flipped: this project's recipe until 2026-12, which the
     # small demo configs were tuned with.
-    'mocov2_jitter': dict(
-        image=dict(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
-                   prob=0.8, gray_prob=0.2),
-        patch=dict(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
-                   prob=0.8, gray_prob=0.2)),
+    'mocov2_jitter':
+    dict(
+        image=dict(
+            brightness=0.4,
+            contrast=0.4,
+            saturation=0.4,
+            hue=0.1,
+            prob=0.8,
+            gray_prob=0.2),
+        patch=dict(
+            brightness=0.4,
+            contrast=0.4,
+            saturation=0.4,
+            hue=0.1,
+            prob=0.8,
+            gray_prob=0.2)),
     # No photometric change at all (geometry only): tests and debugging.
-    'none': dict(image=dict(prob=0.0), patch=dict(prob=0.0)),
+    'none':
+    dict(image=dict(prob=0.0), patch=dict(prob=0.0)),
 }
 
 
-def _factor_range(value: Union[float, Sequence[float]], name: str,
+def _factor_range(value: Union[float, Sequence[float]],
+                  name: str,
                   center: float = 1.0,
                   bound: Tuple[float, float] = (0, float('inf'))):
     if isinstance(value, (int, float)):
@@ -105,8 +131,9 @@ def _gray(img: np.ndarray, co: str) -> np.ndarray:
 def brightness(img: np.ndarray, factor: float) -> np.ndarray:
     """Pillow's ``ImageEnhance.Brightness``: ``blend(black, img, f)``, in
     float32 truncated to uint8 as Pillow's ``Image.blend`` does."""
-    return cv2.LUT(img, np.clip(_RAMP * np.float32(factor), 0,
-                                255).astype(np.uint8))
+    return cv2.LUT(
+        img,
+        np.clip(_RAMP * np.float32(factor), 0, 255).astype(np.uint8))
 
 
 def contrast(img: np.ndarray, factor: float, co: str) -> np.ndarray:
@@ -135,8 +162,10 @@ def hue(img: np.ndarray, shift: float, co: str) -> np.ndarray:
     return cv2.cvtColor(hsv, _FROM_HSV[co])
 
 
-_POSTERIZE = {b: (_U8 & np.uint8((0xFF << (8 - b)) & 0xFF)) for b in
-              range(1, 9)}
+_POSTERIZE = {
+    b: (_U8 & np.uint8((0xFF << (8 - b)) & 0xFF))
+    for b in range(1, 9)
+}
 
 
 def posterize(img: np.ndarray, bits: int) -> np.ndarray:
@@ -232,8 +261,7 @@ class ViewAugmentation:
                                          (1, 8))
         self.solarize_threshold = _int_range(solarize_threshold,
                                              'solarize_threshold', (0, 256))
-        for name, p in (('prob', prob), ('photometric_prob',
-                                         photometric_prob),
+        for name, p in (('prob', prob), ('photometric_prob', photometric_prob),
                         ('gray_prob', gray_prob), ('flip_prob', flip_prob)):
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f'{name} must be in [0, 1], got {p}')
@@ -267,7 +295,9 @@ class ViewAugmentation:
                              f'one of {sorted(RECIPES)}')
         return cls(**{**RECIPES[name][view], **cfg})
 
-    def __call__(self, imgs: np.ndarray, channel_order: str,
+    def __call__(self,
+                 imgs: np.ndarray,
+                 channel_order: str,
                  rng: Optional[np.random.RandomState] = None) -> np.ndarray:
         return augment_views(imgs, self, channel_order, rng)
 
@@ -317,8 +347,7 @@ def augment_views(imgs: np.ndarray,
     orders = np.argsort(rng.rand(n, 4), axis=1)  # one op order per view
     bits = rng.randint(p.posterize_bits[0], p.posterize_bits[1] + 1, n)
     sharp = rng.uniform(*p.sharpness, n)
-    thr = rng.randint(p.solarize_threshold[0], p.solarize_threshold[1] + 1,
-                      n)
+    thr = rng.randint(p.solarize_threshold[0], p.solarize_threshold[1] + 1, n)
     out = np.empty_like(imgs)
     for i in range(n):
         img = np.ascontiguousarray(imgs[i])
@@ -333,8 +362,8 @@ def augment_views(imgs: np.ndarray,
                 elif op == 3 and h[i] != 0.0:
                     img = hue(img, h[i], co)
         if photo[i]:
-            img = autocontrast(solarize(sharpness(posterize(img, bits[i]),
-                                                  sharp[i]), thr[i]))
+            img = autocontrast(
+                solarize(sharpness(posterize(img, bits[i]), sharp[i]), thr[i]))
         if gray[i]:
             img = cv2.cvtColor(_gray(img, co), _FROM_GRAY[co])
         out[i] = img[:, ::-1] if flip[i] else img
@@ -374,8 +403,13 @@ class PIRLColorJitter(BaseTransform):
             raise ValueError("channel_order must be 'bgr' or 'rgb', got "
                              f'{channel_order!r}')
         self.params = ViewAugmentation(
-            brightness, contrast, saturation, hue, prob=prob,
-            photometric_prob=photometric_prob, gray_prob=gray_prob)
+            brightness,
+            contrast,
+            saturation,
+            hue,
+            prob=prob,
+            photometric_prob=photometric_prob,
+            gray_prob=gray_prob)
         self.channel_order = channel_order
 
     def transform(self, results: dict) -> dict:

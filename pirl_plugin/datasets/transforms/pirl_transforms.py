@@ -48,8 +48,8 @@ class _ImageViewMixin:
     random greyscale."""
 
     def _init_image_view(self, img_size: int, img_crop_scale, img_flip_prob,
-                         img_jitter: AugCfg, interpolation: str,
-                         recipe: str, channel_order: str) -> None:
+                         img_jitter: AugCfg, interpolation: str, recipe: str,
+                         channel_order: str) -> None:
         """Check and set the image view's settings and the input's channel
         order (shared by every view of the transform)."""
         if channel_order not in ('bgr', 'rgb'):
@@ -66,8 +66,8 @@ class _ImageViewMixin:
                              f', got {interpolation!r}')
         self.img_size = img_size
         self.img_crop = RandomResizedCrop(
-            img_size, crop_ratio_range=_check_scale(img_crop_scale,
-                                                    'img_crop_scale'))
+            img_size,
+            crop_ratio_range=_check_scale(img_crop_scale, 'img_crop_scale'))
         self.img_flip_prob = img_flip_prob
         if recipe not in RECIPES:
             raise ValueError(f'recipe must be one of {sorted(RECIPES)}, got '
@@ -80,11 +80,12 @@ class _ImageViewMixin:
         self.interp = _INTERP[interpolation]
 
     @staticmethod
-    def _crop_resize(img: np.ndarray, crop: RandomResizedCrop, size: int,
-                     interp: int) -> Tuple[np.ndarray, Tuple[int, int, int, int]]:
+    def _crop_resize(
+            img: np.ndarray, crop: RandomResizedCrop, size: int,
+            interp: int) -> Tuple[np.ndarray, Tuple[int, int, int, int]]:
         y, x, h, w = crop.rand_crop_params(img)
-        out = cv2.resize(img[y:y + h, x:x + w], (size, size),
-                         interpolation=interp)
+        out = cv2.resize(
+            img[y:y + h, x:x + w], (size, size), interpolation=interp)
         return out, (x, y, x + w, y + h)
 
     def _image_view(self, img: np.ndarray) -> np.ndarray:
@@ -172,8 +173,7 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
                  channel_order: str = 'bgr',
                  recipe: str = 'vissl_pirl') -> None:
         self._init_image_view(img_size, img_crop_scale, img_flip_prob,
-                              img_jitter, interpolation, recipe,
-                              channel_order)
+                              img_jitter, interpolation, recipe, channel_order)
         if grid_size < 1:
             raise ValueError(f'grid_size must be >= 1, got {grid_size}')
         if jigsaw_crop_size % grid_size:
@@ -210,11 +210,12 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
                                  f'{permutations!r}')
             return None
         if isinstance(permutations, (int, np.integer)):
-            return generate_permutations(int(permutations), self.num_patches,
-                                         method, seed)
+            return generate_permutations(
+                int(permutations), self.num_patches, method, seed)
         perms = np.asarray(permutations, dtype=np.int64)
         if perms.ndim != 2 or perms.shape[1] != self.num_patches or any(
-                sorted(p) != list(range(self.num_patches)) for p in perms.tolist()):
+                sorted(p) != list(range(self.num_patches))
+                for p in perms.tolist()):
             raise ValueError(
                 f'permutations must be an array of shape (T, '
                 f'{self.num_patches}) whose rows are permutations of '
@@ -264,4 +265,3 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
                 f'permutations={perms}, recipe={self.recipe!r}, '
                 f'img_jitter=({self.img_jitter}), '
                 f'patch_jitter=({self.patch_jitter}))')
-

@@ -74,9 +74,10 @@ class JigsawPretextTransform(PIRLJigsawTransform):
             interpolation=interpolation,
             channel_order=channel_order,
             recipe=recipe)
-        self.permutation_set = resolve_permutations(
-            permutations, self.num_patches, permutation_method,
-            permutation_seed)
+        self.permutation_set = resolve_permutations(permutations,
+                                                    self.num_patches,
+                                                    permutation_method,
+                                                    permutation_seed)
 
     @property
     def num_permutations(self) -> int:

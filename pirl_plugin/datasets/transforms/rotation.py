@@ -41,8 +41,8 @@ class _RotatedViewMixin:
                 f'rot_flip_prob must be in [0, 1], got {rot_flip_prob}')
         self.rot_size = rot_size
         self.rot_crop = RandomResizedCrop(
-            rot_size, crop_ratio_range=_check_scale(rot_crop_scale,
-                                                    'rot_crop_scale'))
+            rot_size,
+            crop_ratio_range=_check_scale(rot_crop_scale, 'rot_crop_scale'))
         self.rot_flip_prob = rot_flip_prob
         # the rotated view is augmented like the image view (its recipe's
         # 'image' half); its flip is rot_flip_prob
@@ -58,15 +58,14 @@ class _RotatedViewMixin:
                                     self.interp)
         if np.random.rand() < self.rot_flip_prob:
             view = view[:, ::-1]
-        view = self.rot_jitter(np.ascontiguousarray(view)[None],
-                               self.channel_order)[0]
+        view = self.rot_jitter(
+            np.ascontiguousarray(view)[None], self.channel_order)[0]
         label = int(np.random.randint(len(self.angles)))
         return rotate_image(view, self.angles[label]), label
 
 
 @TRANSFORMS.register_module()
-class PIRLRotationTransform(BaseTransform, _ImageViewMixin,
-                            _RotatedViewMixin):
+class PIRLRotationTransform(BaseTransform, _ImageViewMixin, _RotatedViewMixin):
     """PIRL views with rotation as the transformation t.
 
     Output ``results['img']`` is ``[image view, rotated view]``: the image
@@ -115,8 +114,7 @@ class PIRLRotationTransform(BaseTransform, _ImageViewMixin,
                  channel_order: str = 'bgr',
                  recipe: str = 'vissl_pirl') -> None:
         self._init_image_view(img_size, img_crop_scale, img_flip_prob,
-                              img_jitter, interpolation, recipe,
-                              channel_order)
+                              img_jitter, interpolation, recipe, channel_order)
         self._init_rotated_view(rot_size, rot_crop_scale, rot_flip_prob,
                                 rot_jitter, angles)
 

@@ -93,9 +93,8 @@ class KNNMonitorHook(Hook):
                 'configured, so the kNN monitor is off')
 
     def after_train_epoch(self, runner) -> None:
-        if self.enabled and self.by_epoch and (
-                self.every_n_epochs(runner, self.interval)
-                or self.is_last_train_epoch(runner)):
+        if self.enabled and self.by_epoch and (self.every_n_epochs(
+                runner, self.interval) or self.is_last_train_epoch(runner)):
             self.evaluate(runner)
 
     def after_train_iter(self,
@@ -135,12 +134,17 @@ class KNNMonitorHook(Hook):
                 'from custom_hooks')
         if self._loaders is None:
             self._build(runner, model)
-        res = knn_evaluate(backbone, self._preprocessor, *self._loaders,
-                           ks=self.ks, temperature=self.temperature,
-                           gather=True)
+        res = knn_evaluate(
+            backbone,
+            self._preprocessor,
+            *self._loaders,
+            ks=self.ks,
+            temperature=self.temperature,
+            gather=True)
         train, val, accs = res['train'], res['val'], res['accs']
-        row = dict(epoch=runner.epoch + 1 if self.by_epoch else runner.epoch,
-                   iter=runner.iter + 1)
+        row = dict(
+            epoch=runner.epoch + 1 if self.by_epoch else runner.epoch,
+            iter=runner.iter + 1)
         for i, (k, acc) in enumerate(accs.items()):
             key = 'knn_top1' if i == 0 else f'knn_top1_k{k}'
             runner.message_hub.update_scalar(f'train/{key}', acc)
@@ -153,6 +157,6 @@ class KNNMonitorHook(Hook):
         runner.logger.info(
             f'KNNMonitorHook ({when}): knn_top1: {accs[self.ks[0]]:.2f} '
             f'(k={self.ks[0]}, {len(train["sample_idx"])} train / '
-            f'{len(val["sample_idx"])} val images)' + ''.join(
-                f', k={k}: {a:.2f}' for k, a in list(accs.items())[1:]))
+            f'{len(val["sample_idx"])} val images)' +
+            ''.join(f', k={k}: {a:.2f}' for k, a in list(accs.items())[1:]))
         return accs

@@ -2,7 +2,6 @@
 from typing import List, Optional, Tuple
 
 import torch
-
 from mmengine import dist
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -14,7 +13,8 @@ from .utils import checkpoint_due
 
 
 def _get_bank(runner):
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
     bank = getattr(model, 'memory_bank', None)
     if bank is None:
         raise TypeError(
@@ -74,8 +74,8 @@ class MemoryBankHook(Hook):
     0.76-0.90 while the bank is refilled with the features of the initial
     network, then falls below 0.7 within 8 refreshes; every run that ended
     concentrated (0.75-0.96) stayed above 0.7 for longer than 10 while
-    falling by less than 0.1 in 10. The level alone cannot separate them (a healthy
-    run peaked at 0.90, a bad one plateaued at 0.85).
+    falling by less than 0.1 in 10. The level alone cannot separate them (a
+    healthy run peaked at 0.90, a bad one plateaued at 0.85).
     """
 
     priority = 'NORMAL'
@@ -146,9 +146,9 @@ class MemoryBankHook(Hook):
         num_neg = getattr(head, 'num_negatives', None)
         if num_neg is not None and num_neg >= n:
             raise TrainingConfigError(
-                f'head.num_negatives={num_neg} must be smaller than the number '
-                f'of training images ({n}): negatives are drawn from the '
-                f'other images\' bank entries. Use at most {n - 1}.')
+                f'head.num_negatives={num_neg} must be smaller than the '
+                f'number of training images ({n}): negatives are drawn from '
+                f'the other images\' bank entries. Use at most {n - 1}.')
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get('state_dict', checkpoint)
@@ -251,9 +251,9 @@ class MemoryBankHook(Hook):
             'of 0.2 (model.head.temperature=0.2) and a learning rate not '
             'below 0.06 per 64 images (the linear scaling of the paper\'s '
             '0.03 per 256 stayed concentrated), as the small-data presets in '
-            'configs/pirl/ do (see docs/small_data.md); check that the loss is decreasing and '
-            'that the partition function Z (z_transform, z_image in the '
-            'log) is not stuck.')
+            'configs/pirl/ do (see docs/small_data.md); check that the loss '
+            'is decreasing and that the partition function Z (z_transform, '
+            'z_image in the log) is not stuck.')
         return True
 
     @staticmethod
@@ -269,7 +269,8 @@ class MemoryBankHook(Hook):
         if dist.get_world_size() == 1:
             return
         local = torch.tensor([bank.consistency_signature()],
-                             dtype=torch.float64, device=bank.bank.device)
+                             dtype=torch.float64,
+                             device=bank.bank.device)
         sums = [float(t) for t in dist.all_gather(local)]
         if max(sums) != min(sums):
             raise RuntimeError(

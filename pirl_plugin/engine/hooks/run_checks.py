@@ -137,6 +137,7 @@ def check_schedule_covers_training(runner) -> None:
             raise TrainingConfigError(msg)
         runner.logger.warning(f'{msg}. Going on: the resumed run trains as '
                               'the checkpoint\'s schedule says.')
+
     for idx, s in _lr_schedulers(runner):
         if getattr(s, 'param_name', 'lr') != 'lr':
             continue
@@ -145,40 +146,39 @@ def check_schedule_covers_training(runner) -> None:
         begin = to_unit(s.begin, s.by_epoch)
         end = min(to_unit(s.end, s.by_epoch), total) if math.isfinite(
             s.end) else total
-        name = (f'param_scheduler.{idx}' if idx is not None else
-                'param_scheduler')
+        name = (f'param_scheduler.{idx}'
+                if idx is not None else 'param_scheduler')
         if isinstance(s, CosineAnnealingParamScheduler) and begin < end:
             t_max = to_unit(s.T_max, s.by_epoch)
             if t_max < end - begin - 1e-9:
-                refuse(
-                    f'{name} ({type(s).__name__}) has T_max={t_max:g} '
-                    f'{unit}s but runs from {unit} {begin:g} to {end:g}: '
-                    f'after {unit} {begin + t_max:g} the learning rate '
-                    f'would rise again. Set {name}.T_max={end - begin:g} '
-                    f'(with {total_name}){note}')
+                refuse(f'{name} ({type(s).__name__}) has T_max={t_max:g} '
+                       f'{unit}s but runs from {unit} {begin:g} to {end:g}: '
+                       f'after {unit} {begin + t_max:g} the learning rate '
+                       f'would rise again. Set {name}.T_max={end - begin:g} '
+                       f'(with {total_name}){note}')
                 return
         ends.append((end, idx, s))
     if not ends:
         return
     last, idx, s = max(ends, key=lambda e: e[0])
     if last < total - 1e-9:
-        name = (f'param_scheduler.{idx}' if idx is not None else
-                'param_scheduler')
+        name = (f'param_scheduler.{idx}'
+                if idx is not None else 'param_scheduler')
         fix = f'--cfg-options {total_name} {name}.end={total:g}'
         if isinstance(s, CosineAnnealingParamScheduler):
             begin = to_unit(s.begin, s.by_epoch)
             fix += f' {name}.T_max={total - begin:g}'
-        refuse(
-            f'the learning-rate schedule ends at {unit} {last:g} ({name}, '
-            f'{type(s).__name__}, end={last:g}) but training runs for '
-            f'{total:g} {unit}s ({total_name}): the last {total - last:g} '
-            f'{unit}s would train at the final learning rate. Stretch the '
-            f'schedule with the run, e.g. {fix} (or add a scheduler that '
-            f'covers {unit}s {last:g}-{total:g} if that is intended){note}')
+        refuse(f'the learning-rate schedule ends at {unit} {last:g} ({name}, '
+               f'{type(s).__name__}, end={last:g}) but training runs for '
+               f'{total:g} {unit}s ({total_name}): the last {total - last:g} '
+               f'{unit}s would train at the final learning rate. Stretch the '
+               f'schedule with the run, e.g. {fix} (or add a scheduler that '
+               f'covers {unit}s {last:g}-{total:g} if that is intended){note}')
         return
     # a schedule longer than the run: allowed, but say so
-    finite = [to_unit(s.end, s.by_epoch) for _, _, s in ends
-              if math.isfinite(s.end)]
+    finite = [
+        to_unit(s.end, s.by_epoch) for _, _, s in ends if math.isfinite(s.end)
+    ]
     longest = max(finite, default=0)
     if longest > total + 1e-9:
         runner.logger.warning(

@@ -74,8 +74,10 @@ class SkippedImagesHook(Hook):
             dataset = runner.train_dataloader.dataset
         except Exception:  # noqa: BLE001  no training dataloader
             return
-        loaders = [t for t in iter_pipeline_transforms(dataset)
-                   if isinstance(t, RobustLoadImageFromFile)]
+        loaders = [
+            t for t in iter_pipeline_transforms(dataset)
+            if isinstance(t, RobustLoadImageFromFile)
+        ]
         if not loaders:
             return
         self.enabled = any(t.skip_bad_images for t in loaders)

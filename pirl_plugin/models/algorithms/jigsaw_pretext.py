@@ -43,8 +43,8 @@ class JigsawPretext(BaseSelfSupervisor):
         init_cfg (dict, optional): initialisation config.
     """
 
-    def loss(self, inputs: List[torch.Tensor],
-             data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
         """Cross-entropy of the permutation index.
 
         Args:

@@ -75,10 +75,11 @@ class PIRL(BaseSelfSupervisor):
 
     def _check_feature_dims(self) -> None:
         """Refuse heads f, g and a bank whose feature sizes differ."""
-        dims = {'neck (head f)': _out_features(self.neck),
-                'transform_neck (head g)': _out_features(self.transform_neck),
-                'memory_bank.feat_dim': getattr(self.memory_bank, 'feat_dim',
-                                                None)}
+        dims = {
+            'neck (head f)': _out_features(self.neck),
+            'transform_neck (head g)': _out_features(self.transform_neck),
+            'memory_bank.feat_dim': getattr(self.memory_bank, 'feat_dim', None)
+        }
         known = {k: v for k, v in dims.items() if v is not None}
         if len(set(known.values())) > 1:
             sizes = ', '.join(f'{k} = {v}' for k, v in known.items())
@@ -103,8 +104,8 @@ class PIRL(BaseSelfSupervisor):
                 'a dataset derived from mmengine BaseDataset') from None
         return torch.tensor(idx, dtype=torch.long, device=device)
 
-    def loss(self, inputs: List[torch.Tensor],
-             data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
         """Compute the PIRL loss of a batch and stage the bank update.
 
         The staged update is written by :class:`MemoryBankHook` after the

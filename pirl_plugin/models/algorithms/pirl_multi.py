@@ -82,8 +82,8 @@ class PIRLMultiTransform(BaseSelfSupervisor):
                 f'list the transforms in order: {self.transform_names}')
         self.memory_bank = MODELS.build(memory_bank)
 
-    def loss(self, inputs: List[torch.Tensor],
-             data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
         """Compute the loss of a batch and stage the bank update.
 
         Args:
@@ -97,9 +97,9 @@ class PIRLMultiTransform(BaseSelfSupervisor):
         expected = 1 + sum(self.num_views)
         if not isinstance(inputs, (list, tuple)) or len(inputs) != expected:
             got = len(inputs) if isinstance(inputs, (list, tuple)) else 1
-            layout = ' + '.join(f'{n} {name}'
-                                for name, n in zip(self.transform_names,
-                                                   self.num_views))
+            layout = ' + '.join(
+                f'{n} {name}'
+                for name, n in zip(self.transform_names, self.num_views))
             raise ValueError(
                 f'PIRLMultiTransform expects {expected} views (1 image + '
                 f'{layout}), got {got}; check the transform of the pipeline')
@@ -108,8 +108,8 @@ class PIRLMultiTransform(BaseSelfSupervisor):
         image_feat = self.neck(self.backbone(img))[0]
         transform_feats, start = [], 1
         for name, n in zip(self.transform_names, self.num_views):
-            views = torch.stack(list(inputs[start:start + n]),
-                                dim=1).flatten(0, 1)
+            views = torch.stack(
+                list(inputs[start:start + n]), dim=1).flatten(0, 1)
             start += n
             neck = self.transform_necks[name]
             transform_feats.append(neck(self.backbone(views))[0])

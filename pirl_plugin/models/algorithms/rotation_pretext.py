@@ -67,7 +67,8 @@ class RotationPretext(BaseSelfSupervisor):
                 f'equal the number of angles ({len(self.angles)})')
 
     def loss(self, inputs: Union[torch.Tensor, List[torch.Tensor]],
-             data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
+             data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
         """Cross-entropy of the rotation class.
 
         Args:

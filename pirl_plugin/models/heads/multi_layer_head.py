@@ -51,17 +51,18 @@ class MultiLayerLinearClsHead(BaseModule):
             layers with std 0.01.
     """
 
-    def __init__(self,
-                 num_classes: int,
-                 in_channels: Sequence[int],
-                 layer_names: Sequence[str] = ('conv1', 'res2', 'res3',
-                                               'res4', 'res5'),
-                 pool_sizes: Optional[Sequence] = None,
-                 with_bn: bool = True,
-                 eval_layer: Optional[str] = None,
-                 loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
-                 init_cfg: Optional[dict] = dict(
-                     type='Normal', layer='Linear', std=0.01)) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: Sequence[int],
+        layer_names: Sequence[str] = ('conv1', 'res2', 'res3', 'res4', 'res5'),
+        pool_sizes: Optional[Sequence] = None,
+        with_bn: bool = True,
+        eval_layer: Optional[str] = None,
+        loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
+        init_cfg: Optional[dict] = dict(
+            type='Normal', layer='Linear', std=0.01)
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_classes <= 0:
             raise ValueError(
@@ -76,9 +77,8 @@ class MultiLayerLinearClsHead(BaseModule):
         if pool_sizes is None:
             pool_sizes = [DEFAULT_POOL_SIZES[n] for n in self.layer_names]
         if len(pool_sizes) != len(self.layer_names):
-            raise ValueError(
-                f'pool_sizes {list(pool_sizes)} and layer_names '
-                f'{self.layer_names} must have the same length')
+            raise ValueError(f'pool_sizes {list(pool_sizes)} and layer_names '
+                             f'{self.layer_names} must have the same length')
         self.pool_sizes = list(pool_sizes)
         self.eval_layer = eval_layer or self.layer_names[-1]
         if self.eval_layer not in self.layer_names:
@@ -136,10 +136,11 @@ class MultiLayerLinearClsHead(BaseModule):
             for name, score in zip(self.layer_names, scores)
         }
 
-    def predict(self,
-                feats: Tuple[torch.Tensor],
-                data_samples: Optional[List[Optional[DataSample]]] = None
-                ) -> List[DataSample]:
+    def predict(
+        self,
+        feats: Tuple[torch.Tensor],
+        data_samples: Optional[List[Optional[DataSample]]] = None
+    ) -> List[DataSample]:
         """Predictions of every layer.
 
         Each returned sample carries ``layer_scores`` (dict layer -> softmax
@@ -156,7 +157,9 @@ class MultiLayerLinearClsHead(BaseModule):
             sample.set_pred_score(eval_probs[i]).set_pred_label(
                 eval_probs[i].argmax(keepdim=True))
             sample.set_field(
-                {n: p[i] for n, p in zip(self.layer_names, probs)},
-                'layer_scores', field_type='data')
+                {n: p[i]
+                 for n, p in zip(self.layer_names, probs)},
+                'layer_scores',
+                field_type='data')
             out.append(sample)
         return out

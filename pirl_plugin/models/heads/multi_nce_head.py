@@ -54,8 +54,8 @@ class MultiNCEHead(NCEHead):
         self.transform_names = names
         self.transform_weights = (weights / weights.sum()).tolist()
         # Running Z of each transformation's term, then the image term.
-        self.register_buffer(
-            'z', torch.zeros(len(names) + 1, dtype=torch.float64))
+        self.register_buffer('z',
+                             torch.zeros(len(names) + 1, dtype=torch.float64))
 
     def loss(self, transform_feats: Sequence[torch.Tensor],
              image_feat: torch.Tensor, idx: torch.Tensor,
@@ -82,17 +82,18 @@ class MultiNCEHead(NCEHead):
                 f'MultiNCEHead: got {len(transform_feats)} transformed-view '
                 f'features for transform_names {self.transform_names}')
         self._check_features(
-            {f'g_{name}': feat
-             for name, feat in zip(self.transform_names, transform_feats)},
-            image_feat, memory_bank)
-        terms, z = self._terms(list(transform_feats) + [image_feat], idx,
-                               memory_bank)
+            {
+                f'g_{name}': feat
+                for name, feat in zip(self.transform_names, transform_feats)
+            }, image_feat, memory_bank)
+        terms, z = self._terms(
+            list(transform_feats) + [image_feat], idx, memory_bank)
         losses = {}
         if z is not None:
             for k, name in enumerate(list(self.transform_names) + ['image']):
                 losses[f'z_{name}'] = z[k].float()
         for k, name in enumerate(self.transform_names):
-            losses[f'loss_{name}'] = (self.loss_lambda *
-                                      self.transform_weights[k] * terms[k])
+            losses[f'loss_{name}'] = (
+                self.loss_lambda * self.transform_weights[k] * terms[k])
         losses['loss_image'] = (1 - self.loss_lambda) * terms[-1]
         return losses

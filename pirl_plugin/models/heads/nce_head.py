@@ -127,8 +127,10 @@ class NCEHead(BaseModule):
             e = e * neg_mask.unsqueeze(-1)
             count = neg_mask.sum().double().expand(k).clone()
         else:
-            count = torch.full((k, ), float(e.size(0) * e.size(1)),
-                               dtype=torch.float64, device=e.device)
+            count = torch.full((k, ),
+                               float(e.size(0) * e.size(1)),
+                               dtype=torch.float64,
+                               device=e.device)
         stats = torch.cat([e.sum(dim=(0, 1)), count])
         if dist.get_world_size() > 1:
             dist.all_reduce(stats, op='sum')
@@ -161,9 +163,9 @@ class NCEHead(BaseModule):
                 'vectors; set memory_bank.feat_dim to the necks\' '
                 'out_channels')
 
-    def _terms(self, feats: List[torch.Tensor], idx: torch.Tensor,
-               memory_bank) -> Tuple[List[torch.Tensor],
-                                     Optional[torch.Tensor]]:
+    def _terms(
+            self, feats: List[torch.Tensor], idx: torch.Tensor,
+            memory_bank) -> Tuple[List[torch.Tensor], Optional[torch.Tensor]]:
         """The unweighted loss of each of ``K`` features ``(B, D)`` against
         the bank entries ``m_I`` at ``idx``, all scored against the same
         negatives, in float32 even under AMP.
@@ -188,10 +190,13 @@ class NCEHead(BaseModule):
                                    memory_bank.num_samples)
                 log_z = z.log().float()
                 return [
-                    nce_loss(pos_logits[:, k], neg_logits[..., k], log_z[k],
-                             memory_bank.num_samples, neg_mask,
-                             eps=self.eps).mean()
-                    for k in range(len(feats))
+                    nce_loss(
+                        pos_logits[:, k],
+                        neg_logits[..., k],
+                        log_z[k],
+                        memory_bank.num_samples,
+                        neg_mask,
+                        eps=self.eps).mean() for k in range(len(feats))
                 ], z
             return [
                 infonce_loss(pos_logits[:, k], neg_logits[..., k],
@@ -216,8 +221,7 @@ class NCEHead(BaseModule):
         """
         self._check_features({'g(v_It)': transform_feat}, image_feat,
                              memory_bank)
-        terms, z = self._terms([transform_feat, image_feat], idx,
-                               memory_bank)
+        terms, z = self._terms([transform_feat, image_feat], idx, memory_bank)
         losses = {}
         if z is not None:
             losses['z_transform'] = z[0].float()

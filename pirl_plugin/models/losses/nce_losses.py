@@ -69,12 +69,13 @@ def nce_loss(pos_logits: torch.Tensor,
     if not (eps >= 0 and math.isfinite(eps)):
         raise ValueError(f'nce_loss eps must be finite and >= 0, got {eps}')
     noise_ratio = num_neg / num_data  # N/M = N * P_noise
-    log_z = torch.as_tensor(log_z, dtype=pos_logits.dtype,
-                            device=pos_logits.device)
+    log_z = torch.as_tensor(
+        log_z, dtype=pos_logits.dtype, device=pos_logits.device)
     shift = log_z + math.log(noise_ratio + eps)
     pos_term = F.softplus(-(pos_logits - shift))
-    neg_terms = F.softplus(neg_logits - shift.unsqueeze(-1)
-                           if shift.dim() else neg_logits - shift)
+    neg_terms = F.softplus(neg_logits -
+                           shift.unsqueeze(-1) if shift.dim() else neg_logits -
+                           shift)
     if eps:
         neg_terms = neg_terms + math.log1p(eps / noise_ratio)
     if neg_mask is not None:

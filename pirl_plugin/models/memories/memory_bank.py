@@ -59,11 +59,12 @@ def counter_randint(high: int, seed: int, step: int, keys: torch.Tensor,
     return _counter_randint_torch(high, seed, step, keys, num)
 
 
-def _counter_randint_torch(high: int, seed: int, step: int,
-                           keys: torch.Tensor, num: int) -> torch.Tensor:
+def _counter_randint_torch(high: int, seed: int, step: int, keys: torch.Tensor,
+                           num: int) -> torch.Tensor:
     device = keys.device
-    base = _mix64(torch.tensor([seed * 1000003 + step], dtype=torch.int64,
-                               device=device) * _GOLDEN)
+    base = _mix64(
+        torch.tensor([seed * 1000003 + step], dtype=torch.int64, device=device)
+        * _GOLDEN)
     per_key = _mix64(base ^ (keys.view(-1, 1).long() * _GOLDEN + 1))
     j = torch.arange(num, dtype=torch.int64, device=device).view(1, -1)
     out = _mix64(per_key + j * _GOLDEN)
@@ -80,13 +81,13 @@ def _mix64_numpy(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _U64(31))
 
 
-def _counter_randint_numpy(high: int, seed: int, step: int,
-                           keys: torch.Tensor, num: int) -> torch.Tensor:
+def _counter_randint_numpy(high: int, seed: int, step: int, keys: torch.Tensor,
+                           num: int) -> torch.Tensor:
     golden = _U64(_GOLDEN % (1 << 64))
     with np.errstate(over='ignore'):
         base = _mix64_numpy(
-            np.array([(seed * 1000003 + step) % (1 << 64)], dtype=np.uint64)
-            * golden)
+            np.array([(seed * 1000003 + step) % (1 << 64)], dtype=np.uint64) *
+            golden)
         k = keys.detach().reshape(-1, 1).long().numpy().view(np.uint64)
         per_key = _mix64_numpy(base ^ (k * golden + _U64(1)))
         j = np.arange(num, dtype=np.uint64).reshape(1, -1)
@@ -119,7 +120,8 @@ class _GatherScores(torch.autograd.Function):
         out = q.new_empty(batch, num_neg, q.size(1))
         for s in range(0, batch, chunk):
             rows = bank.gather_rows(idx[s:s + chunk], q.dtype)  # c, N, D
-            torch.bmm(rows, q[s:s + chunk].transpose(1, 2), out=out[s:s + chunk])
+            torch.bmm(
+                rows, q[s:s + chunk].transpose(1, 2), out=out[s:s + chunk])
         ctx.save_for_backward(idx)
         ctx.bank, ctx.chunk, ctx.q_dtype = bank, chunk, q.dtype
         ctx.bank_version = bank.version
@@ -133,8 +135,10 @@ class _GatherScores(torch.autograd.Function):
         grad_q = grad_out.new_empty(batch, grad_out.size(2), ctx.bank.feat_dim)
         for s in range(0, batch, ctx.chunk):
             rows = ctx.bank.gather_rows(idx[s:s + ctx.chunk], ctx.q_dtype)
-            torch.bmm(grad_out[s:s + ctx.chunk].transpose(1, 2), rows,
-                      out=grad_q[s:s + ctx.chunk])
+            torch.bmm(
+                grad_out[s:s + ctx.chunk].transpose(1, 2),
+                rows,
+                out=grad_q[s:s + ctx.chunk])
         return grad_q, None, None, None
 
 
@@ -260,7 +264,8 @@ class MemoryBank(BaseModule):
             raise ValueError(
                 f'MemoryBank momentum must be in [0, 1), got {momentum}')
         if feat_dim <= 0:
-            raise ValueError(f'MemoryBank feat_dim must be > 0, got {feat_dim}')
+            raise ValueError(
+                f'MemoryBank feat_dim must be > 0, got {feat_dim}')
         if num_samples is not None and num_samples < 2:
             raise ValueError('MemoryBank num_samples must be >= 2 (one '
                              f'positive and a negative), got {num_samples}')
@@ -271,8 +276,8 @@ class MemoryBank(BaseModule):
         self.chunk_size = chunk_size
         self.score_mode = score_mode
         self.dense_max_ratio = float(dense_max_ratio)
-        self.register_buffer(
-            'bank', torch.zeros(0, feat_dim, dtype=self.dtype))
+        self.register_buffer('bank',
+                             torch.zeros(0, feat_dim, dtype=self.dtype))
         # Number of committed updates: the counter of the negative sampling,
         # checkpointed so a resumed run draws the same negatives.
         self.register_buffer('num_updates', torch.zeros((), dtype=torch.long))
@@ -313,7 +318,8 @@ class MemoryBank(BaseModule):
         self._pending = None
         self._mark_written()
 
-    def shard_range(self, num_samples: Optional[int] = None) -> Tuple[int, int]:
+    def shard_range(self,
+                    num_samples: Optional[int] = None) -> Tuple[int, int]:
         """``(start, stop)``: the rows of the bank this process holds (all
         of them here; :class:`ShardedMemoryBank` holds one shard a rank).
 
@@ -346,27 +352,30 @@ class MemoryBank(BaseModule):
         any range (a rank's shard) is generated without the rest and equals
         the same rows of the full bank.
         """
-        out = torch.empty(stop - start, self.feat_dim, dtype=self.dtype,
-                          device=device)
+        out = torch.empty(
+            stop - start, self.feat_dim, dtype=self.dtype, device=device)
         c = self._INIT_CHUNK
-        for block in range(start // c, (stop + c - 1) // c if stop > start else 0):
-            gen = torch.Generator().manual_seed(self.init_seed * 1000003 + block)
-            rows = F.normalize(torch.randn(c, self.feat_dim, generator=gen), dim=1)
+        for block in range(start // c,
+                           (stop + c - 1) // c if stop > start else 0):
+            gen = torch.Generator().manual_seed(self.init_seed * 1000003 +
+                                                block)
+            rows = F.normalize(
+                torch.randn(c, self.feat_dim, generator=gen), dim=1)
             lo, hi = max(block * c, start), min((block + 1) * c, stop)
-            out[lo - start:hi - start] = rows[lo - block * c:hi - block * c].to(
-                device, self.dtype)
+            out[lo - start:hi - start] = rows[lo - block * c:hi -
+                                              block * c].to(
+                                                  device, self.dtype)
         return out
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
-                              strict, missing_keys, unexpected_keys,
-                              error_msgs):
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                              missing_keys, unexpected_keys, error_msgs):
         key = prefix + 'bank'
         if key in state_dict:
             src = state_dict[key]
             if self.num_samples == 0:
                 # Not sized yet (no hook ran): take the checkpoint's size.
-                self.bank = torch.empty_like(src, dtype=self.dtype,
-                                             device=self.bank.device)
+                self.bank = torch.empty_like(
+                    src, dtype=self.dtype, device=self.bank.device)
             elif src.shape != self.bank.shape:
                 raise self._shape_mismatch(key, tuple(src.shape),
                                            tuple(self.bank.shape))
@@ -499,12 +508,13 @@ class MemoryBank(BaseModule):
         buf = self._scratch.get(key)
         if (buf is None or buf.numel() < n * self.feat_dim
                 or buf.device != self.bank.device):
-            buf = torch.empty(n, self.feat_dim, dtype=dtype,
-                              device=self.bank.device)
+            buf = torch.empty(
+                n, self.feat_dim, dtype=dtype, device=self.bank.device)
             self._scratch[key] = buf
         return buf.view(-1)[:n * self.feat_dim].view(n, self.feat_dim)
 
-    def gather_rows(self, idx: torch.Tensor,
+    def gather_rows(self,
+                    idx: torch.Tensor,
                     dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """``bank[idx]`` as ``dtype``, shape ``idx.shape + (D, )``.
 
@@ -583,8 +593,8 @@ class MemoryBank(BaseModule):
         idx, feats = self._pending
         self._pending = None
         old = self.bank[idx].float()
-        new = F.normalize(self.momentum * old + (1 - self.momentum) * feats,
-                          dim=1)
+        new = F.normalize(
+            self.momentum * old + (1 - self.momentum) * feats, dim=1)
         self.bank.index_copy_(0, idx, new.to(self.dtype))
         self.num_updates += 1
         self._mark_written()
@@ -631,6 +641,6 @@ class MemoryBank(BaseModule):
     @torch.no_grad()
     def checksum(self) -> float:
         """A float64 checksum of the bank, to compare banks across ranks."""
-        weights = torch.arange(1, self.feat_dim + 1, dtype=torch.float64,
-                               device=self.bank.device)
+        weights = torch.arange(
+            1, self.feat_dim + 1, dtype=torch.float64, device=self.bank.device)
         return float((self.bank.double() * weights).sum())

@@ -34,14 +34,18 @@ class _ShardedScores(torch.autograd.Function):
         q_all = _gather_cat(q)  # G, K, D
         idx_all = _gather_cat(neg_idx)  # G, N
         local, owned = bank.localize(idx_all)
-        scores = torch.zeros(idx_all.size(0), idx_all.size(1), q.size(1),
-                             dtype=q.dtype, device=q.device)
+        scores = torch.zeros(
+            idx_all.size(0),
+            idx_all.size(1),
+            q.size(1),
+            dtype=q.dtype,
+            device=q.device)
         c = bank.chunk_size
         for s in range(0, idx_all.size(0), c):
             rows = bank.gather_rows(local[s:s + c], q.dtype)  # scratch
             rows.mul_(owned[s:s + c].unsqueeze(-1).to(rows.dtype))
-            torch.bmm(rows, q_all[s:s + c].transpose(1, 2),
-                      out=scores[s:s + c])
+            torch.bmm(
+                rows, q_all[s:s + c].transpose(1, 2), out=scores[s:s + c])
         dist.all_reduce(scores, op='sum')
         ctx.bank = bank
         ctx.bank_version = bank.version
@@ -56,14 +60,14 @@ class _ShardedScores(torch.autograd.Function):
         # Raised on every rank alike: each rank commits the same updates.
         bank.check_unchanged_since(ctx.bank_version)
         grad_all = _gather_cat(grad_out)  # G, N, K
-        grad_q = grad_all.new_zeros(grad_all.size(0), grad_all.size(2),
-                                    bank.feat_dim)
+        grad_q = grad_all.new_zeros(
+            grad_all.size(0), grad_all.size(2), bank.feat_dim)
         c = bank.chunk_size
         for s in range(0, grad_all.size(0), c):
             rows = bank.gather_rows(local[s:s + c], grad_all.dtype)
             rows.mul_(owned[s:s + c].unsqueeze(-1).to(rows.dtype))
-            torch.bmm(grad_all[s:s + c].transpose(1, 2), rows,
-                      out=grad_q[s:s + c])
+            torch.bmm(
+                grad_all[s:s + c].transpose(1, 2), rows, out=grad_q[s:s + c])
         dist.all_reduce(grad_q, op='sum')
         b = ctx.batch
         return grad_q[ctx.rank * b:(ctx.rank + 1) * b].clone(), None, None
@@ -102,7 +106,8 @@ class ShardedMemoryBank(MemoryBank):
         """Number of entries in the whole bank (all shards)."""
         return self._total
 
-    def shard_range(self, num_samples: Optional[int] = None) -> Tuple[int, int]:
+    def shard_range(self,
+                    num_samples: Optional[int] = None) -> Tuple[int, int]:
         """``(start, stop)`` rows owned by this rank (of ``num_samples``,
         default the whole bank's size)."""
         m = self._total if num_samples is None else num_samples
@@ -149,10 +154,13 @@ class ShardedMemoryBank(MemoryBank):
                                                        self._total)
             for s in range(lo, hi, chunk):
                 n = min(chunk, hi - s)
-                buf = (self.bank[s - lo:s - lo + n].contiguous()
-                       if dist.get_rank() == src else torch.empty(
-                           n, self.feat_dim, dtype=self.dtype,
-                           device=self.bank.device))
+                buf = (
+                    self.bank[s - lo:s - lo + n].contiguous()
+                    if dist.get_rank() == src else torch.empty(
+                        n,
+                        self.feat_dim,
+                        dtype=self.dtype,
+                        device=self.bank.device))
                 dist.broadcast(buf, src=src)
                 if full is not None:
                     full[s:s + n] = buf.cpu()
@@ -178,18 +186,19 @@ class ShardedMemoryBank(MemoryBank):
             # without it is refused by MemoryBankHook.
             del destination[prefix + 'bank']
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
-                              strict, missing_keys, unexpected_keys,
-                              error_msgs):
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                              missing_keys, unexpected_keys, error_msgs):
         key = prefix + 'bank'
         if key in state_dict:
             src = state_dict[key]
             if self._total == 0:
                 self._total = src.size(0)
                 start, stop = self.shard_range()
-                self.bank = torch.empty(stop - start, self.feat_dim,
-                                        dtype=self.dtype,
-                                        device=self.bank.device)
+                self.bank = torch.empty(
+                    stop - start,
+                    self.feat_dim,
+                    dtype=self.dtype,
+                    device=self.bank.device)
             if src.size(0) != self._total or src.size(1) != self.feat_dim:
                 raise self._shape_mismatch(key, tuple(src.shape),
                                            (self._total, self.feat_dim))
@@ -197,9 +206,10 @@ class ShardedMemoryBank(MemoryBank):
             state_dict = dict(state_dict)
             state_dict[key] = src[start:stop]
         # skip MemoryBank's own full-size handling
-        super(MemoryBank, self)._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys,
-            unexpected_keys, error_msgs)
+        super(MemoryBank,
+              self)._load_from_state_dict(state_dict, prefix, local_metadata,
+                                          strict, missing_keys,
+                                          unexpected_keys, error_msgs)
         self._pending = None
         self._mark_written()
 
@@ -227,8 +237,7 @@ class ShardedMemoryBank(MemoryBank):
             local, owned = self.localize(neg_idx)
             rows = self.bank[local].float() * owned.unsqueeze(-1)
             dist.all_reduce(rows, op='sum')
-            return torch.einsum('nd,bkd->bnk', rows.to(queries.dtype),
-                                queries)
+            return torch.einsum('nd,bkd->bnk', rows.to(queries.dtype), queries)
         return _ShardedScores.apply(queries, self, neg_idx)
 
     # -------------------------------------------------------------- updating
@@ -253,8 +262,9 @@ class ShardedMemoryBank(MemoryBank):
         if dist.get_world_size() > 1:
             dist.all_reduce(stats, op='sum')
         n = max(float(stats[2]), 1.0)
-        self.last_stats = dict(bank_feat_sim=float(stats[0]) / n,
-                               bank_update_sim=float(stats[1]) / n)
+        self.last_stats = dict(
+            bank_feat_sim=float(stats[0]) / n,
+            bank_update_sim=float(stats[1]) / n)
         return self.last_stats
 
     def _row_sum(self) -> torch.Tensor:
@@ -268,8 +278,8 @@ class ShardedMemoryBank(MemoryBank):
     def checksum(self) -> float:
         """Checksum of the whole bank, equal to the replicated bank's
         (collective: call on every rank)."""
-        local = torch.tensor(super().checksum(), dtype=torch.float64,
-                             device=self.bank.device)
+        local = torch.tensor(
+            super().checksum(), dtype=torch.float64, device=self.bank.device)
         if dist.get_world_size() > 1:
             dist.all_reduce(local, op='sum')
         return float(local)

@@ -36,8 +36,8 @@ class JigsawPretextNeck(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         for name, value in (('in_channels', in_channels),
-                            ('mid_channels', mid_channels),
-                            ('num_patches', num_patches)):
+                            ('mid_channels', mid_channels), ('num_patches',
+                                                             num_patches)):
             if int(value) < 1:
                 raise ValueError(
                     f'JigsawPretextNeck {name} must be >= 1, got {value}')
@@ -49,8 +49,8 @@ class JigsawPretextNeck(BaseModule):
         self.act = nn.ReLU(inplace=True) if with_act else nn.Identity()
 
     def forward(
-        self, inputs: Union[Tuple[torch.Tensor], torch.Tensor]
-    ) -> Tuple[torch.Tensor]:
+        self, inputs: Union[Tuple[torch.Tensor],
+                            torch.Tensor]) -> Tuple[torch.Tensor]:
         """Project and concatenate the patch features.
 
         Args:

@@ -43,8 +43,8 @@ class PIRLJigsawNeck(BaseModule):
         self.fc = nn.Linear(num_patches * mid_channels, out_channels)
 
     def forward(
-        self, inputs: Union[Tuple[torch.Tensor], torch.Tensor]
-    ) -> Tuple[torch.Tensor]:
+        self, inputs: Union[Tuple[torch.Tensor],
+                            torch.Tensor]) -> Tuple[torch.Tensor]:
         """Project the patch features.
 
         Args:
@@ -68,5 +68,6 @@ class PIRLJigsawNeck(BaseModule):
             raise ValueError(
                 f'PIRLJigsawNeck got {x.size(0)} patch features, not a '
                 f'multiple of num_patches={self.num_patches}')
-        x = self.patch_fc(x).view(-1, self.num_patches * self.patch_fc.out_features)
+        x = self.patch_fc(x).view(
+            -1, self.num_patches * self.patch_fc.out_features)
         return (self.fc(x), )

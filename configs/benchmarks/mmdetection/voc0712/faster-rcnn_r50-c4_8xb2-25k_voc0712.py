@@ -76,10 +76,7 @@ train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=5000)
 param_scheduler = [
     dict(
-        type='LinearLR',
-        start_factor=0.001,
-        by_epoch=False,
-        begin=0,
+        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
         end=1000),
     dict(
         type='MultiStepLR',

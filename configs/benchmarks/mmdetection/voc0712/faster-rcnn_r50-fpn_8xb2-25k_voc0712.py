@@ -77,8 +77,8 @@ train_dataloader = dict(
                 pipeline=train_pipeline,
                 backend_args=backend_args)
         ]))
-val_dataloader = dict(dataset=dict(data_root=data_root,
-                                   pipeline=test_pipeline))
+val_dataloader = dict(
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 val_evaluator = dict(
@@ -96,10 +96,7 @@ train_cfg = dict(
     val_interval=5000)
 param_scheduler = [
     dict(
-        type='LinearLR',
-        start_factor=0.001,
-        by_epoch=False,
-        begin=0,
+        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
         end=1000),
     dict(
         type='MultiStepLR',

@@ -10,8 +10,7 @@ optim_wrapper = dict(
         type='SGD', lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4),
     paramwise_cfg=dict(norm_decay_mult=0.0))
 param_scheduler = [
-    dict(
-        type='MultiStepLR', by_epoch=True, milestones=[8, 16, 24], gamma=0.1)
+    dict(type='MultiStepLR', by_epoch=True, milestones=[8, 16, 24], gamma=0.1)
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=28, val_interval=1)
 val_cfg = dict()
