@@ -6,6 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
+from PIL import Image
 
 from ...utils.permutations import generate_permutations
 from .photometric import RECIPES, ViewAugmentation
@@ -19,7 +20,20 @@ _INTERP = {
     'bilinear': cv2.INTER_LINEAR,
     'bicubic': cv2.INTER_CUBIC,
     'area': cv2.INTER_AREA,
+    # Pillow's antialiased bilinear resize, not an OpenCV flag.
+    'pillow': -1,
 }
+
+
+def _resize(img: np.ndarray, size: int, interp: int) -> np.ndarray:
+    """Resize an ``H x W x C`` uint8 image to ``size x size``: with OpenCV,
+    or, for ``interp == _INTERP['pillow']``, with Pillow's
+    ``Image.resize(..., BILINEAR)`` (antialiased when shrinking), the call
+    torchvision's ``RandomResizedCrop`` makes on PIL images."""
+    if interp != _INTERP['pillow']:
+        return cv2.resize(img, (size, size), interpolation=interp)
+    pil = Image.fromarray(np.ascontiguousarray(img))
+    return np.asarray(pil.resize((size, size), Image.BILINEAR))
 
 
 def _as_color(img: np.ndarray) -> np.ndarray:
@@ -84,8 +98,7 @@ class _ImageViewMixin:
             img: np.ndarray, crop: RandomResizedCrop, size: int,
             interp: int) -> Tuple[np.ndarray, Tuple[int, int, int, int]]:
         y, x, h, w = crop.rand_crop_params(img)
-        out = cv2.resize(
-            img[y:y + h, x:x + w], (size, size), interpolation=interp)
+        out = _resize(img[y:y + h, x:x + w], size, interp)
         return out, (x, y, x + w, y + h)
 
     def _image_view(self, img: np.ndarray) -> np.ndarray:
@@ -144,8 +157,13 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
         permutation_method (str): ``'random'`` or ``'hamming'`` for an int
             ``permutations``. Defaults to 'random'.
         permutation_seed (int): seed of the fixed set. Defaults to 0.
-        interpolation (str): resize interpolation. Defaults to 'bilinear'
-            (OpenCV, as MMPretrain's RandomResizedCrop).
+        interpolation (str): resize interpolation of the image view and the
+            jigsaw crop: ``'bilinear'`` (default), ``'nearest'``,
+            ``'bicubic'`` or ``'area'`` with OpenCV (as MMPretrain's
+            RandomResizedCrop; OpenCV's bilinear does not antialias when
+            shrinking), or ``'pillow'``: Pillow's antialiased bilinear
+            (``PIL.Image.BILINEAR``), the resize of the authors' VISSL
+            pipeline (torchvision's RandomResizedCrop on PIL images).
         channel_order (str): of the input image, ``'bgr'`` (mmcv's
             ``LoadImageFromFile``, default) or ``'rgb'``.
         recipe (str): the named augmentation recipe of
