@@ -364,6 +364,9 @@ def test_exact_vissl_model_builds_and_trains_a_step():
     mcfg.memory_bank.num_samples = 30
     mcfg.head.num_negatives = 50  # more than M - 1: with replacement
     model = MODELS.build(mcfg).train()
+    # DDP's broadcast_buffers=True must not touch the bank and Z
+    assert {'memory_bank.bank', 'head.z'} <= set(
+        model._ddp_params_and_buffers_to_ignore)
     g = torch.Generator().manual_seed(0)
     inputs = [torch.randn(2, 3, 32, 32, generator=g)]
     inputs += [torch.randn(2, 3, 16, 16, generator=g) for _ in range(9)]
