@@ -24,7 +24,8 @@ model = dict(
         eps=1.1920928955078125e-07))
 
 # torchvision's RandomResizedCrop on PIL images: Pillow's antialiased
-# bilinear for the 224 image view and the 255 jigsaw crop
+# bilinear for the 224 image view and the 255 jigsaw crop (computed with
+# torch, at most one level from Pillow's output)
 train_pipeline = [
     _base_.train_pipeline[0],
     dict(_base_.train_pipeline[1], interpolation='pillow'),
