@@ -69,8 +69,8 @@ def _vissl_nce(pos, neg, z, m, eps):
     eps))``."""
     c = neg.size(1) / m
     p_pos, p_neg = pos.exp() / z, neg.exp() / z
-    loss = -(p_pos / (p_pos + c + eps)).log() - (c /
-                                                 (p_neg + c + eps)).log().sum(1)
+    loss = -(p_pos /
+             (p_pos + c + eps)).log() - (c / (p_neg + c + eps)).log().sum(1)
     return float(loss.mean())
 
 
@@ -170,9 +170,7 @@ def test_exact_vissl_head_scores_each_term_against_its_own_draw():
     assert (draws[0] == idx.view(-1, 1)).any()  # a positive among them
     tf, imf = _feats(3, 8, 3)
     out = head.loss(tf, imf, idx, bank)
-    scores = [
-        _scores(bank, f, idx, d, tau) for f, d in zip((tf, imf), draws)
-    ]
+    scores = [_scores(bank, f, idx, d, tau) for f, d in zip((tf, imf), draws)]
     z = _vissl_z(*scores[0], m)
     assert out['z_transform'].item() == pytest.approx(z, rel=1e-6)
     for key, (pos, neg) in zip(('loss_transform', 'loss_image'), scores):
@@ -232,10 +230,7 @@ def _ddp_worker(rank, port, results):
 
     from pirl_plugin.models.algorithms.pirl import replicated_state_buffers
     torch_dist.init_process_group(
-        'gloo',
-        init_method=f'tcp://127.0.0.1:{port}',
-        rank=rank,
-        world_size=2)
+        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
     try:
         for broadcast in (True, False):
             toy = torch.nn.Module()
@@ -312,7 +307,7 @@ def test_pillow_interpolation_is_pillows_resize_for_both_crops(source):
     def check(ours, ref):
         d = np.abs(ours.astype(int) - ref)
         assert d.max() <= 1 and (d > 0).mean() < 0.05, (d.max(),
-                                                         (d > 0).mean())
+                                                        (d > 0).mean())
 
     # (y, x, h, w) of the image view and the jigsaw crop: shrunk, enlarged
     for img_box, jig_box in (((10, 20, 280, 350), (5, 30, 290, 360)),
@@ -332,10 +327,14 @@ def test_pillow_interpolation_is_pillows_resize_for_both_crops(source):
 
 
 # --------------------------------------------------------------- configs
-EXACT = ['pirl_resnet50_32xb32-coslr-800e_in1k.py',
-         'pirl_resnet50_32xb32-coslr-200e_in1k.py']
-OURS = ['pirl_resnet50_8xb32-coslr-800e_in1k.py',
-        'pirl_resnet50_8xb32-coslr-200e_in1k.py']
+EXACT = [
+    'pirl_resnet50_32xb32-coslr-800e_in1k.py',
+    'pirl_resnet50_32xb32-coslr-200e_in1k.py'
+]
+OURS = [
+    'pirl_resnet50_8xb32-coslr-800e_in1k.py',
+    'pirl_resnet50_8xb32-coslr-200e_in1k.py'
+]
 
 
 def _view_transform(cfg):
@@ -350,14 +349,15 @@ def test_exact_vissl_switches_in_the_configs(name):
     exact = name in EXACT
     head = cfg.model.head
     assert head.get('frozen_z', False) is exact
-    assert head.get('negative_sampling', 'paper') == ('vissl' if exact else
-                                                      'paper')
+    assert head.get('negative_sampling',
+                    'paper') == ('vissl' if exact else 'paper')
     assert head.get('eps', 0.0) == (VISSL_EPS if exact else 0.0)
-    assert cfg.model.get('trunk_order', 'image_first') == (
-        'transform_first' if exact else 'image_first')
+    assert cfg.model.get(
+        'trunk_order',
+        'image_first') == ('transform_first' if exact else 'image_first')
     assert cfg.model_wrapper_cfg.broadcast_buffers is exact
-    assert _view_transform(cfg).get('interpolation', 'bilinear') == (
-        'pillow' if exact else 'bilinear')
+    assert _view_transform(cfg).get(
+        'interpolation', 'bilinear') == ('pillow' if exact else 'bilinear')
     # 32 GPUs x 32 = 1,024 at 0.12; 8 x 32 = 256 at 0.03: 0.03 per 256
     gpus = 32 if exact else 8
     batch = gpus * cfg.train_dataloader.batch_size

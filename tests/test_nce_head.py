@@ -255,8 +255,7 @@ def _toy_instance_discrimination(z_momentum, steps=300, m=500, **head_kw):
     params = [*net.parameters(), *f.parameters(), *g.parameters()]
     opt = torch.optim.SGD(params, lr=0.06, momentum=0.9, weight_decay=1e-4)
     bank = MemoryBank(m, 32)
-    head = NCEHead(
-        'nce', num_negatives=128, z_momentum=z_momentum, **head_kw)
+    head = NCEHead('nce', num_negatives=128, z_momentum=z_momentum, **head_kw)
     for step in range(steps):
         idx = torch.randint(m, (32, ))
         x = x_all[idx]

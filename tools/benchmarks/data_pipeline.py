@@ -5,8 +5,9 @@ data-loader worker does).
 The PIRL pipeline is ``train_pipeline`` of
 ``configs/_base_/datasets/imagenet_pirl.py`` (load, 224 image view + nine
 64x64 jigsaw patches with per-patch jitter, pack); ``pirl-vissl`` is the
-exact-VISSL pipeline of ``configs/pirl/pirl_resnet50_32xb32-coslr-800e_in1k.py``
-(the same with Pillow's antialiased resize of the two crops). The MoCo v2
+exact-VISSL pipeline of
+``configs/pirl/pirl_resnet50_32xb32-coslr-800e_in1k.py`` (the same with
+Pillow's antialiased resize of the two crops). The MoCo v2
 pipeline is
 ``train_pipeline`` of MMPretrain's own
 ``configs/_base_/datasets/imagenet_bs32_mocov2.py`` (load, two 224 views with

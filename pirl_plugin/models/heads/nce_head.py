@@ -177,8 +177,8 @@ class NCEHead(BaseModule):
         return self.z.clone()
 
     def _negative_logits(
-            self, q: torch.Tensor, idx: torch.Tensor, memory_bank
-    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+            self, q: torch.Tensor, idx: torch.Tensor,
+            memory_bank) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """``(B, N, K)`` logits of the ``K`` queries ``q`` (``(B, K, D)``)
         against their negatives, and the mask of shared draws (or None)."""
         if self.negative_sampling == 'vissl':

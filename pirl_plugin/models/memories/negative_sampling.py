@@ -46,6 +46,5 @@ def sample_negatives_vissl(memory_bank, idx: torch.Tensor, num_negatives: int,
     idx = idx.to(memory_bank.bank.device).long()
     # One key per (data point, term): the terms' draws are independent.
     keys = idx * num_terms + term
-    return counter_randint(memory_bank.num_samples,
-                           memory_bank.sampling_seed,
+    return counter_randint(memory_bank.num_samples, memory_bank.sampling_seed,
                            int(memory_bank.num_updates), keys, num_negatives)
