@@ -32,7 +32,7 @@ def _resize(img: np.ndarray, size: int, interp: int) -> np.ndarray:
     filter of Pillow's ``Image.resize(..., BILINEAR)`` (the call
     torchvision's ``RandomResizedCrop`` makes on PIL images), computed by
     torch's uint8 ``interpolate(antialias=True)``, a reimplementation of
-    Pillow's: at most one level from Pillow, about 3x faster."""
+    Pillow's filter: at most one level from Pillow's output."""
     if interp != _INTERP['pillow']:
         return cv2.resize(img, (size, size), interpolation=interp)
     chw = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)
