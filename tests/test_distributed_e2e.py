@@ -178,25 +178,33 @@ def assert_state_close(a, b, atol, rtol, skip=()):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('launcher,bank_type', [
-    ('dist_train', 'MemoryBank'),
-    ('slurm', 'ShardedMemoryBank'),
-])
-def test_two_processes_equal_one(shapes_root, tmp_path, launcher, bank_type):
+@pytest.mark.parametrize(
+    'launcher,bank_type,broadcast',
+    [
+        ('dist_train', 'MemoryBank', False),
+        ('slurm', 'ShardedMemoryBank', False),
+        # the exact-VISSL configs' broadcast_buffers=True: DDP must leave
+        # the bank (each rank's own shard here) alone
+        ('dist_train', 'ShardedMemoryBank', True),
+    ])
+def test_two_processes_equal_one(shapes_root, tmp_path, launcher, bank_type,
+                                 broadcast):
     data = osp.join(shapes_root, 'train')
     one = write_config(tmp_path, 'one', data, 8, True)
     two = write_config(tmp_path, 'two', data, 4, True)
     w1, w2 = str(tmp_path / 'w1'), str(tmp_path / 'w2')
-    bank_opt = f'model.memory_bank.type={bank_type}'
+    opts = [f'model.memory_bank.type={bank_type}']
+    if broadcast:
+        opts.append('model_wrapper_cfg.broadcast_buffers=True')
     run_tool([
         'tools/train.py', one, '--work-dir', w1, '--cfg-options',
         'model.memory_bank.type=MemoryBank'
     ],
              env=env())
     if launcher == 'dist_train':
-        dist_train(two, w2, 2, '--cfg-options', bank_opt)
+        dist_train(two, w2, 2, '--cfg-options', *opts)
     else:
-        slurm_train(two, w2, 2, tmp_path, '--cfg-options', bank_opt)
+        slurm_train(two, w2, 2, tmp_path, '--cfg-options', *opts)
     logs = open(glob.glob(osp.join(w2, '*', '*.log'))[0]).read()
     assert 'GPU number: 2' in logs and 'Distributed training: True' in logs
 

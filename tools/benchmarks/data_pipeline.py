@@ -4,7 +4,11 @@ data-loader worker does).
 
 The PIRL pipeline is ``train_pipeline`` of
 ``configs/_base_/datasets/imagenet_pirl.py`` (load, 224 image view + nine
-64x64 jigsaw patches with per-patch jitter, pack). The MoCo v2 pipeline is
+64x64 jigsaw patches with per-patch jitter, pack); ``pirl-vissl`` is the
+exact-VISSL pipeline of
+``configs/pirl/pirl_resnet50_32xb32-coslr-800e_in1k.py`` (the same with
+Pillow's antialiased resize of the two crops). The MoCo v2
+pipeline is
 ``train_pipeline`` of MMPretrain's own
 ``configs/_base_/datasets/imagenet_bs32_mocov2.py`` (load, two 224 views with
 crop, jitter, greyscale, blur, flip, pack). As shipped it cannot run under
@@ -40,6 +44,8 @@ from pirl_plugin.utils.benchmarking import make_jpegs, replace_jitter
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PIRL_CFG = osp.join(REPO, 'configs', '_base_', 'datasets', 'imagenet_pirl.py')
+VISSL_CFG = osp.join(REPO, 'configs', 'pirl',
+                     'pirl_resnet50_32xb32-coslr-800e_in1k.py')
 
 
 def mocov2_config() -> str:
@@ -57,6 +63,7 @@ def mocov2_config() -> str:
 def build_pipelines() -> dict:
     init_default_scope('mmpretrain')
     pirl = Config.fromfile(PIRL_CFG).train_pipeline
+    vissl = Config.fromfile(VISSL_CFG).train_dataloader.dataset.pipeline
     moco = Config.fromfile(mocov2_config()).train_pipeline
     moco = [dict(t) for t in moco]
     hue0 = replace_jitter(
@@ -73,6 +80,7 @@ def build_pipelines() -> dict:
             gray_prob=0.0))
     return {
         'pirl': Compose([dict(t) for t in pirl]),
+        'pirl-vissl': Compose([dict(t) for t in vissl]),
         'mocov2-hue0': Compose(hue0),
         'mocov2-pirljitter': Compose(ours),
     }
@@ -117,12 +125,19 @@ def main(argv=None):
             k: med['pirl'] / v
             for k, v in med.items() if k != 'pirl'
         },
+        ratio_pirl_vissl_over={
+            k: med['pirl-vissl'] / v
+            for k, v in med.items() if k.startswith('mocov2')
+        },
         per_round=times)
     for name, v in med.items():
         print(f'[data_pipeline] {name}: {1 / v:.1f} images/s per worker '
               f'({v * 1e3:.1f} ms/image)')
     for k, r in res['ratio_pirl_over'].items():
         print(f'[data_pipeline] PIRL cost per image / {k}: {r:.3f}')
+    for k, r in res['ratio_pirl_vissl_over'].items():
+        print(f'[data_pipeline] exact-VISSL PIRL cost per image / {k}: '
+              f'{r:.3f}')
     with open(args.out, 'w') as f:
         json.dump(res, f, indent=2)
     print(f'[data_pipeline] wrote {args.out}')

@@ -23,9 +23,12 @@ transforms:
 Each op follows Pillow's definition; ``tests/test_photometric.py`` compares
 every op with Pillow on real photographs. Brightness, contrast, posterize,
 solarize and autocontrast are lookup tables computed as Pillow computes
-them (identical output); saturation and sharpness blend with OpenCV, which
-rounds where Pillow truncates (at most one grey level apart); greyscale and
-hue use OpenCV's colour conversions (a few levels apart on some pixels).
+them: identical output, except contrast where OpenCV's and Pillow's grey
+conversions round the mean grey level differently (then one level apart);
+saturation and sharpness blend with OpenCV, which rounds where Pillow
+truncates (at most one level apart); greyscale (at most one level) and hue
+(mean below one level, 99% of pixels within five) use OpenCV's colour
+conversions.
 """
 from typing import Dict, Optional, Sequence, Tuple, Union
 

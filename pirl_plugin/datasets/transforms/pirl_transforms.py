@@ -3,6 +3,8 @@ from typing import Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
+import torch
+import torch.nn.functional as F
 from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
@@ -19,7 +21,27 @@ _INTERP = {
     'bilinear': cv2.INTER_LINEAR,
     'bicubic': cv2.INTER_CUBIC,
     'area': cv2.INTER_AREA,
+    # Pillow's antialiased bilinear resize (with torch), not an OpenCV flag.
+    'pillow': -1,
 }
+
+
+def _resize(img: np.ndarray, size: int, interp: int) -> np.ndarray:
+    """Resize an ``H x W x C`` uint8 image to ``size x size``: with OpenCV,
+    or, for ``interp == _INTERP['pillow']``, with the antialiased bilinear
+    filter of Pillow's ``Image.resize(..., BILINEAR)`` (the call
+    torchvision's ``RandomResizedCrop`` makes on PIL images), computed by
+    torch's uint8 ``interpolate(antialias=True)``, a reimplementation of
+    Pillow's filter: at most one level from Pillow's output."""
+    if interp != _INTERP['pillow']:
+        return cv2.resize(img, (size, size), interpolation=interp)
+    chw = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)
+    out = F.interpolate(
+        chw[None], (size, size),
+        mode='bilinear',
+        align_corners=False,
+        antialias=True)
+    return out[0].permute(1, 2, 0).contiguous().numpy()
 
 
 def _as_color(img: np.ndarray) -> np.ndarray:
@@ -84,8 +106,7 @@ class _ImageViewMixin:
             img: np.ndarray, crop: RandomResizedCrop, size: int,
             interp: int) -> Tuple[np.ndarray, Tuple[int, int, int, int]]:
         y, x, h, w = crop.rand_crop_params(img)
-        out = cv2.resize(
-            img[y:y + h, x:x + w], (size, size), interpolation=interp)
+        out = _resize(img[y:y + h, x:x + w], size, interp)
         return out, (x, y, x + w, y + h)
 
     def _image_view(self, img: np.ndarray) -> np.ndarray:
@@ -144,8 +165,15 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
         permutation_method (str): ``'random'`` or ``'hamming'`` for an int
             ``permutations``. Defaults to 'random'.
         permutation_seed (int): seed of the fixed set. Defaults to 0.
-        interpolation (str): resize interpolation. Defaults to 'bilinear'
-            (OpenCV, as MMPretrain's RandomResizedCrop).
+        interpolation (str): resize interpolation of the image view and the
+            jigsaw crop: ``'bilinear'`` (default), ``'nearest'``,
+            ``'bicubic'`` or ``'area'`` with OpenCV (as MMPretrain's
+            RandomResizedCrop; OpenCV's bilinear does not antialias when
+            shrinking), or ``'pillow'``: the antialiased bilinear filter
+            of Pillow's ``resize(..., PIL.Image.BILINEAR)``, the resize of
+            the authors' VISSL pipeline (torchvision's RandomResizedCrop on
+            PIL images), computed with torch; at most one level from
+            Pillow's output.
         channel_order (str): of the input image, ``'bgr'`` (mmcv's
             ``LoadImageFromFile``, default) or ``'rgb'``.
         recipe (str): the named augmentation recipe of

@@ -38,7 +38,9 @@ class JigsawPretextTransform(PIRLJigsawTransform):
         permutation_method (str): ``'hamming'`` (default, the maximal
             minimal-Hamming-distance set) or ``'random'``.
         permutation_seed (int): seed of the generated set. Defaults to 0.
-        interpolation (str): resize interpolation. Defaults to 'bilinear'.
+        interpolation (str): resize interpolation, as
+            :class:`PIRLJigsawTransform`'s (``'pillow'``: Pillow's
+            antialiased bilinear, within one level). Defaults to 'bilinear'.
         channel_order (str): ``'bgr'`` (default) or ``'rgb'``.
         recipe (str): the augmentation recipe. Defaults to 'vissl_pirl'.
     """

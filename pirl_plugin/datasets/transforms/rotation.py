@@ -93,7 +93,9 @@ class PIRLRotationTransform(BaseTransform, _ImageViewMixin, _RotatedViewMixin):
             as ``img_jitter``. Defaults to ``recipe``'s.
         angles (sequence[int]): the rotations t may apply, distinct values
             among 0, 90, 180, 270. Defaults to all four.
-        interpolation (str): resize interpolation. Defaults to 'bilinear'.
+        interpolation (str): resize interpolation, as
+            :class:`PIRLJigsawTransform`'s (``'pillow'``: Pillow's
+            antialiased bilinear, within one level). Defaults to 'bilinear'.
         channel_order (str): of the input image, ``'bgr'`` (default) or
             ``'rgb'``.
         recipe (str): the augmentation recipe (see

@@ -19,6 +19,27 @@ def _out_features(module: nn.Module) -> Optional[int]:
     return linears[-1].out_features if linears else None
 
 
+TRUNK_ORDERS = ('image_first', 'transform_first')
+
+
+def replicated_state_buffers(model: nn.Module) -> List[str]:
+    """Names of the buffers of ``model.memory_bank`` and ``model.head``.
+
+    They are kept in step across ranks by the bank and the head themselves
+    (all-gathered updates, all-reduced estimates; a sharded bank holds a
+    different shard on each rank), so DDP must never broadcast them: PIRL
+    lists them in ``_ddp_params_and_buffers_to_ignore``, and with
+    ``broadcast_buffers=True`` DDP then broadcasts only the backbone's and
+    necks' buffers (BatchNorm statistics).
+    """
+    names = []
+    for prefix in ('memory_bank', 'head'):
+        module = getattr(model, prefix, None)
+        if module is not None:
+            names += [f'{prefix}.{n}' for n, _ in module.named_buffers()]
+    return names
+
+
 @MODELS.register_module()
 class PIRL(BaseSelfSupervisor):
     """PIRL.
@@ -47,6 +68,13 @@ class PIRL(BaseSelfSupervisor):
             format (faster convolutions on GPUs with tensor cores, mostly
             with ``--amp``). Weights stay interchangeable with the default
             format. Defaults to False.
+        trunk_order (str): the order of the two backbone calls, which sets
+            the BatchNorm running statistics (each call updates them, the
+            last one weighs most): ``'image_first'`` (default) runs the
+            image views, then the transformed views; ``'transform_first'``
+            runs the transformed views first, as VISSL's multi-input model
+            does for PIRL (``patches``, then ``images``). The loss does not
+            depend on it (training-mode BatchNorm uses batch statistics).
     """
 
     def __init__(self,
@@ -58,7 +86,8 @@ class PIRL(BaseSelfSupervisor):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None,
-                 channels_last: bool = False) -> None:
+                 channels_last: bool = False,
+                 trunk_order: str = 'image_first') -> None:
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -69,6 +98,13 @@ class PIRL(BaseSelfSupervisor):
         self.transform_neck = MODELS.build(transform_neck)
         self.memory_bank = MODELS.build(memory_bank)
         self._check_feature_dims()
+        if trunk_order not in TRUNK_ORDERS:
+            raise ValueError(f'PIRL trunk_order must be one of {TRUNK_ORDERS}'
+                             f', got {trunk_order!r}')
+        self.trunk_order = trunk_order
+        # DDP reads this list when it wraps the model (see
+        # replicated_state_buffers).
+        self._ddp_params_and_buffers_to_ignore = replicated_state_buffers(self)
         self.channels_last = channels_last
         if channels_last:
             self.backbone.to(memory_format=torch.channels_last)
@@ -133,22 +169,29 @@ class PIRL(BaseSelfSupervisor):
                 f'transformed views per image but transform_neck.num_patches '
                 f'is {num_patches}; set num_patches to grid_size**2 of the '
                 'PIRLJigsawTransform')
-        img = inputs[0]
-        if self.channels_last:
-            img = img.contiguous(memory_format=torch.channels_last)
-        idx = self.sample_indices(data_samples, img.device)
-        image_feat = self.neck(self.backbone(img))[0]
-        # One batched backbone call for all B * K transformed views,
-        # sample-major so that each image's K views are adjacent.
-        views = torch.stack(list(inputs[1:]), dim=1).flatten(0, 1)
-        if self.channels_last:
-            views = views.contiguous(memory_format=torch.channels_last)
-        transform_feat = self.transform_neck(self.backbone(views))[0]
+        idx = self.sample_indices(data_samples, inputs[0].device)
+        image_feat, transform_feat = self._features(inputs)
         losses = self.head.loss(transform_feat, image_feat, idx,
                                 self.memory_bank)
         self._check_finite(losses)
         self.memory_bank.stage_update(idx, image_feat)
         return losses
+
+    def _features(self, inputs: List[torch.Tensor]):
+        """f(v_I) and g(v_It), with the backbone called in ``trunk_order``.
+        """
+        img = inputs[0]
+        # One batched backbone call for all B * K transformed views,
+        # sample-major so that each image's K views are adjacent.
+        views = torch.stack(list(inputs[1:]), dim=1).flatten(0, 1)
+        if self.channels_last:
+            img = img.contiguous(memory_format=torch.channels_last)
+            views = views.contiguous(memory_format=torch.channels_last)
+        if self.trunk_order == 'transform_first':
+            transform_feat = self.transform_neck(self.backbone(views))[0]
+            return self.neck(self.backbone(img))[0], transform_feat
+        image_feat = self.neck(self.backbone(img))[0]
+        return image_feat, self.transform_neck(self.backbone(views))[0]
 
     @staticmethod
     def _check_finite(losses: Dict[str, torch.Tensor]) -> None:

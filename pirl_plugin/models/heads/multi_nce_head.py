@@ -28,7 +28,8 @@ class MultiNCEHead(NCEHead):
             equal weights.
         **kwargs: the arguments of :class:`NCEHead` (``loss_type``,
             ``temperature``, ``num_negatives``, ``loss_lambda``,
-            ``shared_negatives``, ``z_momentum``, ``eps``, ``init_cfg``).
+            ``shared_negatives``, ``z_momentum``, ``eps``, ``frozen_z``,
+            ``negative_sampling``, ``init_cfg``).
     """
 
     def __init__(self,

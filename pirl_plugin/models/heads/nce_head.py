@@ -9,8 +9,10 @@ from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
 from ..losses import infonce_loss, nce_loss
+from ..memories.negative_sampling import sample_negatives_vissl
 
 LOSS_TYPES = ('nce', 'infonce')
+NEGATIVE_SAMPLING = ('paper', 'vissl')
 
 
 @MODELS.register_module()
@@ -21,7 +23,8 @@ class NCEHead(BaseModule):
     is the image's bank entry (the positive), the negatives are ``N`` other
     bank entries drawn uniformly at random, similarities are cosine
     similarities divided by ``tau`` and ``L`` is either NCE (the paper) or
-    InfoNCE. Both terms share the same negatives.
+    InfoNCE. Both terms share the same negatives (unless
+    ``negative_sampling='vissl'``).
 
     For NCE the partition function ``Z`` of each term is estimated by Monte
     Carlo at every iteration, ``Z = M * mean(exp(s / tau))`` over the
@@ -44,7 +47,8 @@ class NCEHead(BaseModule):
     direction (mean pairwise cosine 1.00), momentum 0.9 nearly so (0.97),
     while the per-iteration estimate learned (mean cosine 0.22, every
     instance retrieved); a ResNet-18 on the demo data with momentum 0.99
-    collapsed the same way (kNN below chance).
+    collapsed the same way (kNN below chance). ``frozen_z=True`` reproduces
+    VISSL's rule exactly, for runs that must match the authors'.
 
     Args:
         loss_type (str): ``'nce'`` (default, the paper) or ``'infonce'``.
@@ -71,6 +75,21 @@ class NCEHead(BaseModule):
             ImageNet); set that value to reproduce them. The gradients
             barely change while eps is much smaller than ``N / M`` (VISSL's
             is 5e-6 of it on ImageNet).
+        frozen_z (bool): NCE only: VISSL's partition function
+            (``norm_constant: -1``): at the first forward pass Z is set to
+            ``M`` times the mean of ``exp(s / tau)`` over the first term's
+            ``B x (1 + N)`` positive and negative scores (the mean of the
+            ranks' means), then kept for the rest of the run and used by
+            every term. It is the ``z`` buffer, so a resumed run keeps the
+            checkpoint's value. Excludes ``z_momentum``. Defaults to False
+            (the per-iteration estimate above).
+        negative_sampling (str): ``'paper'`` (default): the negatives of
+            :meth:`MemoryBank.sample_negatives` (never the positive, one
+            draw shared by the terms). ``'vissl'``: VISSL's rule, with
+            replacement over all ``M`` entries (the positive may be drawn
+            and is then scored as a negative) and a separate draw for each
+            term (:func:`~pirl_plugin.models.memories.negative_sampling.`
+            ``sample_negatives_vissl``). Excludes ``shared_negatives``.
         init_cfg (dict, optional): initialisation config. Defaults to None.
     """
 
@@ -82,6 +101,8 @@ class NCEHead(BaseModule):
                  shared_negatives: bool = False,
                  z_momentum: float = 0.0,
                  eps: float = 0.0,
+                 frozen_z: bool = False,
+                 negative_sampling: str = 'paper',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if loss_type not in LOSS_TYPES:
@@ -104,6 +125,10 @@ class NCEHead(BaseModule):
                 f'NCEHead eps must be finite and >= 0 (0: the exact NCE '
                 f'formula; VISSL uses float32 epsilon, 1.1920929e-07), got '
                 f'{eps}')
+        self._check_vissl_options(loss_type, z_momentum, shared_negatives,
+                                  frozen_z, negative_sampling)
+        self.frozen_z = bool(frozen_z)
+        self.negative_sampling = negative_sampling
         self.loss_type = loss_type
         self.temperature = temperature
         self.num_negatives = int(num_negatives)
@@ -114,6 +139,64 @@ class NCEHead(BaseModule):
         # Running Z of the two terms (transformed view, image view); 0 means
         # "not estimated yet".
         self.register_buffer('z', torch.zeros(2, dtype=torch.float64))
+
+    @staticmethod
+    def _check_vissl_options(loss_type: str, z_momentum: float,
+                             shared_negatives: bool, frozen_z: bool,
+                             negative_sampling: str) -> None:
+        """Refuse exact-VISSL options that contradict other settings."""
+        if negative_sampling not in NEGATIVE_SAMPLING:
+            raise ValueError('NCEHead negative_sampling must be one of '
+                             f'{NEGATIVE_SAMPLING}, got {negative_sampling!r}')
+        if negative_sampling == 'vissl' and shared_negatives:
+            raise ValueError(
+                "NCEHead: negative_sampling='vissl' draws per data point and "
+                'per term; set shared_negatives=False')
+        if frozen_z and (loss_type != 'nce' or z_momentum):
+            raise ValueError(
+                "NCEHead frozen_z=True needs loss_type='nce' and "
+                f'z_momentum=0 (got {loss_type!r}, {z_momentum}): the frozen '
+                'Z replaces the running estimate')
+
+    @torch.no_grad()
+    def _frozen_z(self, pos_logits: torch.Tensor, neg_logits: torch.Tensor,
+                  num_data: int) -> torch.Tensor:
+        """VISSL's Z: set once from the first term's ``(B,)`` positive and
+        ``(B, N)`` negative logits, then frozen (see ``frozen_z``)."""
+        if not bool((self.z > 0).all()):
+            e = torch.cat([pos_logits.unsqueeze(1), neg_logits], 1)
+            mean = e.double().exp().mean()
+            world = dist.get_world_size()
+            if world > 1:
+                dist.all_reduce(mean, op='sum')
+                mean = mean / world
+            z_first = num_data * mean
+            if not torch.isfinite(z_first):
+                return z_first.expand(self.z.numel()).clone()
+            self.z.fill_(float(z_first))
+        return self.z.clone()
+
+    def _negative_logits(
+            self, q: torch.Tensor, idx: torch.Tensor,
+            memory_bank) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """``(B, N, K)`` logits of the ``K`` queries ``q`` (``(B, K, D)``)
+        against their negatives, and the mask of shared draws (or None)."""
+        if self.negative_sampling == 'vissl':
+            k = q.size(1)
+            scores = [
+                memory_bank.score(
+                    q[:, j:j + 1],
+                    sample_negatives_vissl(memory_bank, idx,
+                                           self.num_negatives, j, k))
+                for j in range(k)
+            ]
+            return torch.cat(scores, dim=2) / self.temperature, None
+        neg_idx = memory_bank.sample_negatives(idx, self.num_negatives,
+                                               self.shared_negatives)
+        neg_logits = memory_bank.score(q, neg_idx) / self.temperature
+        if neg_idx.dim() == 1:
+            return neg_logits, neg_idx.view(1, -1) != idx.view(-1, 1)
+        return neg_logits, None
 
     @torch.no_grad()
     def _update_z(self, neg_logits: torch.Tensor,
@@ -167,8 +250,9 @@ class NCEHead(BaseModule):
             self, feats: List[torch.Tensor], idx: torch.Tensor,
             memory_bank) -> Tuple[List[torch.Tensor], Optional[torch.Tensor]]:
         """The unweighted loss of each of ``K`` features ``(B, D)`` against
-        the bank entries ``m_I`` at ``idx``, all scored against the same
-        negatives, in float32 even under AMP.
+        the bank entries ``m_I`` at ``idx``, scored against the same
+        negatives (one draw per feature with ``negative_sampling='vissl'``),
+        in float32 even under AMP.
 
         Returns:
             tuple: the ``K`` mean losses, and the ``K`` partition-function
@@ -179,15 +263,15 @@ class NCEHead(BaseModule):
             q = F.normalize(torch.stack(feats, dim=1).float(), dim=2)
             pos = memory_bank.get(idx)  # B, D
             pos_logits = (q * pos.unsqueeze(1)).sum(-1) / self.temperature
-            neg_idx = memory_bank.sample_negatives(idx, self.num_negatives,
-                                                   self.shared_negatives)
-            neg_logits = memory_bank.score(q, neg_idx) / self.temperature
-            neg_mask = None
-            if neg_idx.dim() == 1:
-                neg_mask = neg_idx.view(1, -1) != idx.view(-1, 1)
-            if self.loss_type == 'nce':
+            neg_logits, neg_mask = self._negative_logits(q, idx, memory_bank)
+            if self.loss_type == 'nce' and self.frozen_z:
+                z = self._frozen_z(pos_logits[:, 0].detach(),
+                                   neg_logits[..., 0].detach(),
+                                   memory_bank.num_samples)
+            elif self.loss_type == 'nce':
                 z = self._update_z(neg_logits.detach(), neg_mask,
                                    memory_bank.num_samples)
+            if self.loss_type == 'nce':
                 log_z = z.log().float()
                 return [
                     nce_loss(
