@@ -45,16 +45,19 @@ WIDTHS = (1, 2)
 ARCHS = ('resnet50', 'resnet50_mlphead', 'resnet50_w2', 'resnet50_w2_mlphead')
 HEAD_KEY = re.compile(r'^([01])\.([02])\.clf\.(\d+)\.(weight|bias)$')
 # (VISSL head, module) -> our module
-NECKS = {('0', '0'): 'transform_neck.patch_fc', ('0', '2'): 'transform_neck.fc',
-         ('1', '0'): 'neck'}
+NECKS = {
+    ('0', '0'): 'transform_neck.patch_fc',
+    ('0', '2'): 'transform_neck.fc',
+    ('1', '0'): 'neck'
+}
 OUR_KEY = re.compile(r'^(transform_neck\.patch_fc|transform_neck\.fc|neck)'
                      r'\.(?:(fc|mlp|\d+)\.)?(?:(\d+)\.)?(weight|bias)$')
 
 
 def arch_name(width: int, mlp_head: bool) -> str:
     """VISSL's name of a PIRL model (its ``models/`` config override)."""
-    return 'resnet50' + ('_w2' if width == 2 else '') + (
-        '_mlphead' if mlp_head else '')
+    return 'resnet50' + ('_w2' if width == 2 else '') + ('_mlphead'
+                                                         if mlp_head else '')
 
 
 def _get(ckpt: dict, path: Tuple[str, ...], src: str) -> dict:
@@ -64,8 +67,8 @@ def _get(ckpt: dict, path: Tuple[str, ...], src: str) -> dict:
             have = sorted(map(str, node))[:6] if isinstance(node, dict) else \
                 type(node).__name__
             hint = (' It is an MMEngine checkpoint: use it as it is, or '
-                    'tools/model_converters/pirl_to_backbone.py' if i == 0
-                    and 'state_dict' in ckpt else '')
+                    'tools/model_converters/pirl_to_backbone.py'
+                    if i == 0 and 'state_dict' in ckpt else '')
             raise ConversionError(
                 f'{src!r} is not a VISSL checkpoint: no '
                 f"{'/'.join(path[:i + 1])!r} (found {have}).{hint} Pass a "
@@ -200,8 +203,10 @@ def read_vissl(ckpt: dict, src: str) -> dict:
         mlp=mlp,
         arch=arch_name(width, mlp),
         loss=loss,
-        counters={k: ckpt[k]
-                  for k in COUNTERS if isinstance(ckpt.get(k), int)})
+        counters={
+            k: ckpt[k]
+            for k in COUNTERS if isinstance(ckpt.get(k), int)
+        })
 
 
 def vissl_to_ours(parts: dict) -> dict:
@@ -211,27 +216,26 @@ def vissl_to_ours(parts: dict) -> dict:
     under the top-level ``vissl`` entry, which MMEngine ignores, so that
     :func:`ours_to_vissl` restores it bit for bit.
     """
-    state = OrderedDict(('backbone.' + k, v)
-                        for k, v in parts['backbone'].items())
+    state = OrderedDict(
+        ('backbone.' + k, v) for k, v in parts['backbone'].items())
     state.update(parts['necks'])
     extra = dict(counters=parts['counters'])
     loss = parts['loss']
     if loss is not None:
         z = float(loss[PARAMS][2]) if PARAMS in loss else -1.0
-        state['head.z'] = torch.full((2, ),
-                                     max(z, 0.0),
-                                     dtype=torch.float64)
+        state['head.z'] = torch.full((2, ), max(z, 0.0), dtype=torch.float64)
         state['memory_bank.bank'] = loss[MEMORY]
         state['memory_bank.num_updates'] = torch.zeros((), dtype=torch.long)
         extra['loss'] = {k: v for k, v in loss.items() if k != MEMORY}
     return dict(state_dict=state, vissl=extra)
 
 
-def ours_to_vissl(state_dict: Dict[str, torch.Tensor],
-                  src: str,
-                  extra: Optional[dict] = None,
-                  params: Tuple[float, float, float] = (32000, 0.07,
-                                                        0.5)) -> dict:
+def ours_to_vissl(
+    state_dict: Dict[str, torch.Tensor],
+    src: str,
+    extra: Optional[dict] = None,
+    params: Tuple[float, float, float] = (32000, 0.07, 0.5)
+) -> dict:
     """A VISSL checkpoint (trunk, heads, loss state) from our weights.
 
     Args:

@@ -9,17 +9,18 @@ import torch
 from .resnet_weights import (ConversionError, get_state_dict,
                              load_checkpoint_file, load_strictly,
                              save_checkpoint)
-from .vissl_checkpoint import (ARCHS, ours_to_vissl, read_vissl,
-                               vissl_to_ours)
+from .vissl_checkpoint import ARCHS, ours_to_vissl, read_vissl, vissl_to_ours
 
 # VISSL model name -> our pre-training config of the same architecture
 CONFIGS = {
-    'resnet50': 'configs/pirl/pirl_resnet50_8xb32-coslr-200e_in1k.py',
+    'resnet50':
+    'configs/pirl/pirl_resnet50_8xb32-coslr-800e_in1k.py',
     'resnet50_mlphead':
-    'configs/pirl/pirl_resnet50-mlphead_8xb32-coslr-200e_in1k.py',
-    'resnet50_w2': 'configs/pirl/pirl_resnet50w2_8xb32-coslr-400e_in1k.py',
+    'configs/pirl/pirl_resnet50_8xb32-mlphead-coslr-800e_in1k.py',
+    'resnet50_w2':
+    'configs/pirl/pirl_resnet50w128_8xb32-coslr-400e_in1k.py',
     'resnet50_w2_mlphead':
-    'configs/pirl/pirl_resnet50w2-mlphead_8xb32-coslr-400e_in1k.py',
+    'configs/pirl/pirl_resnet50w128_8xb32-mlphead-coslr-400e_in1k.py',
 }
 
 
@@ -80,14 +81,14 @@ def convert_from_vissl(src: str,
         vissl_arch=parts['arch'],
         config=CONFIGS[parts['arch']])
     if backbone_dst:
-        save_checkpoint(dict(state_dict=parts['backbone'], meta=meta),
-                        backbone_dst)
+        save_checkpoint(
+            dict(state_dict=parts['backbone'], meta=meta), backbone_dst)
     if full_dst:
         full = vissl_to_ours(parts)
         full['meta'] = meta
         save_checkpoint(full, full_dst)
-    bank = parts['loss'][
-        'nce_average.memory'] if parts['loss'] is not None else None
+    bank = parts['loss']['nce_average.memory'] if parts[
+        'loss'] is not None else None
     return dict(
         arch=parts['arch'],
         config=CONFIGS[parts['arch']],

@@ -70,8 +70,10 @@ def make_vissl_checkpoint(arch: str,
     """
     variant = manifest()['variants'][arch]
     gen = torch.Generator().manual_seed(seed)
-    ckpt: Dict[str, object] = {k: PLAIN[k] for k in variant['top_level']
-                               if k not in ('loss', 'classy_state_dict')}
+    ckpt: Dict[str, object] = {
+        k: PLAIN[k]
+        for k in variant['top_level'] if k not in ('loss', 'classy_state_dict')
+    }
     classy = {
         k: PLAIN[k]
         for k in variant['classy_state_dict']
@@ -107,8 +109,8 @@ def flat_tensors(obj, prefix: str = '') -> Dict[str, torch.Tensor]:
         out[prefix] = obj
     elif isinstance(obj, dict):
         for key, value in obj.items():
-            out.update(flat_tensors(value, f'{prefix}/{key}' if prefix else
-                                    str(key)))
+            out.update(
+                flat_tensors(value, f'{prefix}/{key}' if prefix else str(key)))
     return out
 
 

@@ -6,6 +6,5 @@
 _base_ = ['pirl_r50_mlphead.py']
 model = dict(
     backbone=dict(stem_channels=128, base_channels=128),
-    neck=dict(
-        in_channels=4096, hid_channels=4096, with_relu=False),
+    neck=dict(in_channels=4096, hid_channels=4096, with_relu=False),
     transform_neck=dict(in_channels=4096, hid_channels=4096))

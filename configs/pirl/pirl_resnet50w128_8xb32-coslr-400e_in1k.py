@@ -1,8 +1,9 @@
-# PIRL resnet50w2 on ImageNet-1k, 400 epochs: the architecture of
-# the authors' VISSL model of the same name
-# (configs/_base_/models/pirl_r50w2.py) with the recipe of
-# pirl_resnet50_8xb32-coslr-200e_in1k.py. Pre-train further from the
-# authors' weights (docs/vissl_weights.md):
+# PIRL on ImageNet-1k, 400 epochs, with the architecture of the authors'
+# VISSL model resnet50_w2
+# (configs/_base_/models/pirl_r50w2.py) and the
+# recipe of pirl_resnet50_8xb32-coslr-800e_in1k.py.
+# ResNet-50-w2 is named by its base_channels (128), as resnet18w16.
+# Pre-train further from the authors' weights (docs/vissl_weights.md):
 #   python tools/model_converters/vissl_to_pirl.py VISSL.torch \
 #       --full FULL.pth
 #   bash tools/dist_train.sh CONFIG 8 --cfg-options load_from=FULL.pth
