@@ -5,6 +5,28 @@ import torch
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import nn
+from torch.nn import functional as F
+
+
+def pool_features(inputs: Union[Tuple[torch.Tensor], torch.Tensor],
+                  in_channels: int, owner: str) -> torch.Tensor:
+    """The ``(N, C)`` globally average-pooled features of a neck's input.
+
+    Args:
+        inputs (tuple[Tensor] | Tensor): ``(N, C, H, W)`` or ``(N, C)``
+            features; with a tuple the last stage is used.
+        in_channels (int): the ``C`` the neck was built for.
+        owner (str): the neck's name, for the error message.
+    """
+    x = inputs[-1] if isinstance(inputs, (tuple, list)) else inputs
+    if x.dim() == 4:
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+    if x.size(1) != in_channels:
+        raise ValueError(
+            f'{owner} expects {in_channels}-channel features but got '
+            f"{x.size(1)}: set in_channels to the backbone's output channels "
+            '(2048 for ResNet-50, 4096 for ResNet-50-w2, 512 for ResNet-18)')
+    return x
 
 
 @MODELS.register_module()
@@ -48,7 +70,6 @@ class PIRLJigsawNeck(BaseModule):
                 f'PIRLJigsawNeck num_patches must be >= 1, got {num_patches}')
         self.in_channels = in_channels
         self.num_patches = num_patches
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.mid_channels = mid_channels
         if hid_channels is None:
             if last_relu:
@@ -80,14 +101,7 @@ class PIRLJigsawNeck(BaseModule):
         Returns:
             tuple[Tensor]: ``(B, out_channels)``.
         """
-        x = inputs[-1] if isinstance(inputs, (tuple, list)) else inputs
-        if x.dim() == 4:
-            x = self.avgpool(x).flatten(1)
-        if x.size(1) != self.in_channels:
-            raise ValueError(
-                f'PIRLJigsawNeck expects {self.in_channels}-channel features '
-                f'but got {x.size(1)}: set in_channels to the backbone\'s '
-                'output channels (2048 for ResNet-50, 512 for ResNet-18)')
+        x = pool_features(inputs, self.in_channels, 'PIRLJigsawNeck')
         if x.size(0) % self.num_patches:
             raise ValueError(
                 f'PIRLJigsawNeck got {x.size(0)} patch features, not a '

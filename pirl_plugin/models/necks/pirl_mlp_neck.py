@@ -6,6 +6,8 @@ from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from .pirl_jigsaw_neck import pool_features
+
 
 @MODELS.register_module()
 class PIRLMLPNeck(BaseModule):
@@ -34,7 +36,6 @@ class PIRLMLPNeck(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
         layers = [nn.Linear(in_channels, hid_channels)]
         if with_relu:
             layers.append(nn.ReLU(inplace=True))
@@ -53,12 +54,5 @@ class PIRLMLPNeck(BaseModule):
         Returns:
             tuple[Tensor]: ``(B, out_channels)``.
         """
-        x = inputs[-1] if isinstance(inputs, (tuple, list)) else inputs
-        if x.dim() == 4:
-            x = self.avgpool(x).flatten(1)
-        if x.size(1) != self.in_channels:
-            raise ValueError(
-                f'PIRLMLPNeck expects {self.in_channels}-channel features '
-                f'but got {x.size(1)}: set in_channels to the backbone\'s '
-                'output channels (2048 for ResNet-50, 4096 for ResNet-50-w2)')
+        x = pool_features(inputs, self.in_channels, 'PIRLMLPNeck')
         return (self.mlp(x), )
