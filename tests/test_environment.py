@@ -9,10 +9,10 @@ import pirl_plugin
 
 COMPONENTS = {
     'MODELS': [
-        'PIRL', 'PIRLJigsawNeck', 'NCEHead', 'MemoryBank', 'ShardedMemoryBank',
-        'ResNetWithStem', 'MultiLayerLinearClsHead', 'JigsawPretext',
-        'JigsawPretextNeck', 'RotationPretext', 'PIRLMultiTransform',
-        'MultiNCEHead'
+        'PIRL', 'PIRLJigsawNeck', 'PIRLMLPNeck', 'NCEHead', 'MemoryBank',
+        'ShardedMemoryBank', 'ResNetWithStem', 'MultiLayerLinearClsHead',
+        'JigsawPretext', 'JigsawPretextNeck', 'RotationPretext',
+        'PIRLMultiTransform', 'MultiNCEHead'
     ],
     'HOOKS':
     ['MemoryBankHook', 'RNGStateHook', 'KNNMonitorHook', 'SkippedImagesHook'],

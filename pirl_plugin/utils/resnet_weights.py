@@ -1,6 +1,8 @@
 """Reading ResNet weights out of PIRL and backbone checkpoints, shared by
 the converter (``tools/model_converters/pirl_to_backbone.py``) and the
 detection launcher (``tools/det_train.py``)."""
+import os
+import os.path as osp
 import re
 from collections import OrderedDict
 from typing import Dict
@@ -110,3 +112,44 @@ def infer_resnet_depth(backbone: Dict[str, torch.Tensor], path: str) -> int:
         f'(blocks per stage {blocks}, bottleneck={bottleneck}, e.g. keys '
         f'{list(backbone)[:3]}). This converter supports MMPretrain '
         "backbones of type='ResNet' only.")
+
+
+def load_strictly(model: torch.nn.Module, state_dict: Dict[str, torch.Tensor],
+                  target: str, path: str) -> None:
+    """Load ``state_dict`` into ``model`` and raise one
+    :class:`ConversionError` naming ``path`` and ``target`` for missing or
+    unexpected keys and for shape mismatches.
+
+    Args:
+        model (nn.Module): the network the weights must fit.
+        state_dict (dict[str, Tensor]): the weights.
+        target (str): a description of ``model`` for the message.
+        path (str): the checkpoint file, for the message.
+    """
+    try:
+        result = model.load_state_dict(state_dict, strict=False)
+    except RuntimeError as exc:  # shape mismatches
+        raise ConversionError(f'{path!r}: {target}: {exc}') from exc
+    problems = []
+    if result.missing_keys:
+        problems.append(f'missing {result.missing_keys[:5]}')
+    if result.unexpected_keys:
+        problems.append(f'unexpected {result.unexpected_keys[:5]}')
+    if problems:
+        raise ConversionError(
+            f'the converted backbone of {path!r} does not load strictly into '
+            f'{target}: ' + '; '.join(problems))
+
+
+def save_checkpoint(obj: object, dst: str) -> None:
+    """``torch.save`` to a temporary file next to ``dst``, then rename it:
+    never leaves a half-written output behind.
+
+    Args:
+        obj (object): what to save.
+        dst (str): the output file; its folder is created.
+    """
+    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
+    tmp = f'{dst}.tmp{os.getpid()}'
+    torch.save(obj, tmp)
+    os.replace(tmp, dst)

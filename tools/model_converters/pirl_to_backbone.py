@@ -26,7 +26,6 @@ Examples::
         checkpoints/pirl_r50_torchvision.pth --format torchvision
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from collections import OrderedDict
@@ -40,7 +39,8 @@ from pirl_plugin.utils.resnet_weights import (BLOCK_KEY, PREFIX, STEM_KEY,
                                               ConversionError, get_state_dict,
                                               infer_resnet_depth,
                                               load_checkpoint_file,
-                                              looks_like_resnet)
+                                              load_strictly, looks_like_resnet,
+                                              save_checkpoint)
 
 FORMATS = ('mmpretrain', 'torchvision')
 
@@ -125,20 +125,6 @@ def to_torchvision(backbone: Dict[str, torch.Tensor],
     return out
 
 
-def _load_strictly(model: torch.nn.Module, state_dict: Dict[str, torch.Tensor],
-                   target: str, path: str) -> None:
-    result = model.load_state_dict(state_dict, strict=False)
-    problems = []
-    if result.missing_keys:
-        problems.append(f'missing {result.missing_keys[:5]}')
-    if result.unexpected_keys:
-        problems.append(f'unexpected {result.unexpected_keys[:5]}')
-    if problems:
-        raise ConversionError(
-            f'the converted backbone of {path!r} does not load strictly into '
-            f'{target}: ' + '; '.join(problems))
-
-
 def verify_mmpretrain(backbone: Dict[str, torch.Tensor], depth: int,
                       path: str) -> str:
     """Load the weights strictly into MMPretrain's ``ResNet(depth)``.
@@ -148,12 +134,7 @@ def verify_mmpretrain(backbone: Dict[str, torch.Tensor], depth: int,
     """
     from mmpretrain.models.backbones import ResNet
     target = f'mmpretrain ResNet(depth={depth})'
-    try:
-        _load_strictly(ResNet(depth=depth), backbone, target, path)
-    except RuntimeError as exc:  # shape mismatches
-        if isinstance(exc, ConversionError):
-            raise
-        raise ConversionError(f'{path!r}: {target}: {exc}') from exc
+    load_strictly(ResNet(depth=depth), backbone, target, path)
     return target
 
 
@@ -169,12 +150,7 @@ def verify_torchvision(state_dict: Dict[str, torch.Tensor], depth: int,
     target = f'torchvision resnet{depth} (fc=Identity)'
     model = getattr(torchvision.models, f'resnet{depth}')(weights=None)
     model.fc = torch.nn.Identity()
-    try:
-        _load_strictly(model, state_dict, target, path)
-    except RuntimeError as exc:
-        if isinstance(exc, ConversionError):
-            raise
-        raise ConversionError(f'{path!r}: {target}: {exc}') from exc
+    load_strictly(model, state_dict, target, path)
     return target
 
 
@@ -236,10 +212,7 @@ def convert(src: str,
         backbone = to_torchvision(backbone, src)
         target = verify_torchvision(backbone, depth, src)
         out = backbone
-    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-    tmp = f'{dst}.tmp{os.getpid()}'
-    torch.save(out, tmp)
-    os.replace(tmp, dst)  # never leave a half-written output behind
+    save_checkpoint(out, dst)
     return dict(
         depth=depth,
         num_kept=len(backbone),
