@@ -69,9 +69,10 @@ def test_checkpoint_of_the_previous_version_resumes(tmp_path, hooks):
         cfg = str(tmp_path / 'old_hooks.py')
         with open(cfg, 'w') as f:
             f.write(OLD_HOOKS)
-    proc = run_tool(['tools/train.py', cfg, '--work-dir', work, '--resume',
-                     FIXTURE] + options(data, epochs=2),
-                    env={'OMP_NUM_THREADS': '1'})
+    proc = run_tool(
+        ['tools/train.py', cfg, '--work-dir', work, '--resume', FIXTURE] +
+        options(data, epochs=2),
+        env={'OMP_NUM_THREADS': '1'})
     assert ('MemoryBankHook is deprecated' in proc.stderr) == (
         hooks == 'deprecated')
     old = torch.load(FIXTURE, map_location='cpu')
@@ -84,9 +85,10 @@ def test_checkpoint_of_the_previous_version_resumes(tmp_path, hooks):
     # iterations 3 and 4 rewrote the 8 entries of the resumed bank
     assert not torch.equal(new['state_dict'][key], old['state_dict'][key])
     assert int(new['state_dict']['memory_bank.num_updates']) == 4
-    log = open(next(
-        osp.join(root, f) for root, _, files in os.walk(work) for f in files
-        if f.endswith('.log'))).read()
+    log = open(
+        next(
+            osp.join(root, f) for root, _, files in os.walk(work)
+            for f in files if f.endswith('.log'))).read()
     assert 'resumed epoch: 1, iter: 2' in log
 
 
@@ -98,9 +100,10 @@ if __name__ == '__main__':
     import tempfile
     tmp = tempfile.mkdtemp()
     make_images(osp.join(tmp, 'data'))
-    subprocess.run([
-        sys.executable, 'tools/train.py', DEMO, '--work-dir',
-        osp.join(tmp, 'work')
-    ] + options(osp.join(tmp, 'data'), epochs=1),
-                   check=True)
+    subprocess.run(
+        [
+            sys.executable, 'tools/train.py', DEMO, '--work-dir',
+            osp.join(tmp, 'work')
+        ] + options(osp.join(tmp, 'data'), epochs=1),
+        check=True)
     shutil.copy(osp.join(tmp, 'work', 'epoch_1.pth'), sys.argv[1])
