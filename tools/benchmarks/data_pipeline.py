@@ -9,7 +9,7 @@ The PIRL pipeline is ``train_pipeline`` of
 ``configs/_base_/datasets/imagenet_bs32_mocov2.py`` (load, two 224 views with
 crop, jitter, greyscale, blur, flip, pack). As shipped it cannot run under
 numpy 2: its ``ColorJitter`` with ``hue=0.1`` raises ``OverflowError`` in
-mmcv's ``adjust_hue`` (DESIGN.md section 4), so it is measured in two
+mmcv's ``adjust_hue`` (docs/setup.md), so it is measured in two
 runnable variants: ``mocov2-hue0`` (MMPretrain's ColorJitter, hue 0: cheaper
 than the real MoCo v2, so the ratio against it is conservative) and
 ``mocov2-pirljitter`` (the same jitter parameters through this project's
