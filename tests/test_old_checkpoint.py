@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 import torch
 
+import pirl_plugin  # noqa: F401  allowlists MMEngine checkpoint classes
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 FIXTURE = osp.join(REPO, 'tests', 'data', 'pirl_tiny_epoch_1.pth')
 DEMO = osp.join(REPO, 'configs', 'pirl',
@@ -54,7 +56,6 @@ _base_ = [{DEMO!r}]
 # a config written for the version of the fixture
 custom_hooks = [dict(type='MemoryBankHook'), dict(type='RNGStateHook'),
                 dict(type='SkippedImagesHook')]
-default_hooks = dict(preflight_checks=None)
 """
 
 

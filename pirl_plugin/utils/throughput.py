@@ -18,7 +18,7 @@ from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from .benchmarking import make_jpegs, replace_jitter
+from .benchmarking import make_jpegs, pirl_jitter, replace_jitter
 from .private_access import dataloader_worker_pids
 
 
@@ -102,15 +102,7 @@ def mocov2_config(s: dict) -> dict:
     pipeline = copy.deepcopy(cfg.to_dict()['train_pipeline'])
     # numpy 2: mmcv's adjust_hue overflows -> this project's jitter with
     # MMPretrain's parameters and probability
-    pipeline = replace_jitter(
-        pipeline, lambda j, p: dict(
-            type='PIRLColorJitter',
-            brightness=j['brightness'],
-            contrast=j['contrast'],
-            saturation=j['saturation'],
-            hue=j['hue'],
-            prob=p,
-            gray_prob=0.0))
+    pipeline = replace_jitter(pipeline, pirl_jitter)
 
     def size(t):
         if t['type'] == 'RandomResizedCrop':

@@ -36,7 +36,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import pirl_plugin  # noqa: F401
-from pirl_plugin.utils.benchmarking import make_jpegs, replace_jitter
+from pirl_plugin.utils.benchmarking import (make_jpegs, pirl_jitter,
+                                            replace_jitter)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PIRL_CFG = osp.join(REPO, 'configs', '_base_', 'datasets', 'imagenet_pirl.py')
@@ -62,15 +63,7 @@ def build_pipelines() -> dict:
     hue0 = replace_jitter(
         moco, lambda j, p: dict(
             type='RandomApply', prob=p, transforms=[dict(j, hue=0.0)]))
-    ours = replace_jitter(
-        moco, lambda j, p: dict(
-            type='PIRLColorJitter',
-            brightness=j['brightness'],
-            contrast=j['contrast'],
-            saturation=j['saturation'],
-            hue=j['hue'],
-            prob=p,
-            gray_prob=0.0))
+    ours = replace_jitter(moco, pirl_jitter)
     return {
         'pirl': Compose([dict(t) for t in pirl]),
         'mocov2-hue0': Compose(hue0),

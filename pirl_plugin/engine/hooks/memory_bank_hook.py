@@ -24,22 +24,14 @@ class MemoryBankHook(Hook):
     Args:
         check_interval (int): :class:`BankConsistencyHook`'s ``interval``;
             0 disables the check. Defaults to 0.
-        stats_interval (int): see :class:`CollapseGuardHook`.
-        collapse_threshold (float): see :class:`CollapseGuardHook`.
-        collapse_window (float): see :class:`CollapseGuardHook`.
-        collapse_min_drop (float): see :class:`CollapseGuardHook`.
-        collapse_warmup (float): see :class:`CollapseGuardHook`.
+        **guard_cfg: :class:`CollapseGuardHook`'s arguments
+            (``stats_interval``, ``collapse_threshold``, ``collapse_window``,
+            ``collapse_min_drop``, ``collapse_warmup``).
     """
 
     priority = 'NORMAL'
 
-    def __init__(self,
-                 check_interval: int = 0,
-                 stats_interval: int = 50,
-                 collapse_threshold: float = 0.7,
-                 collapse_window: float = 10.0,
-                 collapse_min_drop: float = 0.1,
-                 collapse_warmup: float = 2.0) -> None:
+    def __init__(self, check_interval: int = 0, **guard_cfg) -> None:
         warnings.warn(
             'MemoryBankHook is deprecated: list BankUpdateHook, '
             'CollapseGuardHook (stats_interval, collapse_*) and, for the '
@@ -48,16 +40,16 @@ class MemoryBankHook(Hook):
             'configs/_base_/default_runtime.py does',
             FutureWarning,
             stacklevel=2)
-        self.guard = CollapseGuardHook(stats_interval, collapse_threshold,
-                                       collapse_window, collapse_min_drop,
-                                       collapse_warmup)
+        self.guard = CollapseGuardHook(**guard_cfg)
         self.parts: List[Hook] = [
             BankUpdateHook(), self.guard,
             BankConsistencyHook(check_interval)
         ]
 
     def before_run(self, runner) -> None:
-        if not any(isinstance(h, PreflightChecksHook) for h in runner.hooks):
+        if not any(
+                isinstance(h, PreflightChecksHook)
+                for h in runner.hooks + self.parts):
             self.parts.insert(0, PreflightChecksHook())
         for hook in self.parts:
             hook.before_run(runner)
