@@ -212,9 +212,9 @@ def test_demo_and_imagenet_configs_use_the_robust_loader():
                  'pirl_resnet50_8xb32-coslr-800e_in1k.py'))
     assert (cfg.train_dataloader.dataset.pipeline[0]['type'] ==
             'RobustLoadImageFromFile')
-    assert [h['type'] for h in cfg.custom_hooks][:4] == [
-        'BankUpdateHook', 'CollapseGuardHook', 'RNGStateHook',
-        'SkippedImagesHook'
+    assert [h['type'] for h in cfg.custom_hooks][:5] == [
+        'BankUpdateHook', 'CollapseGuardHook', 'BankConsistencyHook',
+        'RNGStateHook', 'SkippedImagesHook'
     ]
     assert cfg.default_hooks.preflight_checks.type == 'PreflightChecksHook'
 

@@ -23,13 +23,15 @@ default_hooks = dict(
 )
 # BankUpdateHook sizes the memory bank from the dataset and commits its
 # updates after each optimiser step (required by PIRL); CollapseGuardHook
-# logs bank_pairwise_sim and warns when the bank collapses (add
-# BankConsistencyHook(interval=N) to compare the bank across ranks);
+# logs bank_pairwise_sim and warns when the bank collapses;
+# BankConsistencyHook compares the bank across ranks every `interval`
+# iterations (off: `--cfg-options custom_hooks.2.interval=100` turns it on);
 # RNGStateHook stores the RNG states in checkpoints for an exact --resume;
 # SkippedImagesHook counts the images RobustLoadImageFromFile skipped.
 custom_hooks = [
     dict(type='BankUpdateHook'),
     dict(type='CollapseGuardHook'),
+    dict(type='BankConsistencyHook', interval=0),
     dict(type='RNGStateHook'),
     dict(type='SkippedImagesHook'),
 ]
