@@ -168,7 +168,8 @@ def test_deprecated_memory_bank_hook_warns_and_combines_the_hooks():
         hook.check_collapse(log, 0.9, refreshes=float(r))
     assert len(warnings) == 1
     assert hook.check_consistency is BankConsistencyHook.check_consistency
-    with pytest.raises(ValueError, match='collapse_window'):
+    with pytest.warns(FutureWarning), pytest.raises(
+            ValueError, match='collapse_window'):
         MemoryBankHook(collapse_window=0)
 
 
