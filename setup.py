@@ -38,13 +38,15 @@ setup(
     # releases (tests/test_packaging.py checks the pins lie in the ranges):
     # - mmengine 0.10.x: pirl_plugin.utils.compat replaces the
     #   save_checkpoint name that mmengine.runner.runner imports and reads
-    #   HistoryBuffer._statistics_methods for the torch.load allowlist; the
-    #   hooks read Runner._resume; run_checks imports
+    #   HistoryBuffer._statistics_methods for the torch.load allowlist and
+    #   Runner._train_loop (pirl_plugin/utils/private_access.py, where every
+    #   private attribute read lives); run_checks imports
     #   mmengine.optim.scheduler.param_scheduler.
     # - mmpretrain 1.2.x: the algorithms subclass
     #   mmpretrain.models.selfsup.base.BaseSelfSupervisor; the feature
-    #   extraction reads ClsDataPreprocessor._enable_normalize and
-    #   _channel_conversion; vs_mocov2 times MoCo._dequeue_and_enqueue.
+    #   extraction reads the preprocessor's _enable_normalize and
+    #   _channel_conversion; vs_mocov2 times MoCo._dequeue_and_enqueue
+    #   (all through pirl_plugin/utils/private_access.py).
     # - mmcv 2.1.x: its compiled ops (mmcv.ops, needed by mmdet); mmdet 3.3
     #   refuses mmcv >= 2.2.0 when imported.
     # - mmdet 3.3.x: the detection configs and tools/det_*.py.

@@ -1,4 +1,4 @@
-"""The bank's collapse statistic and MemoryBankHook's collapse guard."""
+"""The bank's collapse statistic and CollapseGuardHook."""
 import glob
 import os.path as osp
 
@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from conftest import REPO, run_tool
 
-from pirl_plugin.engine.hooks import MemoryBankHook
+from pirl_plugin.engine.hooks import CollapseGuardHook
 from pirl_plugin.models.memories import MemoryBank
 
 
@@ -48,8 +48,22 @@ class _Logger:
         self.warnings.append(msg)
 
 
+def _advice_behind(warning: str) -> str:
+    """The text of the doc section that ``warning`` points to
+    (``See <file>#<anchor>``)."""
+    path, anchor = warning.rsplit('See ', 1)[1].split('#')
+    text = open(osp.join(REPO, path)).read()
+    sections = text.split('\n## ')
+    found = [
+        sec for sec in sections
+        if sec.splitlines()[0].lower().replace(' ', '-') == anchor
+    ]
+    assert len(found) == 1, f'no section #{anchor} in {path}'
+    return found[0]
+
+
 def test_guard_needs_warmup_and_a_full_window_and_warns_once():
-    hook = MemoryBankHook(
+    hook = CollapseGuardHook(
         collapse_threshold=0.7,
         collapse_window=4,
         collapse_min_drop=0.1,
@@ -69,7 +83,9 @@ def test_guard_needs_warmup_and_a_full_window_and_warns_once():
     assert 'collapsing' in log.warnings[0]
     assert 'for 4.0 bank refreshes' in log.warnings[0]
     assert '0.950, 0.960, 0.960, 0.970' in log.warnings[0]
-    assert 'model.head.temperature=0.2' in log.warnings[0]
+    # the advice is in the doc section the warning points to
+    assert _advice_behind(
+        log.warnings[0]).count('model.head.temperature=0.2') == 1
     # a reading below the threshold resets: a new episode warns again
     assert not hook.check_collapse(log, 0.2, refreshes=7.5)
     for r in (8, 10):
@@ -81,7 +97,7 @@ def test_guard_needs_warmup_and_a_full_window_and_warns_once():
 def test_guard_is_silent_while_the_similarity_falls():
     """High for longer than the window but falling by at least min_drop
     within it: the start of a healthy run."""
-    hook, log = MemoryBankHook(
+    hook, log = CollapseGuardHook(
         collapse_window=4, collapse_min_drop=0.1,
         collapse_warmup=0), _Logger()
     # 0.12 per 4 refreshes
@@ -89,7 +105,7 @@ def test_guard_is_silent_while_the_similarity_falls():
         assert not hook.check_collapse(log, sim, refreshes=2.0 * r)
     # a slower fall (0.08 per 4 refreshes): warns once the 4 refreshes
     # above the threshold are complete
-    hook, log = MemoryBankHook(
+    hook, log = CollapseGuardHook(
         collapse_window=4, collapse_min_drop=0.1,
         collapse_warmup=0), _Logger()
     warned = [
@@ -99,7 +115,7 @@ def test_guard_is_silent_while_the_similarity_falls():
     assert warned == [False] * 4 + [True] + [False] * 3
     # fell from a peak, then a plateau: warns once the peak has left the
     # window (b2 of the grid plateaued at 0.85-0.87)
-    hook, log = MemoryBankHook(
+    hook, log = CollapseGuardHook(
         collapse_window=4, collapse_min_drop=0.1,
         collapse_warmup=0), _Logger()
     warned = [
@@ -138,7 +154,7 @@ def test_guard_with_its_defaults_on_recorded_curves(name):
     """With its defaults the guard warns on every recorded curve that ended
     concentrated and on none of the healthy ones, although the healthy ones
     peak at 0.81-0.90 (above the threshold) on their way down."""
-    hook, log = MemoryBankHook(), _Logger()
+    hook, log = CollapseGuardHook(), _Logger()
     for i, sim in enumerate(_GRID_CURVES[name]):
         hook.check_collapse(log, sim, refreshes=2.55 * (i + 1))
     concentrated = name.split()[0] in ('a0', 'a4', 'b2', 'a5')
@@ -154,7 +170,7 @@ def test_guard_with_its_defaults_on_recorded_curves(name):
 ])
 def test_bad_guard_settings_refused(kwargs, msg):
     with pytest.raises(ValueError, match=msg):
-        MemoryBankHook(**kwargs)
+        CollapseGuardHook(**kwargs)
 
 
 @pytest.mark.slow
@@ -175,8 +191,8 @@ def test_guard_warns_in_a_run_made_to_collapse(shapes_root, tmp_path):
         'model.head.num_negatives=16', 'train_cfg.max_epochs=3',
         'param_scheduler.0.T_max=3', 'param_scheduler.0.end=3',
         'default_hooks.checkpoint.interval=3',
-        'default_hooks.logger.interval=5', 'custom_hooks.0.stats_interval=5',
-        'custom_hooks.0.collapse_window=1', 'custom_hooks.0.collapse_warmup=1',
+        'default_hooks.logger.interval=5', 'custom_hooks.1.stats_interval=5',
+        'custom_hooks.1.collapse_window=1', 'custom_hooks.1.collapse_warmup=1',
         'optim_wrapper.optimizer.lr=0.0', 'model.neck.init_cfg.type=Constant',
         'model.neck.init_cfg.val=0.01', 'model.neck.init_cfg.layer=Linear'
     ])

@@ -72,6 +72,7 @@ def test_mocov2_configs_match_the_pirl_budget():
     assert moco.model.head.temperature == 0.2
     hooks = [h['type'] for h in moco.custom_hooks]
     assert 'MemoryBankHook' not in hooks
+    assert 'BankUpdateHook' not in hooks
     # mmcv's ColorJitter(hue > 0) crashes under numpy 2
     views = moco.train_dataloader.dataset.pipeline[1]['transforms'][0]
     assert 'ColorJitter' not in [t['type'] for t in views]
@@ -110,7 +111,7 @@ def test_pirl_digits_preset_matches_the_mocov2_digits_budget():
     assert view['patch_size'] <= view['jigsaw_crop_size'] // 3
     # the bank (1,257 digits) must hold more entries than N
     assert pirl.model.head.num_negatives < 1257
-    assert 'MemoryBankHook' in [h['type'] for h in pirl.custom_hooks]
+    assert 'BankUpdateHook' in [h['type'] for h in pirl.custom_hooks]
 
 
 @pytest.mark.slow

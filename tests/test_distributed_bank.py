@@ -95,7 +95,7 @@ def _worker(rank, port, refs, errors):
 def _check_rank(rank, refs):
     from mmengine import dist
 
-    from pirl_plugin.engine.hooks import MemoryBankHook
+    from pirl_plugin.engine.hooks import BankConsistencyHook
     from pirl_plugin.models.memories import ShardedMemoryBank
     close = torch.testing.assert_close
     idx, tf, imf = _inputs()
@@ -140,12 +140,12 @@ def _check_rank(rank, refs):
 
     # the debug check stops a run whose ranks' banks differ
     bank = _step('replicated', False, idx[sl], tf[sl], imf[sl])[0]
-    MemoryBankHook.check_consistency(bank, 10)  # identical: passes
+    BankConsistencyHook.check_consistency(bank, 10)  # identical: passes
     if rank == 1:
         bank.bank[0] = -bank.bank[0]
     with pytest.raises(
             RuntimeError, match='differs across ranks at iteration 11'):
-        MemoryBankHook.check_consistency(bank, 11)
+        BankConsistencyHook.check_consistency(bank, 11)
 
 
 def test_two_ranks_match_one_process():

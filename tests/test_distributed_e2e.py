@@ -5,7 +5,7 @@ resume through tools/train.py, end to end.
   batch and seed, GroupNorm (no per-rank batch statistics) and a
   deterministic pipeline (no random augmentation drawn per rank), so only
   the summation order differs. Each rank dumps its bank (test hook in
-  tests/helpers), and MemoryBankHook's cross-rank check runs every
+  tests/helpers), and BankConsistencyHook's cross-rank check runs every
   iteration.
 * 2 iterations + ``--resume`` + 2 iterations must equal 4 in one go, with
   the demo's random augmentation (num_workers=0), which the RNG states in
@@ -36,7 +36,9 @@ train_dataloader = dict(
     batch_size={batch}, num_workers=0, persistent_workers=False,
     dataset=dict(data_root={data!r}, indices=16{pipeline}))
 custom_hooks = [
-    dict(type='MemoryBankHook', check_interval=1),
+    dict(type='BankUpdateHook'),
+    dict(type='CollapseGuardHook'),
+    dict(type='BankConsistencyHook', interval=1),
     dict(type='RNGStateHook'),
     dict(type='DumpBankHook'),
 ]

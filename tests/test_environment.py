@@ -14,8 +14,11 @@ COMPONENTS = {
         'JigsawPretext', 'JigsawPretextNeck', 'RotationPretext',
         'PIRLMultiTransform', 'MultiNCEHead'
     ],
-    'HOOKS':
-    ['MemoryBankHook', 'RNGStateHook', 'KNNMonitorHook', 'SkippedImagesHook'],
+    'HOOKS': [
+        'BankUpdateHook', 'CollapseGuardHook', 'BankConsistencyHook',
+        'PreflightChecksHook', 'MemoryBankHook', 'RNGStateHook',
+        'KNNMonitorHook', 'SkippedImagesHook'
+    ],
     'METRICS': ['MultiLayerAccuracy'],
     'TRANSFORMS': [
         'PIRLJigsawTransform', 'PIRLColorJitter', 'RobustLoadImageFromFile',

@@ -476,7 +476,8 @@ def test_config_builds_and_trains_one_step(path):
         _to_resnet18(mcfg)
     model = MODELS.build(mcfg)
     hooks = [h.type for h in cfg.custom_hooks]
-    assert ('MemoryBankHook' in hooks) == hasattr(model, 'memory_bank')
+    assert ('BankUpdateHook' in hooks) == hasattr(model, 'memory_bank')
+    assert ('CollapseGuardHook' in hooks) == hasattr(model, 'memory_bank')
     view = pipeline[0]
     if type(model).__name__ == 'JigsawPretext':
         assert model.head.num_classes == view.num_permutations

@@ -212,8 +212,11 @@ def test_demo_and_imagenet_configs_use_the_robust_loader():
                  'pirl_resnet50_8xb32-coslr-800e_in1k.py'))
     assert (cfg.train_dataloader.dataset.pipeline[0]['type'] ==
             'RobustLoadImageFromFile')
-    assert [h['type'] for h in cfg.custom_hooks
-            ][:3] == ['MemoryBankHook', 'RNGStateHook', 'SkippedImagesHook']
+    assert [h['type'] for h in cfg.custom_hooks][:5] == [
+        'BankUpdateHook', 'CollapseGuardHook', 'BankConsistencyHook',
+        'RNGStateHook', 'SkippedImagesHook'
+    ]
+    assert cfg.default_hooks.preflight_checks.type == 'PreflightChecksHook'
 
 
 @pytest.mark.parametrize('hw', [(20, 20), (1, 1), (3, 200)])

@@ -27,6 +27,16 @@ pytestmark = pytest.mark.slow
 DEMO = osp.join(REPO, 'configs', 'pirl',
                 'pirl_resnet18_1xb64-coslr-20e_shapes-demo.py')
 
+
+def _test_hook_index() -> int:
+    """Index of RecordStartStateHook in CONFIG's custom_hooks: after the
+    demo's own."""
+    from mmengine.config import Config
+    return len(Config.fromfile(DEMO).custom_hooks)
+
+
+TEST_HOOK = _test_hook_index()
+
 HELPERS = '''
 """Test-only hooks (imported through custom_imports)."""
 import torch
@@ -146,8 +156,8 @@ def nan_run(setup):
         data_root=setup['data'],
         epochs=2,
         extra=[
-            'custom_hooks.3.type=PoisonTemperatureHook',
-            'custom_hooks.3.at_iter=7'
+            f'custom_hooks.{TEST_HOOK}.type=PoisonTemperatureHook',
+            f'custom_hooks.{TEST_HOOK}.at_iter=7'
         ])
     return proc, work
 

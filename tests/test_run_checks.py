@@ -1,4 +1,4 @@
-"""The run checks of the plugin's hooks (a dataset smaller than one batch,
+"""The run checks of PreflightChecksHook (a dataset smaller than one batch,
 a learning-rate schedule that ends before training does), without running a
 training."""
 import logging
@@ -65,7 +65,7 @@ class FakeRunner:
             'Loop', (),
             dict(max_epochs=max_epochs, max_iters=max_epochs * epoch_length))()
         self.param_schedulers = schedulers
-        self._resume = resume
+        self.cfg = dict(resume=resume)
         self.logger = logging.getLogger('test_run_checks')
 
 

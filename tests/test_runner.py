@@ -209,3 +209,68 @@ def test_atomic_backend_through_mmengine_save_checkpoint(
     monkeypatch.undo()
     assert open(path, 'rb').read() == before
     assert os.listdir(str(tmp_path / 'sub')) == ['epoch_1.pth']
+
+
+class _Trainable(nn.Module):
+    """One linear layer trained on zeros by SGD (MMEngine's train_step
+    contract)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Linear(2, 1)
+
+    def train_step(self, data, optim_wrapper):
+        loss = self.w(data[0]).pow(2).mean() + self.w.bias.pow(2).sum()
+        optim_wrapper.update_params(loss)
+        return dict(loss=loss)
+
+
+@pytest.mark.parametrize('ckpt_cfg', [
+    dict(interval=2, by_epoch=False, out_dir='OUT', max_keep_ckpts=1),
+    dict(
+        interval=1,
+        by_epoch=False,
+        filename_tmpl='ckpt_{}.pth',
+        save_last=False),
+])
+def test_atomic_writes_hold_any_checkpoint_hook_config(tmp_path, monkeypatch,
+                                                       ckpt_cfg):
+    """Whatever CheckpointHook a config sets (interval, out_dir, file
+    names, max_keep_ckpts), the checkpoints it writes go through the
+    'atomic_local' backend."""
+    from mmengine.fileio import LocalBackend
+
+    from pirl_plugin.utils.atomic_file_backend import AtomicLocalBackend
+    written = []
+    put = AtomicLocalBackend.put
+
+    def record(self, obj, filepath):
+        written.append(osp.basename(str(filepath)))
+        return put(self, obj, filepath)
+
+    monkeypatch.setattr(AtomicLocalBackend, 'put', record)
+    monkeypatch.setattr(
+        LocalBackend, 'put',
+        lambda *a: pytest.fail('a checkpoint was written non-atomically'))
+    ckpt_cfg = dict(ckpt_cfg, type='CheckpointHook')
+    if ckpt_cfg.get('out_dir') == 'OUT':
+        ckpt_cfg['out_dir'] = str(tmp_path / 'elsewhere')
+    runner = PIRLRunner(
+        model=_Trainable(),
+        work_dir=str(tmp_path / 'work'),
+        train_dataloader=dict(
+            dataset=TensorDataset(torch.zeros(8, 2)),
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            batch_size=2,
+            collate_fn=dict(type='default_collate')),
+        train_cfg=dict(by_epoch=False, max_iters=4),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        default_hooks=dict(checkpoint=ckpt_cfg, logger=None))
+    runner.train()
+    expected = (['iter_2.pth', 'iter_4.pth'] if ckpt_cfg['interval'] == 2 else
+                [f'ckpt_{i}.pth' for i in range(1, 5)])
+    assert written == expected
+    if 'out_dir' in ckpt_cfg:
+        folder = osp.join(ckpt_cfg['out_dir'], 'work')
+        assert sorted(f for f in os.listdir(folder)
+                      if f.endswith('.pth')) == ['iter_4.pth']

@@ -19,9 +19,10 @@ from mmengine.runner import Runner
 
 import pirl_plugin  # noqa: F401  runtime fixes (torch.load allowlist)
 from pirl_plugin.utils.atomic_file_backend import ATOMIC_BACKEND
-from pirl_plugin.utils.launch import (add_launcher_args, add_train_args,
-                                      merge_args, parse_launcher_args,
-                                      shutdown_distributed)
+from pirl_plugin.utils.launch import (
+    add_launcher_args, add_train_args,
+    disable_persistent_workers_without_workers, merge_args,
+    parse_launcher_args, shutdown_distributed)
 from pirl_plugin.utils.resnet_weights import (PREFIX, ConversionError,
                                               get_state_dict,
                                               infer_resnet_depth,
@@ -122,6 +123,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     # tools/train.py does it (the options are merged already).
     args.cfg_options = None
     cfg = merge_args(cfg, args)
+    disable_persistent_workers_without_workers(cfg)
     if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
         sys.exit(f'tools/det_train.py: --resume {args.resume!r}: no such '
                  'checkpoint file')

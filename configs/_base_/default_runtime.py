@@ -16,13 +16,22 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # refuses a run that cannot do what its config says (a dataset smaller
+    # than one batch, a schedule shorter than the run, a bank of the wrong
+    # size), for every model
+    preflight_checks=dict(type='PreflightChecksHook'),
 )
-# MemoryBankHook sizes the memory bank from the dataset, commits its updates
-# after each optimiser step and logs its statistics (required by PIRL);
+# BankUpdateHook sizes the memory bank from the dataset and commits its
+# updates after each optimiser step (required by PIRL); CollapseGuardHook
+# logs bank_pairwise_sim and warns when the bank collapses;
+# BankConsistencyHook compares the bank across ranks every `interval`
+# iterations (off: `--cfg-options custom_hooks.2.interval=100` turns it on);
 # RNGStateHook stores the RNG states in checkpoints for an exact --resume;
 # SkippedImagesHook counts the images RobustLoadImageFromFile skipped.
 custom_hooks = [
-    dict(type='MemoryBankHook'),
+    dict(type='BankUpdateHook'),
+    dict(type='CollapseGuardHook'),
+    dict(type='BankConsistencyHook', interval=0),
     dict(type='RNGStateHook'),
     dict(type='SkippedImagesHook'),
 ]

@@ -15,10 +15,10 @@
 #   as MMPretrain's config.
 # Views as MMPretrain's MoCo v2 pipeline at 64 px, with ONE substitution:
 # mmpretrain's ColorJitter(hue > 0) crashes under numpy 2 (mmcv adjust_hue
-# OverflowError, DESIGN.md section 4), so ColorJitter(0.4, 0.4, 0.4, 0.1)
+# OverflowError, docs/setup.md), so ColorJitter(0.4, 0.4, 0.4, 0.1)
 # p=0.8 + RandomGrayscale(0.2) is this project's PIRLColorJitter with the
 # same brightness / contrast / saturation / hue, prob=0.8, gray_prob=0.2.
-# No MemoryBankHook (MoCo keeps its own queue).
+# No memory-bank hooks (MoCo keeps its own queue).
 _base_ = [
     '../_base_/models/resnet50_selfsup.py',
     '../_base_/datasets/shapes_demo_pirl.py',
@@ -77,5 +77,5 @@ train_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-# MoCo has no memory bank: the PIRL runtime's hooks without MemoryBankHook.
+# MoCo has no memory bank: the PIRL runtime's hooks without the bank hooks.
 custom_hooks = [dict(type='RNGStateHook'), dict(type='SkippedImagesHook')]

@@ -17,6 +17,6 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-# No memory bank (no MemoryBankHook): the RNG state and skipped-image hooks
+# No memory bank (no bank hooks): the RNG state and skipped-image hooks
 # of the PIRL runtime only.
 custom_hooks = [dict(type='RNGStateHook'), dict(type='SkippedImagesHook')]

@@ -16,6 +16,8 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from pirl_plugin.utils.checkpoints import load_weights
+from pirl_plugin.utils.private_access import (preprocessor_converts_channels,
+                                              preprocessor_normalizes)
 from pirl_plugin.utils.progress import track
 
 LAYER_NAMES = ('conv1', 'res2', 'res3', 'res4', 'res5')
@@ -228,12 +230,12 @@ def preprocessor_from_model(model: nn.Module,
     mean = getattr(pre, 'mean', None)
     std = getattr(pre, 'std', None)
     if (isinstance(mean, torch.Tensor) and isinstance(std, torch.Tensor)
-            and getattr(pre, '_enable_normalize', True)):
+            and preprocessor_normalizes(pre)):
         cfg = dict(
             type='ClsDataPreprocessor',
             mean=mean.flatten().tolist(),
             std=std.flatten().tolist(),
-            to_rgb=bool(getattr(pre, '_channel_conversion', False)))
+            to_rgb=preprocessor_converts_channels(pre))
     else:
         cfg = fallback or dict(
             type='ClsDataPreprocessor',

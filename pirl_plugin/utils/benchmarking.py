@@ -147,6 +147,20 @@ def make_jpegs(folder: str, num: int, seed: int = 0) -> List[str]:
     return sorted(glob.glob(osp.join(folder, '*.JPEG')))[:num]
 
 
+def pirl_jitter(jitter: dict, prob: float) -> dict:
+    """``PIRLColorJitter`` with the parameters of an MMPretrain
+    ``ColorJitter`` config applied with probability ``prob`` (its grey
+    scale stays a separate transform). For :func:`replace_jitter`."""
+    return dict(
+        type='PIRLColorJitter',
+        brightness=jitter['brightness'],
+        contrast=jitter['contrast'],
+        saturation=jitter['saturation'],
+        hue=jitter['hue'],
+        prob=prob,
+        gray_prob=0.0)
+
+
 def replace_jitter(pipeline: list, fn: Callable[[dict, float], dict]) -> list:
     """A copy of ``pipeline`` in which every ``RandomApply`` holding a
     ``ColorJitter`` is replaced by ``fn(jitter_cfg, prob)``."""

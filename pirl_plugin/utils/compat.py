@@ -27,7 +27,9 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
     the name ``getattr`` instead and resolves only those methods.
     """
     from mmengine.logging.history_buffer import HistoryBuffer
-    allowed = set(_DEFAULT_STATISTICS) | set(HistoryBuffer._statistics_methods)
+
+    from .private_access import history_buffer_statistics
+    allowed = set(_DEFAULT_STATISTICS) | set(history_buffer_statistics())
     if obj is HistoryBuffer and name in allowed:
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(

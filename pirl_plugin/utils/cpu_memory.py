@@ -1,22 +1,12 @@
 """Keep freed CPU memory in the process for reuse (glibc's ``mallopt``).
 
-Training on a CPU allocates and frees the same large activation tensors
-every iteration. glibc serves each allocation above its mmap threshold
-(at most 32 MiB) with a fresh ``mmap`` and returns it to the system on
-``free``, so every iteration faults in, and the kernel zeroes, gigabytes
-of new pages. On 2 cores, ResNet-50 at 224 px with 32 images, one PIRL
-step took 3.0 million minor page faults and 6-8 s of system time out of
-13-15 s, MMPretrain's MoCo v2 1.6-1.9 million and 3 s out of 8
-(``tools/benchmarks/vs_mocov2.py``; docs/benchmarks). PyTorch has no
-caching allocator for CPU tensors to avoid this, and glibc's environment
-variables (``MALLOC_MMAP_MAX_``) only act when set before the process
-starts, which MMPretrain's ``tools/train.py`` and ``mim`` do not do; so
-:class:`~pirl_plugin.engine.PIRLRunner` calls :func:`keep_freed_memory`
-on machines without CUDA (CUDA's caching allocator already reuses GPU
-memory, and data-loader workers allocate little).
-
-The cost: the process keeps its peak heap instead of returning freed
-memory to the system, as a caching allocator does.
+:func:`keep_freed_memory` turns off glibc's mmap threshold and trimming,
+so the large tensors a CPU training step frees are reused by the next step
+instead of being returned to the system and faulted in again.
+:class:`~pirl_plugin.engine.PIRLRunner` calls it on machines without CUDA;
+``PIRL_KEEP_FREED_MEMORY=0`` turns it off. The process then keeps its peak
+heap, as a caching allocator does. Measurements and the reasons are in
+``docs/troubleshooting.md`` (memory on CPU).
 """
 import ctypes
 import ctypes.util

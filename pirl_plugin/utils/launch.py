@@ -124,6 +124,9 @@ def disable_persistent_workers_without_workers(
     MMPretrain's ``tools/train.py`` turns it on for every loader; a config
     run with ``--cfg-options train_dataloader.num_workers=0`` would
     otherwise stop with ``persistent_workers option needs num_workers > 0``.
+    :meth:`pirl_plugin.engine.PIRLRunner.from_cfg` applies it to every
+    config that selects the plugin's runner; the detection tools, which
+    build MMEngine's runner, call it themselves.
 
     Args:
         cfg (Config): the config, changed in place.
@@ -203,7 +206,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     set_default_dataloader_cfg(cfg, 'train_dataloader')
     set_default_dataloader_cfg(cfg, 'val_dataloader')
     set_default_dataloader_cfg(cfg, 'test_dataloader')
-    disable_persistent_workers_without_workers(cfg)
 
     if args.launcher != 'none' and not torch.cuda.is_available():
         setup_cpu_distributed(cfg, args.launcher)

@@ -1,4 +1,4 @@
-"""Replay MemoryBankHook's collapse guard on the logs of finished runs.
+"""Replay CollapseGuardHook's collapse guard on the logs of finished runs.
 
     python tools/analysis/collapse_guard_replay.py \
         work_dirs/run_a work_dirs/run_b \
@@ -7,7 +7,7 @@
 
 For each run (a work directory, searched for MMEngine's ``*.log``, or a log
 file), reads the ``bank_pairwise_sim`` readings the hook logged and feeds
-them, in order, to :meth:`MemoryBankHook.check_collapse` (the guard itself,
+them, in order, to :meth:`CollapseGuardHook.check_collapse` (the guard itself,
 not a copy of its rule) with the settings given, then prints one line per
 run: the readings, and whether and where the guard warns. Use it to choose
 guard settings for your own runs, or to see what the guard made of a run
@@ -31,7 +31,7 @@ import re
 import sys
 from typing import List, Optional, Tuple
 
-from pirl_plugin.engine.hooks import MemoryBankHook
+from pirl_plugin.engine.hooks import CollapseGuardHook
 
 _EPOCH = re.compile(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\]')
 _ITER = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/\s*\d+\]')
@@ -100,12 +100,12 @@ def replay(readings: List[Tuple[float, float]],
     Args:
         readings (list): (bank refreshes, similarity) as
             :func:`read_readings` returns them.
-        **guard_cfg: ``MemoryBankHook`` collapse settings.
+        **guard_cfg: ``CollapseGuardHook`` collapse settings.
 
     Returns:
         float | None: the refreshes at the first warning, None if silent.
     """
-    hook, log = MemoryBankHook(**guard_cfg), _Collect()
+    hook, log = CollapseGuardHook(**guard_cfg), _Collect()
     for refreshes, sim in readings:
         if hook.check_collapse(log, sim, refreshes):
             return refreshes
@@ -139,7 +139,7 @@ def main(argv=None) -> int:
         '--stats-interval',
         type=int,
         default=50,
-        help="MemoryBankHook's stats_interval in the run")
+        help="CollapseGuardHook's stats_interval in the run")
     parser.add_argument('--iters-per-refresh', type=float, default=None)
     args = parser.parse_args(argv)
     cfg = dict(

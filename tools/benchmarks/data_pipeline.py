@@ -13,7 +13,7 @@ pipeline is
 ``configs/_base_/datasets/imagenet_bs32_mocov2.py`` (load, two 224 views with
 crop, jitter, greyscale, blur, flip, pack). As shipped it cannot run under
 numpy 2: its ``ColorJitter`` with ``hue=0.1`` raises ``OverflowError`` in
-mmcv's ``adjust_hue`` (DESIGN.md section 4), so it is measured in two
+mmcv's ``adjust_hue`` (docs/setup.md), so it is measured in two
 runnable variants: ``mocov2-hue0`` (MMPretrain's ColorJitter, hue 0: cheaper
 than the real MoCo v2, so the ratio against it is conservative) and
 ``mocov2-pirljitter`` (the same jitter parameters through this project's
@@ -40,7 +40,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import pirl_plugin  # noqa: F401
-from pirl_plugin.utils.benchmarking import make_jpegs, replace_jitter
+from pirl_plugin.utils.benchmarking import (make_jpegs, pirl_jitter,
+                                            replace_jitter)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PIRL_CFG = osp.join(REPO, 'configs', '_base_', 'datasets', 'imagenet_pirl.py')
@@ -69,15 +70,7 @@ def build_pipelines() -> dict:
     hue0 = replace_jitter(
         moco, lambda j, p: dict(
             type='RandomApply', prob=p, transforms=[dict(j, hue=0.0)]))
-    ours = replace_jitter(
-        moco, lambda j, p: dict(
-            type='PIRLColorJitter',
-            brightness=j['brightness'],
-            contrast=j['contrast'],
-            saturation=j['saturation'],
-            hue=j['hue'],
-            prob=p,
-            gray_prob=0.0))
+    ours = replace_jitter(moco, pirl_jitter)
     return {
         'pirl': Compose([dict(t) for t in pirl]),
         'pirl-vissl': Compose([dict(t) for t in vissl]),

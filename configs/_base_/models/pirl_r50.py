@@ -38,5 +38,5 @@ model = dict(
         shared_negatives=False),
     # the authors' memory_params: 128-d, momentum 0.5, random unit-norm init,
     # updated with the image view's embedding after the step;
-    # num_samples is set by MemoryBankHook from the dataset length
+    # num_samples is set by BankUpdateHook from the dataset length
     memory_bank=dict(type='MemoryBank', feat_dim=128, momentum=0.5))

@@ -8,9 +8,7 @@ from mmengine import dist
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
-from .run_checks import (check_schedule_covers_training,
-                         check_train_epoch_length)
-from .utils import checkpoint_due
+from .utils import checkpoint_due, is_resuming
 
 
 def _capture() -> dict:
@@ -44,10 +42,6 @@ class RNGStateHook(Hook):
     checkpoint loaded with ``load_from`` (not a resume) is left alone.
     Data-loader workers re-seed themselves from the seed, rank and epoch;
     their streams are reproduced by the seed alone.
-
-    Being in every training config of the plugin, it also runs the checks
-    of :mod:`.run_checks` (a dataset smaller than one batch, a learning-rate
-    schedule that ends before training does).
     """
 
     priority = 'NORMAL'
@@ -82,7 +76,7 @@ class RNGStateHook(Hook):
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         states = checkpoint.get('rng_states')
-        if not getattr(runner, '_resume', False) or not states:
+        if not is_resuming(runner) or not states:
             return
         rank = dist.get_rank()
         if len(states) != dist.get_world_size():
@@ -94,11 +88,7 @@ class RNGStateHook(Hook):
             return
         self._to_restore = states[rank]
 
-    def before_run(self, runner) -> None:
-        check_train_epoch_length(runner)
-
     def before_train(self, runner) -> None:
-        check_schedule_covers_training(runner)
         if self._to_restore is not None:
             _restore(self._to_restore)
             self._to_restore = None

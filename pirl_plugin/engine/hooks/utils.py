@@ -1,7 +1,9 @@
 """Helpers shared by the hooks."""
-from typing import Optional
+from typing import Optional, Tuple
 
 from mmengine.hooks import CheckpointHook
+from mmpretrain.utils import get_ori_model
+from torch import nn
 
 
 def checkpoint_hook(runner) -> Optional[CheckpointHook]:
@@ -27,3 +29,42 @@ def checkpoint_due(runner, by_epoch: bool) -> bool:
     return bool(
         ckpt.every_n_train_iters(runner, ckpt.interval, ckpt.save_begin)
         or (ckpt.save_last and ckpt.is_last_train_iter(runner)))
+
+
+def is_resuming(runner) -> bool:
+    """Whether the run resumes (``resume=True`` in the runner's config, as
+    ``--resume`` sets it)."""
+    cfg = getattr(runner, 'cfg', None) or {}
+    return bool(cfg.get('resume', False))
+
+
+def train_dataset_len(runner) -> Optional[int]:
+    """Length of the training dataset; None without a training loop."""
+    try:
+        return len(runner.train_dataloader.dataset)
+    except Exception:  # no training dataloader (test / val only)
+        return None
+
+
+def get_memory_bank(runner,
+                    required: bool = True,
+                    hook: str = 'BankUpdateHook') -> Tuple[nn.Module, object]:
+    """The runner's model (unwrapped) and its memory bank.
+
+    Args:
+        runner (Runner): the runner.
+        required (bool): raise if the model has no ``memory_bank``;
+            otherwise return None for the bank.
+        hook (str): the hook that needs the bank, for the message.
+
+    Returns:
+        tuple: ``(model, bank)``.
+    """
+    model = get_ori_model(runner.model)
+    bank = getattr(model, 'memory_bank', None)
+    if bank is None and required:
+        raise TypeError(
+            f'{hook} needs a model with a `memory_bank` (PIRL), but the '
+            f'model is {type(model).__name__}; remove {hook} from '
+            'custom_hooks')
+    return model, bank
