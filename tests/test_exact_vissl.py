@@ -184,8 +184,10 @@ def test_trunk_order_sets_the_batchnorm_statistics(order):
     """The stem's BatchNorm running mean after one step, from its update
     rule ``r <- (1 - mom) r + mom * batch mean`` applied per trunk call in
     the configured order (VISSL: patches, then the image)."""
+    from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
     from mmpretrain.structures import DataSample
+    init_default_scope('mmpretrain')
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 'pirl',
                  'pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py'))

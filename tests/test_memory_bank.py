@@ -33,11 +33,11 @@ def test_update_rule_and_exact_indices():
     assert bank.commit() == {}  # committed once
 
 
-HOOK_MSG = "custom_hooks = [dict(type='MemoryBankHook')]"
+HOOK_MSG = "custom_hooks = [dict(type='BankUpdateHook')]"
 
 
 def test_stage_refuses_an_uncommitted_update():
-    """Without MemoryBankHook nothing commits after the step: the next
+    """Without BankUpdateHook nothing commits after the step: the next
     stage_update stops with the config line to add, and writes nothing."""
     bank = MemoryBank(10, 4)
     before = bank.bank.clone()
@@ -331,5 +331,5 @@ def test_bad_arguments():
         MemoryBank(10, dtype='int8')
     with pytest.raises(ValueError, match='momentum must be in'):
         MemoryBank(10, momentum=1.0)
-    with pytest.raises(RuntimeError, match='MemoryBankHook'):
+    with pytest.raises(RuntimeError, match='BankUpdateHook'):
         MemoryBank(None).get(torch.tensor([0]))

@@ -51,13 +51,13 @@ def test_forward_backward_updates_bank_at_batch_indices():
     assert {'loss', 'loss_transform', 'loss_image'} <= set(log_vars)
     assert torch.isfinite(log_vars['loss'])
     assert not torch.equal(model.backbone.conv1.weight, w_before)
-    model.memory_bank.commit()  # what MemoryBankHook does after the step
+    model.memory_bank.commit()  # what BankUpdateHook does after the step
     changed = (model.memory_bank.bank != before).any(1).nonzero().flatten()
     assert changed.tolist() == sorted(idx)
 
 
 def test_training_without_memory_bank_hook_is_refused():
-    """A config without MemoryBankHook: nothing commits the bank update
+    """A config without BankUpdateHook: nothing commits the bank update
     after the optimiser step. The second step stops with the config line to
     add, before its backward, and the bank stays as the forward read it;
     with the commit after each step (what the hook does) steps go on."""
@@ -70,13 +70,13 @@ def test_training_without_memory_bank_hook_is_refused():
     w_before = model.backbone.conv1.weight.detach().clone()
     with pytest.raises(RuntimeError) as exc:
         model.train_step(_batch([5, 8], seed=1), optim)
-    assert "custom_hooks = [dict(type='MemoryBankHook')]" in str(exc.value)
+    assert "custom_hooks = [dict(type='BankUpdateHook')]" in str(exc.value)
     torch.testing.assert_close(model.memory_bank.bank, before)
     assert torch.equal(model.backbone.conv1.weight, w_before)  # no step
     model.memory_bank.commit()
     for step, idx in enumerate(([5, 8], [3, 9])):
         model.train_step(_batch(idx, seed=step + 1), optim)
-        model.memory_bank.commit()  # what MemoryBankHook does
+        model.memory_bank.commit()  # what BankUpdateHook does
     assert int(model.memory_bank.num_updates) == 3
 
 

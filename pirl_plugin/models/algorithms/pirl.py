@@ -144,10 +144,10 @@ class PIRL(BaseSelfSupervisor):
              **kwargs) -> Dict[str, torch.Tensor]:
         """Compute the PIRL loss of a batch and stage the bank update.
 
-        The staged update is written by :class:`MemoryBankHook` after the
+        The staged update is written by :class:`BankUpdateHook` after the
         optimiser step; staging refuses to run over an update that nothing
         committed (see :meth:`MemoryBank.stage_update`), so PIRL trains only
-        with ``custom_hooks = [dict(type='MemoryBankHook')]``.
+        with ``custom_hooks = [dict(type='BankUpdateHook')]``.
 
         Args:
             inputs (list[Tensor]): ``[image views (B, C, H, W)]`` followed by

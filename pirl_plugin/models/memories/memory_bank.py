@@ -202,13 +202,13 @@ class MemoryBank(BaseModule):
     The update is two-phase. :meth:`stage_update` (called by the algorithm
     right after the loss) records the batch's indices and features, gathered
     from all ranks, without writing anything; :meth:`commit` writes them and
-    is called by :class:`MemoryBankHook` after the optimiser step. Writing
+    is called by :class:`BankUpdateHook` after the optimiser step. Writing
     only after backward keeps the rows that the loss read unchanged until
     their gradients are computed, and two checks make sure that is so:
 
     - :meth:`stage_update` refuses to stage over an update that was never
       committed: that means nothing commits after the optimiser step (a
-      config without ``MemoryBankHook``), and committing it there, in the
+      config without ``BankUpdateHook``), and committing it there, in the
       middle of the next forward, would change rows the next backward reads.
     - the scorer's backward, which gathers the negatives from the bank again
       instead of keeping a ``B x N x D`` copy, checks that the bank was not
@@ -217,7 +217,7 @@ class MemoryBank(BaseModule):
     Args:
         num_samples (int, optional): number of entries, one per training
             image. ``None`` (default) leaves the bank empty for
-            :class:`MemoryBankHook` to size from the training dataset.
+            :class:`BankUpdateHook` to size from the training dataset.
         feat_dim (int): dimension of each entry. Defaults to 128.
         momentum (float): weight of the old entry in the update
             ``m <- normalize(momentum * m + (1 - momentum) * f)``.
@@ -281,7 +281,7 @@ class MemoryBank(BaseModule):
         # Number of committed updates: the counter of the negative sampling,
         # checkpointed so a resumed run draws the same negatives.
         self.register_buffer('num_updates', torch.zeros((), dtype=torch.long))
-        # Seed of the negative sampling; MemoryBankHook sets the run's seed.
+        # Seed of the negative sampling; BankUpdateHook sets the run's seed.
         self.sampling_seed = 0
         self._pending: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
         # Write version: bumped by every write to the bank (commit, reset,
@@ -414,22 +414,23 @@ class MemoryBank(BaseModule):
                 'its negatives and this backward pass, so the gradients '
                 'would be computed against the new rows instead of those the '
                 'loss used. Commit the staged update only after backward and '
-                'the optimiser step, which MemoryBankHook does in '
+                'the optimiser step, which BankUpdateHook does in '
                 "after_train_iter: add `custom_hooks = [dict(type='"
-                "MemoryBankHook')]` to the config, and do not call "
+                "BankUpdateHook')]` to the config, and do not call "
                 '`memory_bank.commit()` between the loss and its backward.')
 
     # --------------------------------------------------------------- reading
-    def _check_ready(self) -> None:
+    def check_ready(self) -> None:
+        """Raise RuntimeError when the bank has not been sized yet."""
         if self.num_samples == 0:
             raise RuntimeError(
-                'The memory bank is empty: add `MemoryBankHook` to '
+                'The memory bank is empty: add `BankUpdateHook` to '
                 '`custom_hooks` so it is sized from the training dataset, '
                 'or set `memory_bank.num_samples` in the config.')
 
     def get(self, idx: torch.Tensor) -> torch.Tensor:
         """Return the entries at ``idx`` as float32, shape ``(B, D)``."""
-        self._check_ready()
+        self.check_ready()
         return self.bank[idx].float()
 
     def sample_negatives(self,
@@ -456,7 +457,7 @@ class MemoryBank(BaseModule):
         Returns:
             Tensor: indices into the bank.
         """
-        self._check_ready()
+        self.check_ready()
         m = self.num_samples
         if num_negatives >= m:
             raise ValueError(
@@ -486,7 +487,7 @@ class MemoryBank(BaseModule):
         Returns:
             Tensor: ``(B, N, K)`` scores.
         """
-        self._check_ready()
+        self.check_ready()
         if neg_idx.dim() == 1:
             rows = self.bank[neg_idx].to(queries.dtype)  # N, D
             return torch.einsum('nd,bkd->bnk', rows, queries)
@@ -547,9 +548,9 @@ class MemoryBank(BaseModule):
 
         Raises:
             RuntimeError: if the previously staged update was not committed
-                (no :class:`MemoryBankHook` in the config).
+                (no :class:`BankUpdateHook` in the config).
         """
-        self._check_ready()
+        self.check_ready()
         # Design (the update must never leak into gradients): staging writes
         # nothing, and an update still pending here is refused rather than
         # committed. Committing it here, as this method once did, wrote the
@@ -558,7 +559,7 @@ class MemoryBank(BaseModule):
         # against updated rows. The alternatives cost more: keeping the
         # gathered rows for backward is a B x N x D copy (524 MB at B=32,
         # N=32,000), and silently dropping the old update would lose
-        # training signal. With one writer during training (MemoryBankHook,
+        # training signal. With one writer during training (BankUpdateHook,
         # after the optimiser step) and the version check in backward, a
         # wrong order is an error, never a wrong gradient.
         if self._pending is not None:
@@ -566,9 +567,9 @@ class MemoryBank(BaseModule):
                 'MemoryBank.stage_update: the bank update staged by the '
                 'previous training step was never committed, so nothing '
                 'commits the update after the optimiser step. PIRL trains '
-                'only with MemoryBankHook, which commits it in '
+                'only with BankUpdateHook, which commits it in '
                 "after_train_iter: add `custom_hooks = [dict(type='"
-                "MemoryBankHook')]` to the config (when driving the model by "
+                "BankUpdateHook')]` to the config (when driving the model by "
                 'hand, call `memory_bank.commit()` after each backward and '
                 'optimiser step).')
         feats = F.normalize(feats.detach().float(), dim=1)
@@ -629,7 +630,7 @@ class MemoryBank(BaseModule):
         Returns:
             float: the mean pairwise cosine similarity.
         """
-        self._check_ready()
+        self.check_ready()
         m = self.num_samples
         total = self._row_sum()
         return float((total.dot(total) - m) / (m * (m - 1)))

@@ -42,7 +42,7 @@ def sample_negatives_vissl(memory_bank, idx: torch.Tensor, num_negatives: int,
     """
     if not 0 <= term < num_terms:
         raise ValueError(f'term must be in [0, {num_terms}), got {term}')
-    memory_bank._check_ready()
+    memory_bank.check_ready()
     idx = idx.to(memory_bank.bank.device).long()
     # One key per (data point, term): the terms' draws are independent.
     keys = idx * num_terms + term

@@ -86,7 +86,7 @@ class ShardedMemoryBank(MemoryBank):
     give the same results for the same indices.
 
     Checkpoints hold the full bank, gathered to rank 0 (shard by shard, on
-    the CPU) by :class:`MemoryBankHook` right before each checkpoint is
+    the CPU) by :class:`BankUpdateHook` right before each checkpoint is
     written, so a run can be resumed with another number of ranks or with
     the replicated bank. Other ``state_dict()`` calls on more than one rank
     leave the bank out (see :meth:`_save_to_state_dict`).
@@ -130,9 +130,9 @@ class ShardedMemoryBank(MemoryBank):
         super().reset(num_samples)  # this rank's rows, by shard_range
         self._total = num_samples
 
-    def _check_ready(self) -> None:
+    def check_ready(self) -> None:
         if self._total == 0:
-            super()._check_ready()
+            super().check_ready()
 
     # ------------------------------------------------------------ checkpoint
     @torch.no_grad()
@@ -181,9 +181,9 @@ class ShardedMemoryBank(MemoryBank):
             # MMEngine overwrite it: Runner._init_model_weights broadcasts
             # every state_dict() tensor from rank 0 in place, which would
             # copy rank 0's shard over the others (and hang on unequal
-            # shard sizes). Outside a checkpoint prepared by MemoryBankHook
+            # shard sizes). Outside a checkpoint prepared by BankUpdateHook
             # the bank is therefore left out; a resume from a checkpoint
-            # without it is refused by MemoryBankHook.
+            # without it is refused by BankUpdateHook.
             del destination[prefix + 'bank']
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
@@ -217,7 +217,7 @@ class ShardedMemoryBank(MemoryBank):
     @torch.no_grad()
     def get(self, idx: torch.Tensor) -> torch.Tensor:
         """The entries at this rank's ``idx`` (fetched from their owners)."""
-        self._check_ready()
+        self.check_ready()
         idx = idx.to(self.bank.device).long()
         if dist.get_world_size() == 1:
             return self.bank[idx].float()
@@ -230,7 +230,7 @@ class ShardedMemoryBank(MemoryBank):
 
     def score(self, queries: torch.Tensor,
               neg_idx: torch.Tensor) -> torch.Tensor:
-        self._check_ready()
+        self.check_ready()
         if dist.get_world_size() == 1:
             return super().score(queries, neg_idx)
         if neg_idx.dim() == 1:  # shared: the same indices on every rank
