@@ -10,12 +10,14 @@ test checks that the README's table is the one the JSON gives.
 Each row: ``dataset``, ``method``, ``init`` (a key of
 :data:`pirl_plugin.evaluation.untrained.INITS`), ``seed``,
 ``iterations`` (None for an untrained network), ``knn_top1``,
-``linear_top1`` and ``source`` (the command that measured it, or where an
-older figure comes from).
+``linear_top1``, ``source`` (the command that measured it, or where an
+older figure comes from) and, for a measured row, ``measured`` (the
+date).
 """
 import json
 import os.path as osp
 import re
+import time
 from collections import OrderedDict
 from typing import List
 
@@ -63,7 +65,8 @@ def rows_from_result(result: dict, dataset: str) -> List[dict]:
                 iterations=None if untrained else row['iterations'],
                 knn_top1=round(row['knn_top1'], 2),
                 linear_top1=round(row['linear_top1'], 2),
-                source=result['command']))
+                source=result['command'],
+                measured=time.strftime('%Y-%m-%d')))
     return out
 
 
@@ -74,20 +77,34 @@ def _cell(values: List[float]) -> str:
     return text
 
 
+def _source(row: dict) -> str:
+    if 'measured' in row:  # a command's output: the command is in the JSON
+        return f'measured {row["measured"]} (`{row["source"].split()[0]}`)'
+    return row['source']
+
+
+def _order(row: dict) -> tuple:
+    methods = ('pirl', 'mocov2', 'jigsaw')
+    rank = methods.index(row['method']) if row['method'] in methods else (
+        len(methods) + (row['method'] == 'untrained'))
+    return (row['dataset'], rank, row['method'], row['init'] != 'standard',
+            row['init'], row['seed'])
+
+
 def render_table(rows: List[dict]) -> str:
     """One markdown line per dataset, method and init: kNN and linear top-1
-    per seed (and their mean), the seeds and the sources."""
+    per seed (and their mean), the seeds and the sources (a measured row's
+    full command is in the JSON)."""
     groups: 'OrderedDict[tuple, List[dict]]' = OrderedDict()
-    for r in rows:
+    for r in sorted(rows, key=_order):
         groups.setdefault((r['dataset'], r['method'], r['init']), []).append(r)
     lines = [
         '| data | method | init | iterations | seeds | kNN top-1 | '
         'linear top-1 | source |', '|---|---|---|---|---|---|---|---|'
     ]
     for (dataset, method, init), group in groups.items():
-        group = sorted(group, key=lambda r: r['seed'])
         its = group[0]['iterations']
-        sources = '; '.join(OrderedDict.fromkeys(r['source'] for r in group))
+        sources = '; '.join(OrderedDict.fromkeys(map(_source, group)))
         lines.append(
             f'| {dataset} | {method} | {INIT_LABELS.get(init, init)} '
             f'| {"-" if its is None else its} '

@@ -36,7 +36,8 @@ One budget (the PIRL config's, or ``--epochs`` / ``--iters``)::
 
 writes ``<work-dir>/compare_result.{json,md,png}``. Budget curves
 (``--budgets``: iterations, each a separate run with its own full
-schedule; ``--inits``: the backbones' initialisations)::
+schedule; ``--inits``: the backbones' initialisations; ``--reuse`` skips
+the runs a killed or smaller sweep finished)::
 
     python tools/analysis/compare_mocov2.py --data-root data/digits ... \\
         --budgets 600,1200,2400,4800 --inits standard,zero_init --jobs 2
@@ -151,9 +152,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--knn-interval',
         type=int,
         default=4,
-        help='kNN monitor '
-        'every N epochs (budget curves: of the longest runs; the '
-        'others after their last epoch only)')
+        help='kNN monitor every N epochs and after the last (every '
+        'run, so a finished run is reused by a later sweep with more '
+        'budgets)')
     p.add_argument('--keep-backbones', action='store_true')
     p.add_argument('--keep-schedules', action='store_true')
     p.add_argument('--cfg-options-pirl', nargs='+', action=DictAction)
@@ -268,9 +269,7 @@ def plan_runs(args, spec, ref) -> list:
     for init in inits:
         for budget in budgets:
             epochs = spec.epochs_for(budget) if args.budgets else spec.epochs
-            interval = spec.knn_interval if budget == max(budgets) else epochs
-            run_spec = replace(
-                spec, epochs=epochs, init=init, knn_interval=interval)
+            run_spec = replace(spec, epochs=epochs, init=init)
             sub = osp.join(args.work_dir, init,
                            f'it{budget}') if sweep else args.work_dir
             plan += [
