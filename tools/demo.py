@@ -24,6 +24,9 @@ import time
 from mmengine.config import Config, DictAction
 
 from pirl_plugin.evaluation import folder_dataloaders, knn_evaluate_config
+from pirl_plugin.evaluation.comparison_report import (UNTRAINED_STYLE,
+                                                      probe_bars,
+                                                      untrained_lines)
 from pirl_plugin.evaluation.probe import view_size
 from pirl_plugin.evaluation.untrained import (INIT_LABELS, untrained_inits,
                                               with_init)
@@ -33,10 +36,6 @@ HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'pirl',
                           'pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py')
-
-UNTRAINED_STYLE = dict(
-    standard=dict(color='#444444', ls='-'),
-    zero_init=dict(color='#aaaaaa', ls=':'))
 
 
 def plot(rows, knn, pirl: dict, untrained: dict, backbone: str,
@@ -62,39 +61,17 @@ def plot(rows, knn, pirl: dict, untrained: dict, backbone: str,
         ax1.plot([r['epoch'] for r in knn], [r['knn_top1'] for r in knn],
                  'o-',
                  label='PIRL (kNN monitor during training)')
-    for init, res in untrained.items():
-        ax1.axhline(
-            res['knn_top1'],
-            label=f'untrained, {res["init_label"]}',
-            **UNTRAINED_STYLE[init])
+    untrained_lines(ax1, untrained, 'knn_top1')
     ax1.set_xlabel('epoch')
     ax1.set_ylabel('kNN top-1 (%)')
     ax1.set_ylim(0, 100)
     ax1.set_title('kNN accuracy during pre-training')
     ax1.legend(loc='lower right', fontsize=8)
-    series = [(res, f'untrained, {INIT_LABELS[init].split(" (")[0]}',
+    series = [(f'untrained, {INIT_LABELS[init].split(" (")[0]}', res,
                UNTRAINED_STYLE[init]['color'])
               for init, res in untrained.items()]
-    series.append((pirl, 'PIRL', '#1f77b4'))
-    width = 0.8 / len(series)
-    for i, (res, name, color) in enumerate(series):
-        vals = [res['knn_top1'], res['linear_top1']]
-        xs = [j - 0.4 + width * (i + 0.5) for j in range(2)]
-        bars = ax2.bar(xs, vals, width, label=name, color=color)
-        for b, v in zip(bars, vals):
-            ax2.text(
-                b.get_x() + b.get_width() / 2,
-                v + 1,
-                f'{v:.1f}',
-                ha='center',
-                fontsize=8)
-    ax2.set_xticks([0, 1])
-    ax2.set_xticklabels(['kNN (k=20)', 'linear probe'])
-    ax2.set_ylim(0, 115)
-    ax2.set_yticks(range(0, 101, 20))
-    ax2.set_ylabel('top-1 on the test split (%)')
-    ax2.set_title(f'Frozen {backbone} features')
-    ax2.legend(loc='upper left', fontsize=8)
+    probe_bars(ax2, series + [('PIRL', pirl, '#1f77b4')],
+               f'Frozen {backbone} features')
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)

@@ -57,23 +57,33 @@ def markdown_table(result: dict) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def _untrained_lines(ax, untrained: dict, key: str) -> None:
+def untrained_lines(ax, untrained: dict, key: str) -> None:
+    """Horizontal lines of the untrained networks (init -> probe row) at
+    their ``key`` accuracy, in the style of their init."""
     for init, row in untrained.items():
         ax.axhline(
             row[key],
-            label=f'untrained, {INIT_LABELS[init]}',
+            label=f'untrained, {INIT_LABELS[init]}: {row[key]:.1f}',
             **UNTRAINED_STYLE[init])
 
 
-def _bars(ax, methods: dict, colors: dict, title: str) -> None:
-    names = list(methods)
-    width = 0.8 / max(1, len(names))
-    for i, name in enumerate(names):
-        r = methods[name]
-        vals = [r['knn_top1'], r['linear_top1']]
+def _focus(ax, values) -> None:
+    """y range of ``values`` (the trained runs and the standard-init
+    line), so that a far-off zero-init line does not flatten the curves;
+    its value stays in the legend."""
+    lo, hi = min(values), max(values)
+    pad = max(2.0, 0.1 * (hi - lo))
+    ax.set_ylim(max(0.0, lo - pad), min(100.0, hi + pad))
+
+
+def probe_bars(ax, series: list, title: str) -> None:
+    """Grouped kNN and linear-probe bars, one ``(label, row, color)`` of
+    ``series`` per model, with their values written above."""
+    width = 0.8 / max(1, len(series))
+    for i, (label, row, color) in enumerate(series):
+        vals = [row['knn_top1'], row['linear_top1']]
         xs = [j - 0.4 + width * (i + 0.5) for j in range(2)]
-        bars = ax.bar(
-            xs, vals, width, label=row_label(name, r), color=colors[name])
+        bars = ax.bar(xs, vals, width, label=label, color=color)
         for bar, v in zip(bars, vals):
             ax.text(
                 bar.get_x() + bar.get_width() / 2,
@@ -112,7 +122,7 @@ def plot_comparison(result: dict, out: str, title: str = '') -> None:
                      color=colors[name],
                      alpha=0.85,
                      label=f'{name} (kNN monitor)')
-    _untrained_lines(
+    untrained_lines(
         ax0, {methods[n]['init']: methods[n]
               for n in result['untrained']}, 'knn_top1')
     ax0.set_xlim(0, max(1, result['budget']['iterations']) * 1.05)
@@ -122,9 +132,10 @@ def plot_comparison(result: dict, out: str, title: str = '') -> None:
     ax0.set_title('kNN accuracy during pre-training')
     ax0.legend(loc='lower right', fontsize=7)
     b = result['budget']
-    _bars(
-        ax1, methods, colors, f'frozen features, {b["iterations"]} '
-        f'iterations of {b["batch_size"]}')
+    series = [(row_label(n, r), r, colors[n]) for n, r in methods.items()]
+    probe_bars(
+        ax1, series, f'frozen features, {b["iterations"]} iterations of '
+        f'{b["batch_size"]}')
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -187,25 +198,39 @@ def plot_budget_curves(result: dict, out: str, title: str = '') -> None:
                     'o' + INIT_LINES[init],
                     color=colors[method],
                     label=f'{method}, {init}')
-        _untrained_lines(ax, result['untrained'], key)
+        untrained_lines(ax, result['untrained'], key)
+        _focus(ax, [r[key] for r in runs] + [
+            u[key] for i, u in result['untrained'].items() if i == 'standard'
+        ])
         ax.set_xscale('log', base=2)
+        ax.set_xticks(result['budgets'])
+        ax.set_xticklabels([f'{b:,}' for b in result['budgets']])
+        ax.minorticks_off()
         ax.set_xlabel('budget (iterations, each a full schedule)')
         ax.set_ylabel(name)
         ax.set_title(f'final {name.split(" (")[0]} after pre-training')
-        ax.legend(fontsize=7, loc='lower right')
+        ax.legend(fontsize=7, loc='best')
     ax = axes[2]
     for curve in result['longest_knn_curves']:
         pts = curve['curve']
-        ax.plot([p['iter'] for p in pts], [p['knn_top1'] for p in pts],
+        # x: iterations done when the monitor ran (end of that epoch)
+        ax.plot([p['epoch'] * result['iters_per_epoch'] for p in pts],
+                [p['knn_top1'] for p in pts],
                 INIT_LINES[curve['init']],
                 color=colors[curve['method']],
                 label=f'{curve["method"]}, {curve["init"]}')
-    _untrained_lines(ax, result['untrained'], 'knn_top1')
+    untrained_lines(ax, result['untrained'], 'knn_top1')
+    _focus(ax, [
+        p['knn_top1'] for c in result['longest_knn_curves'] for p in c['curve']
+    ] + [
+        u['knn_top1']
+        for i, u in result['untrained'].items() if i == 'standard'
+    ])
     ax.set_xlabel('iteration')
     ax.set_ylabel('kNN top-1 (%), k=20')
     ax.set_title(f'kNN monitor, longest runs ({max(result["budgets"]):,} '
                  'iterations)')
-    ax.legend(fontsize=7, loc='lower right')
+    ax.legend(fontsize=7, loc='best')
     if title:
         fig.suptitle(title)
     fig.tight_layout()
