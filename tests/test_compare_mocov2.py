@@ -184,6 +184,22 @@ def test_untrained_row_is_the_standard_init_and_not_degenerate(
     assert result['methods']['untrained']['knn_top1'] == std['knn_top1']
 
 
+@pytest.mark.parametrize('args,message', [
+    (['--inits', 'kaiming'], "--inits: unknown ['kaiming']"),
+    (['--budgets', '10,20', '--methods', 'untrained'
+      ], '--budgets / several --inits need a trained method'),
+    (['--budgets', '10', '--record', 'x.json'
+      ], '--record takes the rows of one budget'),
+    (['--methods', 'pirl,byol'], "--methods: unknown ['byol']"),
+])
+def test_bad_options_give_one_line_errors(tmp_path, args, message):
+    tool = _load_tool()
+    for split in ('train', 'test'):
+        (tmp_path / split).mkdir()
+    with pytest.raises(SystemExit, match=message.replace('[', r'\[')):
+        tool.main(['--data-root', str(tmp_path)] + args)
+
+
 def test_crossing_point_on_known_numbers():
     from pirl_plugin.evaluation.budget_curves import (crossing_point,
                                                       format_crossing)

@@ -235,6 +235,13 @@ def make_spec(args, data_root: str):
         if not osp.isdir(osp.join(data_root, split)):
             sys.exit(f'{data_root} has no {split}/ folder: the tool needs '
                      'labelled train/<class>/ and test/<class>/ splits')
+    from pirl_plugin.evaluation.untrained import INITS
+    unknown = sorted(set(args.inits or []) - set(INITS))
+    if unknown:
+        sys.exit(f'--inits: unknown {unknown}; choose from {list(INITS)}')
+    if is_sweep(args) and not args.trained:
+        sys.exit('--budgets / several --inits need a trained method in '
+                 '--methods')
     if args.record and is_sweep(args):
         sys.exit('--record takes the rows of one budget and one init: drop '
                  '--budgets and pass at most one --inits')
