@@ -46,8 +46,10 @@ writes ``<work-dir>/budget_curves.{json,md,png}``: final kNN / linear per
 method, init and budget, each method's crossing point (the smallest budget
 above the standard-init untrained network) and the kNN-monitor curves of
 the longest runs. Each run is in ``<work-dir>/<init>/it<N>/<method>/``
-(config, ``train.log``, checkpoint). ``--tiny``: 1 epoch of batch 8, no
-loader workers (CI).
+(config, ``train.log``, checkpoint). ``--record FILE --dataset NAME``
+(one budget) adds the measured rows to a results JSON, the source of the
+README's small-data table (``tools/analysis/results_table.py``).
+``--tiny``: 1 epoch of batch 8, no loader workers (CI).
 """
 import argparse
 import json
