@@ -339,6 +339,7 @@ def test_knn_monitor_curve_equals_tool_and_demo_for_one_checkpoint(
     from mmpretrain.registry import HOOKS, MODELS
 
     from pirl_plugin.evaluation import folder_dataloaders
+    from pirl_plugin.evaluation.probe import view_size
     from pirl_plugin.utils.checkpoints import load_weights
     init_default_scope('mmpretrain')
     ks = [20, 1, 3, 5, 10]
@@ -373,7 +374,7 @@ def test_knn_monitor_curve_equals_tool_and_demo_for_one_checkpoint(
 
     _, cfg = demo.run_config(PIRL_DEMO, shapes_root, str(tmp_path / 'demo'),
                              None, 1)
-    assert demo.eval_size(cfg) == 64
+    assert view_size(cfg) == 64
     bar = demo.final_eval(cfg, pirl_checkpoint)
     assert bar['knn_top1'] == monitor[20]
     assert 0 <= bar['linear_top1'] <= 100

@@ -21,15 +21,15 @@ def _load_tool():
 
 
 def test_mean_pairwise_cosine_matches_the_definition():
-    tool = _load_tool()
+    from pirl_plugin.evaluation.probe import mean_pairwise_cosine
     rng = np.random.default_rng(0)
     x = rng.normal(size=(7, 5))
     u = x / np.linalg.norm(x, axis=1, keepdims=True)
     sims = u @ u.T
     expected = (sims.sum() - np.trace(sims)) / (7 * 6)
-    assert tool.mean_pairwise_cosine(x) == pytest.approx(expected, abs=1e-12)
+    assert mean_pairwise_cosine(x) == pytest.approx(expected, abs=1e-12)
     # collapsed rows: 1
-    assert tool.mean_pairwise_cosine(np.ones((4, 3))) == pytest.approx(1.0)
+    assert mean_pairwise_cosine(np.ones((4, 3))) == pytest.approx(1.0)
 
 
 def test_digits_dataset_layout_and_idempotence(tmp_path):
@@ -114,6 +114,195 @@ def test_pirl_digits_preset_matches_the_mocov2_digits_budget():
     assert 'BankUpdateHook' in [h['type'] for h in pirl.custom_hooks]
 
 
+def test_untrained_init_names():
+    from pirl_plugin.evaluation.untrained import (backbone_init,
+                                                  untrained_inits, with_init)
+    zero = dict(backbone=dict(type='ResNet', depth=18))  # MMPretrain: True
+    std = dict(backbone=dict(type='ResNet', zero_init_residual=False))
+    assert backbone_init(zero) == 'zero_init'
+    assert backbone_init(std) == 'standard'
+    assert untrained_inits(zero) == ['standard', 'zero_init']
+    assert untrained_inits(std) == ['standard']
+    changed = with_init(zero, 'standard')
+    assert changed['backbone']['zero_init_residual'] is False
+    assert 'zero_init_residual' not in zero['backbone']  # a copy
+    with pytest.raises(ValueError, match='unknown initialisation'):
+        with_init(zero, 'kaiming')
+
+
+@pytest.fixture(scope='module')
+def digits_root(tmp_path_factory):
+    """40 train and 15 test digits per class, 32 px, as
+    make_digits_dataset writes them."""
+    import cv2
+    from sklearn.datasets import load_digits
+
+    from pirl_plugin.datasets.digits import upscale_digit
+    root = tmp_path_factory.mktemp('digits')
+    data = load_digits()
+    for label in range(10):
+        idx = np.flatnonzero(data.target == label)[:55]
+        for j, i in enumerate(idx):
+            d = root / ('train' if j < 40 else 'test') / str(label)
+            d.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(d / f'{i}.png'), upscale_digit(data.images[i], 32))
+    return str(root)
+
+
+def test_untrained_row_is_the_standard_init_and_not_degenerate(
+        digits_root, tmp_path):
+    """The tool's untrained row (the reference) is the standard init; with
+    the digits preset (trained from zero-init) the zero-init row is shown
+    beside it. The standard-init network's features are not degenerate."""
+    tool = _load_tool()
+    preset = osp.join(REPO, 'configs', 'pirl',
+                      'pirl_resnet18w16_1xb64-coslr-32e_digits.py')
+    result = tool.main([
+        '--data-root', digits_root, '--pirl-config', preset, '--methods',
+        'untrained', '--work-dir',
+        str(tmp_path / 'work')
+    ])
+    rows = result['methods']
+    assert result['untrained'] == ['untrained', 'untrained_zero_init']
+    std, zero = rows['untrained'], rows['untrained_zero_init']
+    assert std['init'] == 'standard' and std['zero_init_residual'] is False
+    assert zero['init'] == 'zero_init' and zero['zero_init_residual'] is True
+    # standard init: distinct features, far above chance (10%)
+    assert std['feat_pairwise_sim'] < 0.99
+    assert std['knn_top1'] > 40 and std['linear_top1'] > 50
+    # zero-init residual: nearly identical pooled features
+    assert zero['feat_pairwise_sim'] > 0.999
+    assert std['knn_top1'] > zero['knn_top1'] + 20
+    table = open(tmp_path / 'work' / 'compare_result.md').read()
+    assert 'untrained, standard init (zero_init_residual=False)' in table
+    # a standard-init trained network gets the standard-init row only
+    result = tool.main([
+        '--data-root', digits_root, '--pirl-config', preset, '--methods',
+        'random', '--inits', 'standard', '--work-dir',
+        str(tmp_path / 'work2')
+    ])
+    assert result['untrained'] == ['untrained']
+    assert result['methods']['untrained']['knn_top1'] == std['knn_top1']
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--inits', 'kaiming'], "--inits: unknown ['kaiming']"),
+    (['--budgets', '10,20', '--methods', 'untrained'
+      ], '--budgets / several --inits need a trained method'),
+    (['--budgets', '10', '--record', 'x.json'
+      ], '--record takes the rows of one budget'),
+    (['--methods', 'pirl,byol'], "--methods: unknown ['byol']"),
+])
+def test_bad_options_give_one_line_errors(tmp_path, args, message):
+    tool = _load_tool()
+    for split in ('train', 'test'):
+        (tmp_path / split).mkdir()
+    with pytest.raises(SystemExit, match=message.replace('[', r'\[')):
+        tool.main(['--data-root', str(tmp_path)] + args)
+
+
+def test_crossing_point_on_known_numbers():
+    from pirl_plugin.evaluation.budget_curves import (crossing_point,
+                                                      format_crossing)
+    budgets = [600, 1200, 2400, 4800]
+    # 82 at 1200, 86 at 2400: 83.3 is crossed 1.3 / 4 of the way
+    point = crossing_point(budgets, [80, 82, 86, 90], 83.3)
+    assert point['status'] == 'interpolated'
+    assert point['iterations'] == pytest.approx(1200 + 1.3 / 4 * 1200)
+    assert format_crossing(point) == '1,590'
+    first = crossing_point(budgets, [85, 82, 86, 90], 83.3)
+    assert first == dict(
+        iterations=600.0, status='at or below the smallest budget')
+    assert format_crossing(first) == '<= 600'
+    # equal is not above; a dip after the crossing does not move it
+    never = crossing_point(budgets, [80, 83.3, 83.3, 70], 83.3)
+    assert never == dict(iterations=None, status='not reached')
+    assert format_crossing(never) == 'not reached'
+    later = crossing_point(budgets, [80, 90, 70, 95], 85)
+    assert later['iterations'] == pytest.approx(600 + 5 / 10 * 600)
+    with pytest.raises(ValueError, match='one value per budget'):
+        crossing_point(budgets, [1, 2], 0)
+    with pytest.raises(ValueError, match='increase'):
+        crossing_point([600, 600], [1, 2], 0)
+
+
+def test_crossing_points_per_method_init_and_probe():
+    from pirl_plugin.evaluation.budget_curves import crossing_points
+    runs = [
+        dict(
+            method='pirl',
+            init='standard',
+            iterations=it,
+            knn_top1=k,
+            linear_top1=lin)
+        for it, k, lin in ((1200, 90, 95), (600, 80, 85))  # unsorted
+    ] + [
+        dict(
+            method='mocov2',
+            init='zero_init',
+            iterations=600,
+            knn_top1=50,
+            linear_top1=50)
+    ]
+    untrained = dict(standard=dict(knn_top1=85, linear_top1=95))
+    out = crossing_points(runs, untrained)
+    assert out['pirl']['standard']['knn']['iterations'] == pytest.approx(900)
+    assert out['pirl']['standard']['linear']['status'] == 'not reached'
+    assert out['mocov2']['zero_init']['knn']['status'] == 'not reached'
+
+
+@pytest.mark.slow
+def test_budget_curves_end_to_end_on_tiny_data(tmp_path):
+    """Two tiny budgets of PIRL (two jobs side by side; MoCo v2 goes
+    through the same path in the one-budget test): one JSON with a row per
+    run, both untrained lines, crossing points, the longest run's kNN
+    curve, and one PNG."""
+    from pirl_plugin.datasets.synthetic import make_shapes_dataset
+    data = str(tmp_path / 'data')
+    make_shapes_dataset(data, train_per_class=4, test_per_class=2, size=64)
+    work = tmp_path / 'work'
+    proc = subprocess.run([
+        sys.executable, TOOL, '--data-root', data, '--work-dir',
+        str(work), '--tiny', '--budgets', '5,10', '--inits', 'standard',
+        '--methods', 'pirl,untrained', '--jobs', '2', '--knn-interval', '1'
+    ],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.load(open(work / 'budget_curves.json'))
+    # 40 images, batch 8: 5 iterations per epoch; 5 -> 1 epoch, 10 -> 2
+    assert result['budgets'] == [5, 10]
+    runs = {(r['method'], r['iterations']): r for r in result['runs']}
+    assert set(runs) == {('pirl', 5), ('pirl', 10)}
+    for (method, its), run in runs.items():
+        assert run['init'] == 'standard' and run['epochs'] == its // 5
+        assert run['seconds_per_iter'] > 0
+        assert run['run_config'].startswith(
+            str(work / 'standard' / f'it{its}' / method))
+        # each run has its own full schedule
+        from mmengine.config import Config
+        cfg = Config.fromfile(run['run_config'])
+        assert cfg.param_scheduler[0]['T_max'] == its // 5
+        assert cfg.model.backbone.zero_init_residual is False
+        # the final kNN figure is the last point of the run's monitor
+        assert run['knn_top1'] == pytest.approx(
+            run['knn_curve'][-1]['knn_top1'], abs=1e-6)
+    assert set(result['untrained']) == {'standard', 'zero_init'}
+    assert result['untrained']['standard']['zero_init_residual'] is False
+    for probe in ('knn', 'linear'):
+        point = result['crossing']['pirl']['standard'][probe]
+        assert point['status'] in ('interpolated', 'not reached',
+                                   'at or below the smallest budget')
+    longest = {c['method']: c['curve'] for c in result['longest_knn_curves']}
+    assert set(longest) == {'pirl'}
+    assert [p['epoch'] for p in longest['pirl']] == [1, 2]
+    assert osp.getsize(work / 'budget_curves.png') > 10000
+    table = open(work / 'budget_curves.md').read()
+    assert '| pirl | standard init' in table and '5 it.' in table
+
+
 @pytest.mark.slow
 def test_compare_tool_end_to_end_on_tiny_data(tmp_path):
     from pirl_plugin.datasets.synthetic import make_shapes_dataset
@@ -132,11 +321,16 @@ def test_compare_tool_end_to_end_on_tiny_data(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     with open(osp.join(work, 'compare_result.json')) as f:
         result = json.load(f)
-    assert set(result['methods']) == {'pirl', 'mocov2', 'random'}
+    # the demo PIRL config starts from zero-init residual blocks: the
+    # standard-init untrained row (the reference) and the zero-init one
+    assert set(result['methods']) == {
+        'pirl', 'mocov2', 'untrained', 'untrained_zero_init'
+    }
     assert result['budget'] == dict(
         batch_size=8, epochs=1, iters_per_epoch=7, iterations=7)
     for name, res in result['methods'].items():
         assert 0 <= res['knn_top1'] <= 100 and 0 <= res['linear_top1'] <= 100
+    assert result['methods']['untrained']['zero_init_residual'] is False
     pirl, moco = result['methods']['pirl'], result['methods']['mocov2']
     # the bank / queue were fitted to 60 training images
     assert -1 <= pirl['bank_pairwise_sim'] <= 1
@@ -156,7 +350,8 @@ def test_compare_tool_end_to_end_on_tiny_data(tmp_path):
     assert osp.getsize(png) > 10000
     table = open(osp.join(work, 'compare_result.md')).read()
     assert '| pirl |' in table and '| mocov2 |' in table
-    assert '| random |' in table
+    assert '| untrained, standard init (zero_init_residual=False) |' in table
+    assert '| untrained, zero-init residual' in table
     # the MoCo run used the PIRL run's backbone and schedule
     from mmengine.config import Config
     cp = Config.fromfile(osp.join(work, 'pirl', 'run_config.py'))

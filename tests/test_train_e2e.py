@@ -59,8 +59,8 @@ def test_train_refuses_missing_config(tmp_path):
 def test_demo_tool_end_to_end(shapes_root, tmp_path):
     """tools/demo.py (the README's main command) on the tiny dataset: it
     trains through tools/train.py with a kNN monitor, evaluates PIRL and the
-    random initialisation (kNN and linear probe) and writes the plot and the
-    JSON."""
+    untrained network at the standard init and at the config's zero-init
+    residual (kNN and linear probe) and writes the plot and the JSON."""
     import json
     work = str(tmp_path / 'demo')
     proc = run_tool([
@@ -73,9 +73,13 @@ def test_demo_tool_end_to_end(shapes_root, tmp_path):
     assert 'kNN top-1 (k=20) on the held-out test split: PIRL' in proc.stdout
     assert 'linear-probe top-1' in proc.stdout
     result = json.load(open(osp.join(work, 'demo_result.json')))
-    for model in ('pirl', 'random_init'):
+    assert 'untrained, standard init (zero_init_residual=False)' in \
+        proc.stdout
+    for model in ('pirl', 'untrained_standard_init', 'untrained_zero_init'):
         for key in ('knn_top1', 'linear_top1'):
             assert 0 <= result[model][key] <= 100
+    assert result['untrained_standard_init']['init'] == 'standard'
+    assert result['untrained_zero_init']['init'] == 'zero_init'
     # the monitor ran every 2 epochs and after the last one, and the
     # evaluated checkpoint is the last one
     assert [r['epoch'] for r in result['knn_during_training']] == [2, 3]

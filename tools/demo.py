@@ -1,8 +1,11 @@
 """The embedded demo: generate the shapes dataset, pre-train PIRL on it with
 ``tools/train.py`` (a kNN monitor on the labelled splits runs every few
 epochs), then compare the kNN and linear-probe accuracies of the frozen
-features with those of the same backbone at its random initialisation, and
-plot the loss, the kNN curve and the final accuracies.
+features with those of the same backbone untrained: at the standard init
+(``zero_init_residual=False``, as torchvision, VISSL and MoCo v2 build a
+ResNet; the reference) and, when the config starts from it, at
+MMPretrain's zero-init residual, and plot the loss, the kNN curve and the
+final accuracies.
 
     python tools/demo.py  [--epochs N] [--work-dir DIR] [--config CFG]
                           [--cfg-options KEY=VALUE ...]
@@ -21,6 +24,12 @@ import time
 from mmengine.config import Config, DictAction
 
 from pirl_plugin.evaluation import folder_dataloaders, knn_evaluate_config
+from pirl_plugin.evaluation.comparison_report import (UNTRAINED_STYLE,
+                                                      probe_bars,
+                                                      untrained_lines)
+from pirl_plugin.evaluation.probe import view_size
+from pirl_plugin.evaluation.untrained import (INIT_LABELS, untrained_inits,
+                                              with_init)
 from pirl_plugin.utils.run_logs import read_run_logs
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -29,11 +38,14 @@ DEFAULT_CONFIG = osp.join(REPO, 'configs', 'pirl',
                           'pirl_resnet18w16_1xb64-coslr-20e_shapes-demo.py')
 
 
-def plot(rows, knn, pirl: dict, rand: dict, backbone: str, out: str) -> None:
+def plot(rows, knn, pirl: dict, untrained: dict, backbone: str,
+         out: str) -> None:
+    """Loss curves, the kNN curve with the untrained networks' lines, and
+    the final bars (``untrained``: init -> :func:`final_eval`)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(15, 4))
+    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(15, 4.4))
     if rows:
         it = [r['iter'] for r in rows]
         ax0.plot(it, [r['loss'] for r in rows], label='total loss')
@@ -46,48 +58,23 @@ def plot(rows, knn, pirl: dict, rand: dict, backbone: str, out: str) -> None:
         ax0.set_title('PIRL pre-training loss')
         ax0.legend()
     if knn:
-        ax1.plot(
-            [0] + [r['epoch'] for r in knn],
-            [rand['knn_top1']] + [r['knn_top1'] for r in knn],
-            'o-',
-            label='PIRL (kNN monitor during training)')
-    ax1.axhline(
-        rand['knn_top1'], color='#999999', ls='--', label='random init')
+        ax1.plot([r['epoch'] for r in knn], [r['knn_top1'] for r in knn],
+                 'o-',
+                 label='PIRL (kNN monitor during training)')
+    untrained_lines(ax1, untrained, 'knn_top1')
     ax1.set_xlabel('epoch')
     ax1.set_ylabel('kNN top-1 (%)')
     ax1.set_ylim(0, 100)
     ax1.set_title('kNN accuracy during pre-training')
-    ax1.legend(loc='lower right')
-    x = range(2)
-    width = 0.38
-    series = ((rand, 'random init', '#999999'), (pirl, 'PIRL', '#1f77b4'))
-    for off, (res, name, color) in zip((-width / 2, width / 2), series):
-        vals = [res['knn_top1'], res['linear_top1']]
-        bars = ax2.bar([i + off for i in x],
-                       vals,
-                       width,
-                       label=name,
-                       color=color)
-        for b, v in zip(bars, vals):
-            ax2.text(
-                b.get_x() + b.get_width() / 2, v + 1, f'{v:.1f}', ha='center')
-    ax2.set_xticks(list(x))
-    ax2.set_xticklabels(['kNN (k=20)', 'linear probe'])
-    ax2.set_ylim(0, 100)
-    ax2.set_ylabel('top-1 on the test split (%)')
-    ax2.set_title(f'Frozen {backbone} features')
-    ax2.legend(loc='upper left')
+    ax1.legend(loc='lower right', fontsize=8)
+    series = [(f'untrained, {INIT_LABELS[init].split(" (")[0]}', res,
+               UNTRAINED_STYLE[init]['color'])
+              for init, res in untrained.items()]
+    probe_bars(ax2, series + [('PIRL', pirl, '#1f77b4')],
+               f'Frozen {backbone} features')
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
-
-
-def eval_size(cfg) -> int:
-    """The image-view size of the config's PIRL transform (default 64)."""
-    for t in cfg.train_dataloader.dataset.get('pipeline', []):
-        if 'img_size' in t:
-            return int(t['img_size'])
-    return 64
 
 
 def run_config(config: str,
@@ -112,7 +99,7 @@ def run_config(config: str,
         for sched in cfg.param_scheduler:
             if 'T_max' in sched:
                 sched['T_max'] = sched['end'] = epochs
-    loaders = folder_dataloaders(data_root, eval_size(cfg))
+    loaders = folder_dataloaders(data_root, view_size(cfg))
     cfg.custom_hooks = list(cfg.custom_hooks) + [
         dict(
             type='KNNMonitorHook',
@@ -127,23 +114,29 @@ def run_config(config: str,
     return path, cfg
 
 
-def final_eval(cfg, checkpoint) -> dict:
+def final_eval(cfg, checkpoint, init=None) -> dict:
     """kNN (k=20) and linear-probe top-1 of the frozen backbone of
-    ``checkpoint`` (None: the random initialisation), computed as the kNN
+    ``checkpoint`` (None: the untrained network, at the named ``init`` of
+    :mod:`pirl_plugin.evaluation.untrained` if given), computed as the kNN
     monitor computes its curve (the same dataloaders and
     :func:`pirl_plugin.evaluation.knn_evaluate`), so the final bar equals the
     curve's last point for the last checkpoint."""
     hook = next(h for h in cfg.custom_hooks if h['type'] == 'KNNMonitorHook')
+    model = cfg.model if init is None else with_init(cfg.model, init)
     res = knn_evaluate_config(
-        cfg.model,
+        model,
         checkpoint,
         hook['train_dataloader'],
         hook['val_dataloader'],
         ks=(hook['k'], ),
         temperature=hook.get('temperature', 0.07),
+        seed=int(cfg.get('randomness', {}).get('seed', 0)),
         linear=True)
-    return dict(
+    out = dict(
         knn_top1=res['knn_top1'][hook['k']], linear_top1=res['linear_top1'])
+    if init is not None:
+        out.update(init=init, init_label=INIT_LABELS[init])
+    return out
 
 
 def quiet_init_logs() -> None:
@@ -212,13 +205,18 @@ def main(argv=None):
     backbone = f'ResNet-{bb.get("depth", "?")}'
     if bb.get('base_channels', 64) != 64:
         backbone += f' (width {bb["base_channels"]})'
-    pirl, rand = (final_eval(cfg, c) for c in (ckpt, None))
+    pirl = final_eval(cfg, ckpt)
+    untrained = {
+        init: final_eval(cfg, None, init)
+        for init in untrained_inits(cfg.model)
+    }
     rows, knn = read_run_logs(args.work_dir)
     png = osp.join(args.work_dir, 'demo_result.png')
-    plot(rows, knn, pirl, rand, backbone, png)
+    plot(rows, knn, pirl, untrained, backbone, png)
     result = dict(
         pirl=pirl,
-        random_init=rand,
+        untrained_standard_init=untrained['standard'],
+        untrained_zero_init=untrained.get('zero_init'),
         knn_during_training=knn,
         checkpoint=ckpt,
         config=config,
@@ -226,14 +224,25 @@ def main(argv=None):
         total_seconds=round(time.time() - t0, 1))
     with open(osp.join(args.work_dir, 'demo_result.json'), 'w') as f:
         json.dump(result, f, indent=2)
+    report(pirl, untrained)
+    print(f'[demo] plot: {png}   total time {result["total_seconds"]:.0f} s')
+
+
+def report(pirl: dict, untrained: dict) -> None:
+    """Print PIRL against each untrained network; warn when it is not above
+    the standard-init one (the reference)."""
     for key, name in (('knn_top1', 'kNN top-1 (k=20)'),
                       ('linear_top1', 'linear-probe top-1')):
         print(f'[demo] {name} on the held-out test split: PIRL '
-              f'{pirl[key]:.2f}%  vs  random init {rand[key]:.2f}%  '
-              f'({pirl[key] - rand[key]:+.2f} points)')
-    print(f'[demo] plot: {png}   total time {result["total_seconds"]:.0f} s')
-    if pirl['knn_top1'] <= rand['knn_top1']:
-        print('[demo] WARNING: PIRL did not beat the random initialisation')
+              f'{pirl[key]:.2f}%')
+        for res in untrained.values():
+            print(f'[demo]     untrained, {res["init_label"]}: '
+                  f'{res[key]:.2f}%  (PIRL {pirl[key] - res[key]:+.2f} '
+                  'points)')
+    ref = untrained['standard']
+    if pirl['knn_top1'] <= ref['knn_top1']:
+        print('[demo] WARNING: PIRL did not beat the untrained network at '
+              'the standard init on kNN')
 
 
 if __name__ == '__main__':

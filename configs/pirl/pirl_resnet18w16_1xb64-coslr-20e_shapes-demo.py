@@ -12,8 +12,8 @@
 # - InfoNCE with tau = 0.2 instead of the paper's NCE with tau = 0.07: with
 #   the paper's loss the bank collapsed at this scale (mean similarity of
 #   bank entries 0.96, both terms near the collapse value log(N + 1) + 1)
-#   and the kNN top-1 reached 39.8% against 53.0% with InfoNCE (random
-#   initialisation 34.2%).
+#   and the kNN top-1 reached 39.8% against 53.0% with InfoNCE (untrained,
+#   zero-init residual: 34.2%).
 # - Small views (64-px image view, 28-px patches of a 96-px jigsaw crop) and
 #   1,024 negatives, from the base config.
 # Everything else (heads f and g, lambda 0.5, bank momentum 0.5, the

@@ -1,0 +1,73 @@
+"""Figures that stay true: the README's small-data table is the one its
+committed JSON gives, and compare_mocov2.py's rows merge into that JSON."""
+import os.path as osp
+
+import pytest
+
+from pirl_plugin.evaluation import results_table as rt
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+RESULTS = osp.join(REPO, 'docs', 'results', 'small_data.json')
+
+
+def test_readme_small_data_table_is_the_committed_json():
+    with open(osp.join(REPO, 'README.md')) as f:
+        readme = f.read()
+    assert rt.table_in(readme) == rt.render_table(rt.load_rows(RESULTS))
+
+
+def test_committed_json_names_init_and_source_of_every_row():
+    rows = rt.load_rows(RESULTS)
+    assert rows
+    for row in rows:
+        assert row['init'] in ('standard', 'zero_init'), row
+        assert row['source'], row
+    # the reference: the standard-init untrained network over the trained
+    # runs' seeds
+    digits = [r for r in rows if r['dataset'] == 'digits']
+    trained_seeds = {r['seed'] for r in digits if r['method'] != 'untrained'}
+    std_seeds = {
+        r['seed']
+        for r in digits
+        if r['method'] == 'untrained' and r['init'] == 'standard'
+    }
+    assert trained_seeds and trained_seeds <= std_seeds
+
+
+def _result(seed, pirl_knn):
+    return dict(
+        seed=seed,
+        command='tools/analysis/compare_mocov2.py --data-root d',
+        methods=dict(
+            pirl=dict(
+                knn_top1=pirl_knn,
+                linear_top1=90.0,
+                init='zero_init',
+                iterations=608,
+                checkpoint='x.pth'),
+            untrained=dict(
+                knn_top1=83.333,
+                linear_top1=87.777,
+                init='standard',
+                checkpoint=None)))
+
+
+def test_rows_merge_by_dataset_method_init_and_seed():
+    rows = rt.rows_from_result(_result(0, 80.0), 'digits')
+    assert {(r['method'], r['init'], r['iterations'])
+            for r in rows} == {('pirl', 'zero_init', 608),
+                               ('untrained', 'standard', None)}
+    assert [r['knn_top1'] for r in rows
+            if r['method'] == 'untrained'] == [83.33]
+    rows = rt.merge_rows(rows, rt.rows_from_result(_result(1, 84.0), 'digits'))
+    rows = rt.merge_rows(rows, rt.rows_from_result(_result(0, 82.0), 'digits'))
+    assert len(rows) == 4
+    table = rt.render_table(
+        sorted(rows, key=lambda r: (r['method'], r['seed'])))
+    line = next(s for s in table.splitlines() if '| pirl |' in s)
+    # seed 0 replaced (82, not 80), seed 1 added; the mean of the two
+    assert '| 0, 1 | 82.0 / 84.0 (mean 83.0) |' in line
+    text = f'a\n{rt.BEGIN}\nold\n{rt.END}\nb\n'
+    assert rt.table_in(rt.replace_table(text, table)) == table
+    with pytest.raises(ValueError, match='results-table:begin'):
+        rt.table_in('no markers')
