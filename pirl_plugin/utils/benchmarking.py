@@ -94,7 +94,7 @@ def pirl_step(model, optim, inputs: list, samples: list) -> None:
         losses = model.loss(inputs, samples)
     loss, _ = model.parse_losses(losses)
     optim.update_params(loss)
-    model.memory_bank.commit()  # what MemoryBankHook does after the step
+    model.memory_bank.commit()  # what BankUpdateHook does after the step
 
 
 def backbone_step(model, inputs: list) -> None:

@@ -161,7 +161,7 @@ def add_monitor_and_logging(cfg: Config, spec: RunSpec) -> None:
                                                   spec.img_size)
     imports = list(cfg.get('custom_imports', {}).get('imports', []))
     cfg.custom_imports = dict(
-        imports=[i for i in imports if i != 'pirl_plugin.benchmarks'] +
+        imports=imports +
         ([] if 'pirl_plugin' in imports else ['pirl_plugin']),
         allow_failed_imports=False)
     cfg.custom_hooks = [
