@@ -103,8 +103,16 @@ def write_rows(work, rows, stamp='20260101_000000'):
 
 AP_ROWS = [
     dict(loss=1.0, step=1),
-    {'pascal_voc/mAP': 0.1, 'pascal_voc/AP50': 0.2, 'step': 2},
-    {'pascal_voc/mAP': 0.3, 'pascal_voc/AP50': 0.6, 'step': 4},
+    {
+        'pascal_voc/mAP': 0.1,
+        'pascal_voc/AP50': 0.2,
+        'step': 2
+    },
+    {
+        'pascal_voc/mAP': 0.3,
+        'pascal_voc/AP50': 0.6,
+        'step': 4
+    },
     dict(loss=0.5, step=4),
 ]
 AP = [
@@ -128,28 +136,63 @@ def test_reader_refuses_an_unfinished_run_and_an_unknown_key(tmp_path):
             str(tmp_path), AP + [Metric('x', 'coco/bbox_mAP')], step=4)
 
 
+def test_last_step_is_where_the_logger_puts_the_final_evaluation():
+    from pirl_plugin.evaluation.suite.metrics import last_step
+    epochs = Config(dict(train_cfg=dict(max_epochs=28)))
+    assert last_step(epochs) == 28
+    iters = Config(dict(train_cfg=dict(max_iters=25000)))
+    assert last_step(iters) is None  # MMEngine logs it at epoch 0
+    iters.default_hooks = dict(logger=dict(log_metric_by_epoch=False))
+    assert last_step(iters) == 25000
+    suite = load_suite(SUITE)
+    det = Config.fromfile(suite.tasks['det'].config)
+    det.merge_from_dict(suite.tasks['det'].cfg_options)
+    assert last_step(det) == 25000
+
+
 def test_reader_reads_the_newest_run(tmp_path):
     write_rows(str(tmp_path), AP_ROWS)
     time.sleep(0.05)
-    write_rows(str(tmp_path), [{'pascal_voc/mAP': 0.5,
-                                'pascal_voc/AP50': 0.9, 'step': 4}],
-               stamp='20260101_000001')
+    write_rows(
+        str(tmp_path), [{
+            'pascal_voc/mAP': 0.5,
+            'pascal_voc/AP50': 0.9,
+            'step': 4
+        }],
+        stamp='20260101_000001')
     got = read_scalars_metrics(str(tmp_path), AP, step=4)
     assert got == pytest.approx({'AP': 50.0, 'AP50': 90.0})
 
 
 def test_voc_metric_of_the_detection_config_logs_the_suite_keys():
-    """The keys the suite reads are what VOCMetric over IoU 0.50:0.95
-    returns (mAP, AP50, AP75 under the pascal_voc prefix)."""
-    suite = load_suite(SUITE)
-    det = suite.tasks['det']
+    """The detection config's VOCMetric (IoU 0.50:0.95), run on one image
+    with one box found exactly, returns the keys the suite reads, as
+    fractions (hence scale 100)."""
+    import numpy as np
+    from mmdet.registry import METRICS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    det = load_suite(SUITE).tasks['det']
     cfg = Config.fromfile(det.config)
-    ious = cfg.val_evaluator.iou_thrs
-    assert ious == pytest.approx([0.5 + 0.05 * i for i in range(10)])
-    from mmdet.evaluation import VOCMetric
-    assert VOCMetric.default_prefix == 'pascal_voc'
+    metric = METRICS.build(dict(cfg.val_evaluator))
+    metric.dataset_meta = dict(classes=('car', 'dog'))
+    box = np.array([[10., 10., 50., 60.]], np.float32)
+    metric.process({}, [
+        dict(
+            gt_instances=dict(
+                bboxes=torch.tensor(box), labels=torch.tensor([0])),
+            ignored_instances=dict(
+                bboxes=torch.zeros(0, 4), labels=torch.zeros(0).long()),
+            pred_instances=dict(
+                bboxes=torch.tensor(box),
+                scores=torch.tensor([0.9]),
+                labels=torch.tensor([0])))
+    ])
+    results = metric.evaluate(1)
     keys = {m.key for m in det.metrics}
     assert keys == {'pascal_voc/mAP', 'pascal_voc/AP50', 'pascal_voc/AP75'}
+    assert keys <= set(results), results
+    assert results['pascal_voc/AP50'] == pytest.approx(1.0)
 
 
 # --------------------------------------------------- runs with stub tasks
@@ -207,16 +250,16 @@ def test_stub_suite_reruns_what_a_new_checkpoint_or_data_root_changes(
     ckpt = save_backbone_ckpt(tmp_path / 'a.pth', depth=18)
     work = str(tmp_path / 'work')
     suite = stub_suite(tmp_path)
-    assert run_suite(ckpt, work, suite, tasks=['linear', 'det'],
-                     roots=roots) == 0
+    assert run_suite(
+        ckpt, work, suite, tasks=['linear', 'det'], roots=roots) == 0
     assert called(calls) == ['linear', 'det']
     save_backbone_ckpt(ckpt, seed=1, depth=18)  # same path, new weights
     assert run_suite(ckpt, work, suite, tasks=['linear'], roots=roots) == 0
     assert called(calls) == ['linear', 'det', 'linear']
     moved = dict(roots, voc=str(tmp_path / 'voc_copy'))
     os.symlink(roots['voc'], moved['voc'])
-    assert run_suite(ckpt, work, suite, tasks=['linear', 'det'],
-                     roots=moved) == 0
+    assert run_suite(
+        ckpt, work, suite, tasks=['linear', 'det'], roots=moved) == 0
     assert called(calls) == ['linear', 'det', 'linear', 'det']
 
 
@@ -239,8 +282,8 @@ def test_stub_suite_skips_tasks_without_data(roots, r18_ckpt, tmp_path,
     assert 'semisup_1pct' in called(calls)
     out = capsys.readouterr().out
     assert f"[inat18] skipped: no data: inat18 root '{some['inat18']}'" in out
-    assert 'train_10pct_seed0.txt' in report(work)['tasks']['semisup_10pct'][
-        'reason']
+    assert 'train_10pct_seed0.txt' in report(
+        work)['tasks']['semisup_10pct']['reason']
 
 
 def test_stub_suite_continues_a_run_that_did_not_finish(
@@ -248,30 +291,36 @@ def test_stub_suite_continues_a_run_that_did_not_finish(
     calls = stub_env(monkeypatch, tmp_path, plan=dict(linear='short'))
     work = str(tmp_path / 'work')
     suite = stub_suite(tmp_path)
-    assert run_suite(r18_ckpt, work, suite, tasks=['linear'],
-                     roots=roots) == 1
+    assert run_suite(r18_ckpt, work, suite, tasks=['linear'], roots=roots) == 1
     reason = report(work)['tasks']['linear']['reason']
     assert 'not at the last one (28)' in reason
     monkeypatch.setenv('STUB_PLAN', '{}')
     time.sleep(1.1)  # a new run folder
-    assert run_suite(r18_ckpt, work, suite, tasks=['linear'],
-                     roots=roots) == 0
+    assert run_suite(r18_ckpt, work, suite, tasks=['linear'], roots=roots) == 0
     lines = open(calls).read().splitlines()
     assert '--resume' not in lines[0] and lines[1].endswith('--resume')
 
 
 def test_ctrl_c_stops_and_the_same_command_continues(roots, r18_ckpt,
-                                                      tmp_path):
+                                                     tmp_path):
     calls = str(tmp_path / 'calls.txt')
     work = str(tmp_path / 'work')
     cmd = [
         sys.executable, TOOL, r18_ckpt, '--work-dir', work, '--suite',
         stub_suite(tmp_path), '--tasks', 'det,linear,svm', '--data-root'
     ] + [f'{k}={v}' for k, v in roots.items()]
-    env = dict(os.environ, STUB_CALLS=calls, PYTHONPATH=REPO,
-               STUB_PLAN=json.dumps(dict(linear='sleep')))
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    env = dict(
+        os.environ,
+        STUB_CALLS=calls,
+        PYTHONPATH=REPO,
+        STUB_PLAN=json.dumps(dict(linear='sleep')))
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True)
     deadline = time.time() + 120
     while called(calls) != ['det', 'linear'] and time.time() < deadline:
         time.sleep(0.2)
@@ -287,8 +336,8 @@ def test_ctrl_c_stops_and_the_same_command_continues(roots, r18_ckpt,
     assert state['status'] == 'interrupted'
 
     env['STUB_PLAN'] = '{}'
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert called(calls) == ['det', 'linear', 'linear', 'svm']
     assert '[det] done (finished before, not re-run)' in proc.stdout
@@ -356,22 +405,38 @@ def test_data_root_reaches_every_dataset_of_voc0712():
 def test_commands_for_each_launcher():
     suite = load_suite(SUITE)
     det, svm = suite.tasks['det'], suite.tasks['svm']
-    cmd, env = build_command(det, 'c.py', 'bb.pth', '/voc', 'w/det',
-                             Launch('pytorch', 8), resume=True)
+    cmd, env = build_command(
+        det,
+        'c.py',
+        'bb.pth',
+        '/voc',
+        'w/det',
+        Launch('pytorch', 8),
+        resume=True)
     assert cmd[:2] == ['bash', osp.join(REPO, 'tools', 'dist_train.sh')]
-    assert cmd[2:] == ['c.py', '8', '--work-dir', 'w/det', 'bb.pth',
-                       '--resume']
+    assert cmd[2:] == [
+        'c.py', '8', '--work-dir', 'w/det', 'bb.pth', '--resume'
+    ]
     assert env['TRAIN_SCRIPT'].endswith('tools/det_train.py')
-    cmd, env = build_command(suite.tasks['linear'], 'c.py', 'bb.pth',
-                             '/in', 'w/linear', Launch('slurm', 16, 'gpu'),
-                             resume=False)
-    assert cmd[1:] == [osp.join(REPO, 'tools', 'slurm_train.sh'), 'gpu',
-                       'pirl_eval_linear', 'c.py', 'w/linear']
+    cmd, env = build_command(
+        suite.tasks['linear'],
+        'c.py',
+        'bb.pth',
+        '/in',
+        'w/linear',
+        Launch('slurm', 16, 'gpu'),
+        resume=False)
+    assert cmd[1:] == [
+        osp.join(REPO, 'tools', 'slurm_train.sh'), 'gpu', 'pirl_eval_linear',
+        'c.py', 'w/linear'
+    ]
     assert env['GPUS'] == '16' and env['TRAIN_SCRIPT'].endswith('train.py')
-    cmd, _ = build_command(svm, 'c.py', 'bb.pth', '/voc/VOC2007', 'w/svm',
-                           Launch(), resume=False)
-    assert cmd[1:6] == [osp.join(REPO, 'tools', 'voc07_svm.py'), 'c.py',
-                        'bb.pth', '--data-root', '/voc/VOC2007']
+    cmd, _ = build_command(
+        svm, 'c.py', 'bb.pth', '/voc/VOC2007', 'w/svm', Launch(), resume=False)
+    assert cmd[1:6] == [
+        osp.join(REPO, 'tools', 'voc07_svm.py'), 'c.py', 'bb.pth',
+        '--data-root', '/voc/VOC2007'
+    ]
 
 
 def test_slurm_train_runs_the_train_script_it_is_given(tmp_path):
@@ -380,24 +445,34 @@ def test_slurm_train_runs_the_train_script_it_is_given(tmp_path):
     srun = tmp_path / 'srun'
     srun.write_text('#!/bin/sh\necho "$@"\n')
     srun.chmod(0o755)
-    env = dict(os.environ, PATH=f'{tmp_path}:{os.environ["PATH"]}',
-               TRAIN_SCRIPT='tools/det_train.py')
-    out = subprocess.run([
-        'bash', 'tools/slurm_train.sh', 'p', 'job', 'c.py', 'w', 'bb.pth'
-    ], cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout
+    env = dict(
+        os.environ,
+        PATH=f'{tmp_path}:{os.environ["PATH"]}',
+        TRAIN_SCRIPT='tools/det_train.py')
+    out = subprocess.run(
+        ['bash', 'tools/slurm_train.sh', 'p', 'job', 'c.py', 'w', 'bb.pth'],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True).stdout
     assert 'tools/det_train.py c.py --work-dir=w --launcher=slurm bb.pth' \
         in out
     del env['TRAIN_SCRIPT']
-    out = subprocess.run([
-        'bash', 'tools/slurm_train.sh', 'p', 'job', 'c.py', 'w'
-    ], cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ['bash', 'tools/slurm_train.sh', 'p', 'job', 'c.py', 'w'],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True).stdout
     assert 'tools/train.py c.py --work-dir=w' in out
 
 
 # ------------------------------------------------------------ end to end
 TINY_DET = """
 _base_ = {base!r}
-# the paper config at the stand-in's scale: small images, 4 iterations
+# the paper config at the stand-in's scale: small images, 2 iterations
 # (the backbone's channels and the data root come from the suite)
 model = dict(
     train_cfg=dict(rpn_proposal=dict(nms_pre=300, max_per_img=50),
@@ -427,9 +502,9 @@ train_dataloader = dict(
 val_dataloader = dict(num_workers=0, persistent_workers=False,
                       dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-train_cfg = dict(max_iters=4, val_interval=4)
+train_cfg = dict(max_iters=2, val_interval=2)
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
-default_hooks = dict(logger=dict(interval=2), checkpoint=dict(interval=4))
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
 """
 
 CLS_OPTIONS = {
@@ -446,12 +521,12 @@ def e2e_suite(tmp_path):
         f.write(TINY_DET.format(base=load_suite(SUITE).tasks['det'].config))
     path = str(tmp_path / 'e2e_suite.py')
     with open(path, 'w') as f:
-        f.write(f'_base_ = [{SUITE!r}]\n_cls = {CLS_OPTIONS!r}\n')
+        f.write(f'_base_ = [{SUITE!r}]\n_tiny = {CLS_OPTIONS!r}\n')
         f.write(f'tasks = dict(det=dict(config={det_cfg!r}),\n')
         f.write("    svm=dict(args=['--costs', '1', '--cv-folds', '2', "
                 "'--num-workers', '0', '--img-size', '64']),\n")
         for name in TASKS[3:] + ('linear', ):
-            f.write(f'    {name}=dict(cfg_options=_cls),\n')
+            f.write(f'    {name}=dict(cfg_options=_tiny),\n')
         f.write(')\n')
     return path
 
@@ -473,8 +548,8 @@ def test_every_task_runs_for_real_on_the_stand_ins(roots, tmp_path):
     ] + [f'{k}={v}' for k, v in roots.items()]
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='2')
     start = time.time()
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=1500)
+    proc = subprocess.run(
+        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=1500)
     took = time.time() - start
     print(f'end-to-end suite: {took:.0f} s')
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -491,6 +566,28 @@ def test_every_task_runs_for_real_on_the_stand_ins(roots, tmp_path):
     det = Config.fromfile(tasks['det']['config'])
     assert det.model.roi_head.bbox_head.in_channels == 512  # ResNet-18
     # nothing runs twice
-    again = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
-                           text=True, timeout=300)
+    again = subprocess.run(
+        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert again.stdout.count('finished before, not re-run') == len(TASKS)
+
+
+def test_a_narrow_backbone_converts_and_runs_all_but_detection(
+        roots, tmp_path, monkeypatch):
+    """The demo's width-16 ResNet-18: converted once (the converter builds
+    the weights' widths), the linear config gets them, and the C4 detector,
+    which MMDetection builds at width 64 only, fails with the reason while
+    the next task runs."""
+    calls = stub_env(monkeypatch, tmp_path)
+    ckpt = save_backbone_ckpt(
+        tmp_path / 'w16.pth', depth=18, stem_channels=16, base_channels=16)
+    work = str(tmp_path / 'work')
+    code = run_suite(
+        ckpt, work, stub_suite(tmp_path), tasks=['det', 'linear'], roots=roots)
+    assert code == 1 and called(calls) == ['linear']
+    tasks = report(work)['tasks']
+    assert 'width 64 only' in tasks['det']['reason']
+    cfg = Config.fromfile(tasks['linear']['config'])
+    assert cfg.model.backbone.base_channels == 16
+    assert list(cfg.model.head.in_channels) == [128]
+    weights = torch.load(osp.join(work, 'backbone.pth'))['state_dict']
+    assert weights['layer4.1.conv2.weight'].shape[0] == 128

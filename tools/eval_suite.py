@@ -32,14 +32,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('checkpoint', help='PIRL (or backbone) checkpoint')
     parser.add_argument('--work-dir', default='work_dirs/eval_suite')
-    parser.add_argument(
-        '--suite', default='configs/benchmarks/eval_suite.py')
+    parser.add_argument('--suite', default='configs/benchmarks/eval_suite.py')
     parser.add_argument(
         '--tasks',
         type=lambda s: [t for t in s.split(',') if t],
         help='comma-separated task names of the suite file (default: all)')
     parser.add_argument(
-        '--config', help='the pre-training config (default: the '
+        '--config',
+        help='the pre-training config (default: the '
         "architecture is read from the checkpoint's weights)")
     parser.add_argument(
         '--data-root',

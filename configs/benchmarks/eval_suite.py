@@ -39,6 +39,10 @@ tasks = dict(
             'VOC2007/ImageSets/Main/test.txt',
             'VOC2012/ImageSets/Main/trainval.txt'
         ],
+        # evaluations logged at their iteration (the default is epoch 0 in
+        # an iteration-based loop), so the last one is checked to be at
+        # max_iters
+        cfg_options={'default_hooks.logger.log_metric_by_epoch': False},
         # VOCMetric over IoU 0.50:0.05:0.95 logs their mean as mAP (the
         # paper's COCO-style AP) and AP50 ... AP95, as fractions
         metrics=dict(
@@ -111,8 +115,7 @@ tasks = dict(
         table='semi_supervised',
         config=_cls + 'pirl_resnet50_8xb32-semisup-1pct-steplr-70e_in1k.py',
         data='imagenet',
-        requires=['meta/train_1pct_seed0.txt', 'meta/val.txt', 'train',
-                  'val'],
+        requires=['meta/train_1pct_seed0.txt', 'meta/val.txt', 'train', 'val'],
         metrics={
             '1% labels top-5':
             dict(key='accuracy/top5', pirl=57.2, jigsaw=45.3)
@@ -122,8 +125,9 @@ tasks = dict(
         table='semi_supervised',
         config=_cls + 'pirl_resnet50_8xb32-semisup-10pct-steplr-70e_in1k.py',
         data='imagenet',
-        requires=['meta/train_10pct_seed0.txt', 'meta/val.txt', 'train',
-                  'val'],
+        requires=[
+            'meta/train_10pct_seed0.txt', 'meta/val.txt', 'train', 'val'
+        ],
         metrics={
             '10% labels top-5':
             dict(key='accuracy/top5', pirl=83.8, jigsaw=79.3)

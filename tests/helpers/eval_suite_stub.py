@@ -5,7 +5,8 @@ task (the name of its work directory), fails, sleeps, or writes known
 figures: MMEngine-style ``vis_data/scalars.json`` rows for three steps up to
 the config's last one (training rows, then evaluation rows whose values
 change with the step: the last one is AP 0.42 / AP50 0.71 / AP75 0.33 and
-top-1 61.5 / top-5 83.25, per layer 10 to 14), or the SVM tool's JSON (mAP 55.5)."""
+top-1 61.5 / top-5 83.25, per layer 10 to 14), or the SVM tool's JSON
+(mAP 55.5)."""
 import argparse
 import json
 import os
@@ -14,6 +15,7 @@ import re
 import sys
 import time
 
+LAYERS = ('conv1', 'res2', 'res3', 'res4', 'res5')
 
 
 def rows(last: int, by_epoch: bool):
@@ -27,9 +29,10 @@ def rows(last: int, by_epoch: bool):
             'pascal_voc/AP75': round(0.33 * frac, 4),
             'accuracy/top1': 61.5 * frac,
             'accuracy/top5': 83.25 * frac,
-            **{f'layer_top1/{n}': (10 + i) * frac
-               for i, n in enumerate(('conv1', 'res2', 'res3', 'res4', 'res5'))},
-            'step': step
+            **{
+                f'layer_top1/{n}': (10 + i) * frac
+                for i, n in enumerate(LAYERS)
+            }, 'step': step
         })
     # a later training row without figures, as a logger writes it
     out.append(dict(loss=0.5, step=last * 10 + 1 if by_epoch else last))

@@ -56,8 +56,8 @@ def arch_from_checkpoint(path: str) -> ResNetArch:
     Returns:
         ResNetArch: its depth and widths.
     """
-    weights = backbone_weights(get_state_dict(load_checkpoint_file(path),
-                                              path))
+    weights = backbone_weights(
+        get_state_dict(load_checkpoint_file(path), path))
     depth = infer_resnet_depth(weights, path)
     return ResNetArch(
         depth=depth,

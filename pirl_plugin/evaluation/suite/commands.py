@@ -15,8 +15,7 @@ from .arch import (ResNetArch, apply_backbone, apply_c4_detector,
 from .spec import REPO, Task
 
 TOOLS = osp.join(REPO, 'tools')
-DEFAULT_TOOLS = dict(
-    train='train.py', det='det_train.py', svm='voc07_svm.py')
+DEFAULT_TOOLS = dict(train='train.py', det='det_train.py', svm='voc07_svm.py')
 
 
 @dataclass
@@ -97,15 +96,20 @@ def train_command(task: Task, cfg_path: str, backbone: str, task_dir: str,
     extra += list(task.args)
     env = dict(TRAIN_SCRIPT=_tool(task), PYTHON=sys.executable)
     if launch.launcher == 'pytorch':
-        return ['bash', osp.join(TOOLS, 'dist_train.sh'), cfg_path,
-                str(launch.gpus), '--work-dir', task_dir] + extra, env
+        return [
+            'bash',
+            osp.join(TOOLS, 'dist_train.sh'), cfg_path,
+            str(launch.gpus), '--work-dir', task_dir
+        ] + extra, env
     if launch.launcher == 'slurm':
         env['GPUS'] = str(launch.gpus)
-        return ['bash', osp.join(TOOLS, 'slurm_train.sh'), launch.partition,
-                f'{launch.job_name}_{task.name}', cfg_path, task_dir
-                ] + extra, env
-    return [sys.executable, _tool(task), cfg_path, '--work-dir', task_dir
-            ] + extra, {}
+        return [
+            'bash',
+            osp.join(TOOLS, 'slurm_train.sh'), launch.partition,
+            f'{launch.job_name}_{task.name}', cfg_path, task_dir
+        ] + extra, env
+    return [sys.executable,
+            _tool(task), cfg_path, '--work-dir', task_dir] + extra, {}
 
 
 def build_command(task: Task, cfg_path: str, backbone: str, root: str,

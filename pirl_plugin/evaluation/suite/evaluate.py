@@ -9,7 +9,6 @@ from typing import Dict, List, Optional
 
 from pirl_plugin.utils.resnet_weights import (PREFIX, get_state_dict,
                                               load_checkpoint_file)
-
 from .arch import resolve_arch
 from .commands import TOOLS, Launch
 from .report import write_report
@@ -36,8 +35,8 @@ def to_backbone(checkpoint: str, digest: str, work_dir: str) -> str:
                 return dst
     cmd = [
         sys.executable,
-        osp.join(TOOLS, 'model_converters', 'pirl_to_backbone.py'),
-        checkpoint, dst
+        osp.join(TOOLS, 'model_converters', 'pirl_to_backbone.py'), checkpoint,
+        dst
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -107,8 +106,7 @@ def run_suite(checkpoint: str,
     except KeyboardInterrupt:
         log('interrupted: run the same command again to continue')
         status = 130
-    paths = write_report(suite, selected, results, arch, checkpoint,
-                         work_dir)
+    paths = write_report(suite, selected, results, arch, checkpoint, work_dir)
     log('wrote ' + ', '.join(paths))
     failed = any(r['status'] == 'failed' for r in results.values())
     return status or int(failed)

@@ -6,7 +6,6 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 from pirl_plugin.utils.run_logs import read_scalars
-
 from .spec import Metric
 
 
@@ -15,14 +14,18 @@ class MetricError(RuntimeError):
 
 
 def last_step(cfg) -> Optional[int]:
-    """The step MMEngine logs the final evaluation at: ``max_epochs`` of
-    an epoch-based loop, else ``max_iters``; None when the config has
-    neither."""
+    """The step MMEngine's ``LoggerHook`` logs the final evaluation at:
+    ``max_epochs`` of an epoch-based loop, ``max_iters`` of an
+    iteration-based one whose logger has ``log_metric_by_epoch=False``;
+    None where the step tells nothing (an iteration-based loop logs its
+    evaluations at epoch 0 by default).
+    """
     train_cfg = cfg.get('train_cfg') or {}
-    by_epoch = (cfg.get('log_processor') or {}).get('by_epoch', True)
-    if 'max_epochs' in train_cfg and by_epoch:
-        return int(train_cfg['max_epochs'])
-    if 'max_iters' in train_cfg:
+    logger = (cfg.get('default_hooks') or {}).get('logger') or {}
+    by_epoch = logger.get('log_metric_by_epoch', True)
+    if 'max_epochs' in train_cfg:
+        return int(train_cfg['max_epochs']) if by_epoch else None
+    if 'max_iters' in train_cfg and not by_epoch:
         return int(train_cfg['max_iters'])
     return None
 

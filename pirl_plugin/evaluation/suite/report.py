@@ -81,7 +81,9 @@ def plot_tables(tables: List[dict], path: str) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
     fig, axes = plt.subplots(
-        1, max(len(tables), 1), figsize=(4.2 * max(len(tables), 1), 3.6),
+        1,
+        max(len(tables), 1),
+        figsize=(4.2 * max(len(tables), 1), 3.6),
         squeeze=False)
     for ax, table in zip(axes[0], tables):
         rows = table['rows']
@@ -91,8 +93,8 @@ def plot_tables(tables: List[dict], path: str) -> None:
                                           ('jigsaw', 'Jigsaw (paper)')]):
             values = [np.nan if r[col] is None else r[col] for r in rows]
             ax.bar(x + (i - 1) * 0.27, values, 0.27, label=label)
-        ax.set_xticks(x, [r['row'] for r in rows], rotation=30, ha='right',
-                      fontsize=7)
+        ax.set_xticks(
+            x, [r['row'] for r in rows], rotation=30, ha='right', fontsize=7)
         ax.set_title(table['title'], fontsize=7)
         ax.set_ylabel('%')
     axes[0][0].legend(fontsize=7)

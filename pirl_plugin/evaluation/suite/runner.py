@@ -68,8 +68,13 @@ def run_command(cmd: List[str], env: Dict[str, str], log: str) -> int:
         out.write(f'$ {" ".join(cmd)}\n')
         out.flush()
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, **env})
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={
+                **os.environ,
+                **env
+            })
         try:
             return proc.wait()
         except KeyboardInterrupt:
@@ -77,7 +82,8 @@ def run_command(cmd: List[str], env: Dict[str, str], log: str) -> int:
             raise
 
 
-def _stop(proc: subprocess.Popen, grace: float = 10.0,
+def _stop(proc: subprocess.Popen,
+          grace: float = 10.0,
           orderly: float = 120.0) -> None:
     try:
         proc.wait(timeout=grace)
@@ -99,9 +105,8 @@ def read_task_metrics(task: Task, task_dir: str, cfg) -> Dict[str, float]:
     return read_scalars_metrics(task_dir, task.metrics, last_step(cfg))
 
 
-def run_task(task: Task, task_dir: str, ckpt_digest: str, backbone: str,
-             arch, root: str, launch: Launch,
-             cfg_options: Optional[dict]) -> dict:
+def run_task(task: Task, task_dir: str, ckpt_digest: str, backbone: str, arch,
+             root: str, launch: Launch, cfg_options: Optional[dict]) -> dict:
     """Run one task unless its result is already there.
 
     Returns:
@@ -135,8 +140,7 @@ def run_task(task: Task, task_dir: str, ckpt_digest: str, backbone: str,
     except MetricError as exc:
         return write_state(task_dir, status='failed', reason=str(exc), **base)
     return write_state(
-        task_dir, status='done', metrics=metrics, finished=time.time(),
-        **base)
+        task_dir, status='done', metrics=metrics, finished=time.time(), **base)
 
 
 def _clear(task_dir: str, keep: str) -> None:

@@ -88,8 +88,9 @@ def _task(name: str, raw: dict, path: str, tables: Dict[str, str]) -> Task:
         ]
         task = Task(name=name, metrics=metrics, **raw)
     except (KeyError, TypeError) as exc:
-        raise SuiteError(f'{path}: task {name!r} is not valid ({exc}): it '
-                         'needs kind, table, config, data and metrics') from exc
+        raise SuiteError(
+            f'{path}: task {name!r} is not valid ({exc}): it '
+            'needs kind, table, config, data and metrics') from exc
     if task.kind not in KINDS:
         raise SuiteError(f'{path}: task {name!r} has kind {task.kind!r}; '
                          f'use one of {KINDS}')
@@ -102,7 +103,9 @@ def _task(name: str, raw: dict, path: str, tables: Dict[str, str]) -> Task:
     for attr in ('config', 'tool'):
         rel = getattr(task, attr)
         if rel and not osp.exists(rel) and osp.exists(osp.join(REPO, rel)):
-            setattr(task, attr, osp.join(REPO, rel))
+            rel = osp.join(REPO, rel)
+        if rel:
+            setattr(task, attr, osp.abspath(rel))
     return task
 
 
