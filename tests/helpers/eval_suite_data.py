@@ -12,18 +12,25 @@ evaluation, as tools/eval_suite.py and the configs read them:
   which is also the VOC07 classification layout of the SVM tool:
   ``make_tiny_voc`` of tests/test_detection.py.
 
-Images are solid colours (one per class) with noise, 48 px."""
+Images are solid colours (one per class) with noise, 48 px. Also: a
+PIRL-like checkpoint of any ResNet shape (``save_backbone_ckpt``)."""
 import os
 import os.path as osp
 from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
+import torch
 
 from pirl_plugin.evaluation.subsets import (class_balanced_subset,
                                             write_ann_file)
 
 COLOURS = [(0, 0, 230), (0, 200, 0), (230, 0, 0)]
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SUITE = osp.join(REPO, 'configs', 'benchmarks', 'eval_suite.py')
+TOOL = osp.join(REPO, 'tools', 'eval_suite.py')
+TASKS = ('det', 'linear', 'svm', 'places205', 'inat18', 'per_layer',
+         'semisup_1pct', 'semisup_10pct')
 
 
 def write_images(root: str, rel_dir: str, label: int, count: int,
@@ -96,3 +103,15 @@ def make_all(root: str) -> Dict[str, str]:
         places205=make_places205(osp.join(root, 'places205'), rng),
         inat18=make_inat18(osp.join(root, 'inaturalist2018'), rng),
         voc=make_tiny_voc(root).rstrip('/'))
+
+
+def save_backbone_ckpt(path, seed=0, **arch):
+    """A PIRL-like checkpoint: ``backbone.*`` of an MMPretrain ResNet and
+    a memory bank."""
+    from mmpretrain.models.backbones import ResNet
+    torch.manual_seed(seed)
+    net = ResNet(**arch)
+    state = {f'backbone.{k}': v for k, v in net.state_dict().items()}
+    state['memory_bank.bank'] = torch.randn(8, 4)
+    torch.save(dict(state_dict=state, meta=dict(epoch=1)), path)
+    return str(path)

@@ -5,7 +5,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from pirl_plugin.utils.resnet_weights import (PREFIX, get_state_dict,
                                               load_checkpoint_file)
@@ -13,7 +13,8 @@ from .arch import resolve_arch
 from .commands import TOOLS, Launch
 from .report import write_report
 from .runner import file_digest, run_task
-from .spec import Suite, data_root, load_suite, missing_data, select_tasks
+from .spec import (Suite, Task, data_root, load_suite, missing_data,
+                   select_tasks)
 
 
 def to_backbone(checkpoint: str, digest: str, work_dir: str) -> str:
@@ -53,6 +54,22 @@ def data_roots(suite: Suite, overrides: Optional[Dict[str, str]]) -> dict:
     return roots
 
 
+def split_by_data(tasks: List[Task],
+                  roots: Dict[str, str],
+                  log=print) -> Tuple[List[Task], Dict[str, dict]]:
+    """The tasks whose data is present, and a ``skipped`` result with its
+    reason for each of the others."""
+    runnable, skipped = [], {}
+    for task in tasks:
+        reason = missing_data(task, roots)
+        if reason:
+            log(f'[{task.name}] skipped: {reason}')
+            skipped[task.name] = dict(status='skipped', reason=reason)
+        else:
+            runnable.append(task)
+    return runnable, skipped
+
+
 def run_suite(checkpoint: str,
               work_dir: str,
               suite_file: str,
@@ -74,15 +91,7 @@ def run_suite(checkpoint: str,
     roots = data_roots(suite, roots)
     arch = resolve_arch(checkpoint, config)
     log(f'backbone: {arch}')
-    results = {}
-    runnable = []
-    for task in selected:
-        reason = missing_data(task, roots)
-        if reason:
-            log(f'[{task.name}] skipped: {reason}')
-            results[task.name] = dict(status='skipped', reason=reason)
-        else:
-            runnable.append(task)
+    runnable, results = split_by_data(selected, roots, log)
     os.makedirs(work_dir, exist_ok=True)
     status = 0
     try:

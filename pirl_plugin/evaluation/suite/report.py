@@ -67,7 +67,7 @@ def to_markdown(tables: List[dict], results: Dict[str, dict],
         lines.append('')
     lines += ['| task | status | metric source / reason |', '|---|---|---|']
     for name, r in results.items():
-        note = r.get('reason') or ''
+        note = r.get('reason') or r.get('source') or ''
         if r.get('log') and r['status'] != 'done':
             note += f' (log: {r["log"]})'
         lines.append(f'| {name} | {r["status"]} | {note or "-"} |')

@@ -14,6 +14,7 @@ import subprocess
 import time
 from typing import Dict, List, Optional
 
+from pirl_plugin.utils.run_logs import newest_run
 from .commands import Launch, build_command, resolve_config
 from .metrics import (MetricError, last_step, read_json_metrics,
                       read_scalars_metrics)
@@ -105,6 +106,13 @@ def read_task_metrics(task: Task, task_dir: str, cfg) -> Dict[str, float]:
     return read_scalars_metrics(task_dir, task.metrics, last_step(cfg))
 
 
+def metric_source(task: Task, task_dir: str) -> str:
+    """The file the task's figures were read from."""
+    if task.kind == 'svm':
+        return osp.join(task_dir, 'result.json')
+    return osp.join(newest_run(task_dir), 'vis_data', 'scalars.json')
+
+
 def run_task(task: Task, task_dir: str, ckpt_digest: str, backbone: str, arch,
              root: str, launch: Launch, cfg_options: Optional[dict]) -> dict:
     """Run one task unless its result is already there.
@@ -140,7 +148,12 @@ def run_task(task: Task, task_dir: str, ckpt_digest: str, backbone: str, arch,
     except MetricError as exc:
         return write_state(task_dir, status='failed', reason=str(exc), **base)
     return write_state(
-        task_dir, status='done', metrics=metrics, finished=time.time(), **base)
+        task_dir,
+        status='done',
+        metrics=metrics,
+        source=metric_source(task, task_dir),
+        finished=time.time(),
+        **base)
 
 
 def _clear(task_dir: str, keep: str) -> None:
