@@ -126,17 +126,18 @@ def test_stub_suite_reruns_what_a_new_checkpoint_or_data_root_changes(
     ckpt = save_backbone_ckpt(tmp_path / 'a.pth', depth=18)
     work = str(tmp_path / 'work')
     suite = stub_suite(tmp_path)
-    assert run_suite(
-        ckpt, work, suite, tasks=['linear', 'det'], roots=roots) == 0
-    assert called(calls) == ['linear', 'det']
-    save_backbone_ckpt(ckpt, seed=1, depth=18)  # same path, new weights
-    assert run_suite(ckpt, work, suite, tasks=['linear'], roots=roots) == 0
-    assert called(calls) == ['linear', 'det', 'linear']
+    both = ['linear', 'svm']
+    assert run_suite(ckpt, work, suite, tasks=both, roots=roots) == 0
+    assert called(calls) == both
+    # the VOC root moves: the SVM (which gets it on its command line, not
+    # in its config) runs again, the ImageNet task does not
     moved = dict(roots, voc=str(tmp_path / 'voc_copy'))
     os.symlink(roots['voc'], moved['voc'])
-    assert run_suite(
-        ckpt, work, suite, tasks=['linear', 'det'], roots=moved) == 0
-    assert called(calls) == ['linear', 'det', 'linear', 'det']
+    assert run_suite(ckpt, work, suite, tasks=both, roots=moved) == 0
+    assert called(calls) == both + ['svm']
+    save_backbone_ckpt(ckpt, seed=1, depth=18)  # same path, new weights
+    assert run_suite(ckpt, work, suite, tasks=['linear'], roots=moved) == 0
+    assert called(calls) == both + ['svm', 'linear']
 
 
 def test_stub_suite_skips_tasks_without_data(roots, r18_ckpt, tmp_path,
@@ -210,6 +211,9 @@ def test_ctrl_c_stops_and_the_same_command_continues(roots, r18_ckpt,
     assert 'svm' not in tasks and 'svm' not in called(calls)
     state = json.load(open(osp.join(work, 'linear', 'suite_task.json')))
     assert state['status'] == 'interrupted'
+    pid = int(open(calls).read().splitlines()[1].split()[1])
+    with pytest.raises(ProcessLookupError):  # the tool was stopped too
+        os.kill(pid, 0)
 
     env['STUB_PLAN'] = '{}'
     proc = subprocess.run(

@@ -1,6 +1,6 @@
 """A stand-in for the training tools and the SVM tool in the tests of
-tools/eval_suite.py. It takes their arguments, records the call in
-``$STUB_CALLS`` and, as ``$STUB_PLAN`` (JSON: task -> action) says for the
+tools/eval_suite.py. It takes their arguments, records the call (task,
+process id, arguments) in ``$STUB_CALLS`` and, as ``$STUB_PLAN`` (JSON: task -> action) says for the
 task (the name of its work directory), fails, sleeps, or writes known
 figures: MMEngine-style ``vis_data/scalars.json`` rows for three steps up to
 the config's last one (training rows, then evaluation rows whose values
@@ -49,7 +49,7 @@ def main() -> int:
     work = args.work_dir or osp.dirname(args.out)
     task = osp.basename(work.rstrip('/'))
     with open(os.environ['STUB_CALLS'], 'a') as f:
-        f.write(f'{task} {" ".join(sys.argv[1:])}\n')
+        f.write(f'{task} {os.getpid()} {" ".join(sys.argv[1:])}\n')
     plan = json.loads(os.environ.get('STUB_PLAN', '{}'))
     action = plan.get(task, 'ok')
     if action == 'fail':
