@@ -1,7 +1,8 @@
 """A stand-in for the training tools and the SVM tool in the tests of
 tools/eval_suite.py. It takes their arguments, records the call (task,
-process id, arguments) in ``$STUB_CALLS`` and, as ``$STUB_PLAN`` (JSON: task -> action) says for the
-task (the name of its work directory), fails, sleeps, or writes known
+process id, arguments) in ``$STUB_CALLS`` and, as ``$STUB_PLAN`` (JSON:
+task -> action) says for the task (the name of its work directory),
+fails, sleeps, or writes known
 figures: MMEngine-style ``vis_data/scalars.json`` rows for three steps up to
 the config's last one (training rows, then evaluation rows whose values
 change with the step: the last one is AP 0.42 / AP50 0.71 / AP75 0.33 and
