@@ -13,6 +13,7 @@ import pytest
 import torch
 from conftest import REPO, run_tool
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 
 import pirl_plugin  # noqa: F401  registers PIRL, allowlists classes
 from pirl_plugin.utils.resnet_weights import ConversionError
@@ -56,7 +57,8 @@ def build_pirl(arch, rows=300):
     from mmpretrain.registry import MODELS
     cfg = Config.fromfile(osp.join(MODELS_DIR, MODEL_CONFIGS[arch]))
     cfg.model.memory_bank.num_samples = rows
-    return MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return MODELS.build(cfg.model)
 
 
 def test_manifest_is_vissl_output():
@@ -309,7 +311,8 @@ def test_w2_backbone_loads_into_linear_and_detection_configs(tmp_path):
         osp.join(REPO, 'configs', 'benchmarks', 'mmpretrain',
                  'pirl_resnet50w2_8xb32-linear-steplr-28e_in1k.py'))
     cfg.model.backbone.init_cfg.checkpoint = full  # prefix 'backbone.'
-    linear = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        linear = MODELS.build(cfg.model)
     linear.init_weights()
     got = linear.backbone.state_dict()
     assert sorted(got) == sorted(want)
@@ -317,7 +320,6 @@ def test_w2_backbone_loads_into_linear_and_detection_configs(tmp_path):
         assert torch.equal(v, want[k]), k
 
     from mmdet.utils import register_all_modules
-    from mmengine.registry import DefaultScope
     register_all_modules(init_default_scope=False)
     from det_train import check_pretrained, set_pretrained
     from mmdet.registry import MODELS as DET_MODELS

@@ -2,6 +2,8 @@
 # Training on a Slurm cluster.
 #   [GPUS=16] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] \
 #   bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py args...]
+# TRAIN_SCRIPT: the launcher to run (default tools/train.py; e.g.
+# tools/det_train.py, whose PRETRAINED then goes first in the args).
 set -euo pipefail
 if [ $# -lt 4 ]; then
   echo "usage: bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [args...]" >&2
@@ -17,6 +19,7 @@ CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
 PYTHON=${PYTHON:-python}
 HERE="$(cd "$(dirname "$0")" && pwd)"
+TRAIN_SCRIPT=${TRAIN_SCRIPT:-"$HERE/train.py"}
 
 # shellcheck disable=SC2086
 PYTHONPATH="$HERE/..:${PYTHONPATH:-}" \
@@ -28,4 +31,4 @@ srun -p "$PARTITION" \
     --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    "$PYTHON" -u "$HERE/train.py" "$CONFIG" --work-dir="$WORK_DIR" --launcher="slurm" "${@:5}"
+    "$PYTHON" -u "$TRAIN_SCRIPT" "$CONFIG" --work-dir="$WORK_DIR" --launcher="slurm" "${@:5}"

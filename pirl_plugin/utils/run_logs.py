@@ -46,3 +46,21 @@ def read_run_logs(work_dir: str) -> Tuple[List[dict], List[dict]]:
         if 'loss' in r
     ]
     return rows, _json_lines(osp.join(run, 'knn_monitor.json'))
+
+
+def read_scalars(work_dir: str) -> Tuple[Optional[str], List[dict]]:
+    """Every row of the newest run's ``vis_data/scalars.json`` (training
+    and evaluation alike).
+
+    Args:
+        work_dir (str): the training work directory.
+
+    Returns:
+        tuple[str | None, list[dict]]: the file read (None when no run is
+        found) and its rows.
+    """
+    run = newest_run(work_dir)
+    if run is None:
+        return None, []
+    path = osp.join(run, 'vis_data', 'scalars.json')
+    return path, _json_lines(path)

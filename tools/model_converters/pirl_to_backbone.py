@@ -127,14 +127,24 @@ def to_torchvision(backbone: Dict[str, torch.Tensor],
 
 def verify_mmpretrain(backbone: Dict[str, torch.Tensor], depth: int,
                       path: str) -> str:
-    """Load the weights strictly into MMPretrain's ``ResNet(depth)``.
+    """Load the weights strictly into MMPretrain's ``ResNet(depth)`` of
+    the weights' widths (``stem_channels``, ``base_channels``).
 
     Returns:
         str: a description of the target model.
     """
     from mmpretrain.models.backbones import ResNet
+    widths = {
+        name: int(backbone[key].shape[0]) if key in backbone else 64
+        for name, key in (('stem_channels', 'conv1.weight'),
+                          ('base_channels', 'layer1.0.conv1.weight'))
+    }
     target = f'mmpretrain ResNet(depth={depth})'
-    load_strictly(ResNet(depth=depth), backbone, target, path)
+    if widths != dict(stem_channels=64, base_channels=64):
+        target = (f'mmpretrain ResNet(depth={depth}, stem_channels='
+                  f'{widths["stem_channels"]}, base_channels='
+                  f'{widths["base_channels"]})')
+    load_strictly(ResNet(depth=depth, **widths), backbone, target, path)
     return target
 
 
