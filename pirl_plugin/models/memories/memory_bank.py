@@ -1,195 +1,16 @@
 """The PIRL / NPID memory bank."""
 from typing import Dict, Optional, Tuple
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine import dist
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
+from .counter_random import counter_randint
+from .scorers import DenseScores, GatherScores
+
 _DTYPES = {'float32': torch.float32, 'float16': torch.float16}
-
-# splitmix64 constants as signed int64 (torch has no uint64 arithmetic).
-_GOLDEN = 0x9E3779B97F4A7C15 - (1 << 64)
-_MIX1 = 0xBF58476D1CE4E5B9 - (1 << 64)
-_MIX2 = 0x94D049BB133111EB - (1 << 64)
-
-
-def _shr(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Logical right shift of int64 (torch's ``>>`` is arithmetic)."""
-    return (x >> k) & ((1 << (64 - k)) - 1)
-
-
-def _mix64(x: torch.Tensor) -> torch.Tensor:
-    """splitmix64's finaliser, on int64 with wrap-around multiplication."""
-    x = (x ^ _shr(x, 30)) * _MIX1
-    x = (x ^ _shr(x, 27)) * _MIX2
-    return x ^ _shr(x, 31)
-
-
-def counter_randint(high: int, seed: int, step: int, keys: torch.Tensor,
-                    num: int) -> torch.Tensor:
-    """``num`` pseudo-random integers in ``[0, high)`` for each key.
-
-    A counter-based generator: the draw is a hash of ``(seed, step, key,
-    j)``, so it does not depend on which rank holds a sample, on the number
-    of ranks or on any RNG state; it is reproduced exactly after a resume
-    (``step`` is checkpointed). The modulo bias is below ``high / 2**63``.
-
-    On the CPU the hash runs in numpy's uint64 arithmetic, on other devices
-    in torch's int64 with wrap-around multiplication; both give the same
-    bits (tested). Why numpy: PyTorch's CPU kernels for int64 shifts,
-    xor and multiplication are not vectorised, and the torch version took
-    164 ms for B=64 x N=4,096 draws against numpy's 2.3 ms (2 cores,
-    torch 2.14), more than the rest of the NCE head.
-
-    Args:
-        high (int): exclusive upper bound, >= 1.
-        seed (int): the run's seed.
-        step (int): the update step.
-        keys (Tensor): ``(B,)`` int64 keys (the samples' dataset indices).
-        num (int): draws per key.
-
-    Returns:
-        Tensor: ``(B, num)`` int64 on ``keys.device``.
-    """
-    if keys.device.type == 'cpu':
-        return _counter_randint_numpy(high, seed, step, keys, num)
-    return _counter_randint_torch(high, seed, step, keys, num)
-
-
-def _counter_randint_torch(high: int, seed: int, step: int, keys: torch.Tensor,
-                           num: int) -> torch.Tensor:
-    device = keys.device
-    base = _mix64(
-        torch.tensor([seed * 1000003 + step], dtype=torch.int64, device=device)
-        * _GOLDEN)
-    per_key = _mix64(base ^ (keys.view(-1, 1).long() * _GOLDEN + 1))
-    j = torch.arange(num, dtype=torch.int64, device=device).view(1, -1)
-    out = _mix64(per_key + j * _GOLDEN)
-    return _shr(out, 1) % high
-
-
-_U64 = np.uint64
-
-
-def _mix64_numpy(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser on uint64 (wraps, logical shifts)."""
-    x = (x ^ (x >> _U64(30))) * _U64(_MIX1 % (1 << 64))
-    x = (x ^ (x >> _U64(27))) * _U64(_MIX2 % (1 << 64))
-    return x ^ (x >> _U64(31))
-
-
-def _counter_randint_numpy(high: int, seed: int, step: int, keys: torch.Tensor,
-                           num: int) -> torch.Tensor:
-    golden = _U64(_GOLDEN % (1 << 64))
-    with np.errstate(over='ignore'):
-        base = _mix64_numpy(
-            np.array([(seed * 1000003 + step) % (1 << 64)], dtype=np.uint64) *
-            golden)
-        k = keys.detach().reshape(-1, 1).long().numpy().view(np.uint64)
-        per_key = _mix64_numpy(base ^ (k * golden + _U64(1)))
-        j = np.arange(num, dtype=np.uint64).reshape(1, -1)
-        out = _mix64_numpy(per_key + j * golden)
-        out = (out >> _U64(1)) % _U64(high)
-    return torch.from_numpy(out.view(np.int64))
-
-
-class _GatherScores(torch.autograd.Function):
-    """Scores of queries against bank rows picked by index, chunked.
-
-    ``out[b, n, k] = <bank[idx[b, n]], q[b, k]>``. PyTorch's
-    ``bank[idx] @ q`` materialises a ``B x N x D`` tensor (B=32, N=32,000,
-    D=128 is 524 MB in float32) and autograd keeps it alive until backward.
-    Here the rows are gathered ``chunk`` queries at a time (into a scratch
-    buffer the bank keeps, :meth:`MemoryBank.gather_rows`) in forward and
-    gathered again in backward, so peak memory is ``chunk x N x D``. The bank
-    is a buffer: no gradient flows into it.
-
-    Gathering again in backward is only correct if the bank has not been
-    written since forward; forward records the bank's write version and
-    backward refuses to run if it changed (see
-    :meth:`MemoryBank.check_unchanged_since`).
-    """
-
-    @staticmethod
-    def forward(ctx, q: torch.Tensor, bank: 'MemoryBank', idx: torch.Tensor,
-                chunk: int) -> torch.Tensor:
-        batch, num_neg = idx.shape
-        out = q.new_empty(batch, num_neg, q.size(1))
-        for s in range(0, batch, chunk):
-            rows = bank.gather_rows(idx[s:s + chunk], q.dtype)  # c, N, D
-            torch.bmm(
-                rows, q[s:s + chunk].transpose(1, 2), out=out[s:s + chunk])
-        ctx.save_for_backward(idx)
-        ctx.bank, ctx.chunk, ctx.q_dtype = bank, chunk, q.dtype
-        ctx.bank_version = bank.version
-        return out
-
-    @staticmethod
-    def backward(ctx, grad_out: torch.Tensor):
-        idx, = ctx.saved_tensors
-        ctx.bank.check_unchanged_since(ctx.bank_version)
-        batch = idx.size(0)
-        grad_q = grad_out.new_empty(batch, grad_out.size(2), ctx.bank.feat_dim)
-        for s in range(0, batch, ctx.chunk):
-            rows = ctx.bank.gather_rows(idx[s:s + ctx.chunk], ctx.q_dtype)
-            torch.bmm(
-                grad_out[s:s + ctx.chunk].transpose(1, 2),
-                rows,
-                out=grad_q[s:s + ctx.chunk])
-        return grad_q, None, None, None
-
-
-class _DenseScores(torch.autograd.Function):
-    """Scores of queries against bank rows picked by index, through the
-    scores against the whole bank.
-
-    ``out[b, n, k] = <bank[idx[b, n]], q[b, k]>`` computed as
-    ``S = q @ bank.T`` (``B x K x M``) and ``S.gather(idx)``; backward
-    scatters the gradient into a ``B x K x M`` matrix and multiplies it by
-    the bank. Same numbers as :class:`_GatherScores` (up to the order of
-    float32 sums), but two matrix products instead of gathering ``B x N``
-    rows of ``D`` floats twice: when the bank is not much larger than
-    ``N`` this is several times faster on the CPU (forward + backward,
-    B=64, N=4,096, M=10,000: 58 ms against 491 ms for the gather, 2 cores,
-    ``tools/benchmarks/bank_ops.py --score-modes``), because the gather is
-    bound by memory traffic and the products are not. For ImageNet-size
-    banks (M=1.28M, N=32,000) the products cost more than the gather (1017
-    against 475 ms); :meth:`MemoryBank.score` picks (``score_mode``).
-
-    Backward reads the bank again, so, as for :class:`_GatherScores`, it
-    refuses to run if the bank was written since forward.
-    """
-
-    @staticmethod
-    def forward(ctx, q: torch.Tensor, bank: 'MemoryBank',
-                idx: torch.Tensor) -> torch.Tensor:
-        batch, k, dim = q.shape
-        rows = bank.bank.to(q.dtype)
-        scores = torch.matmul(q.reshape(batch * k, dim), rows.t())
-        scores = scores.view(batch, k, -1)
-        index = idx.unsqueeze(1).expand(batch, k, idx.size(1))
-        out = torch.gather(scores, 2, index)  # B, K, N
-        ctx.save_for_backward(idx)
-        ctx.bank, ctx.q_dtype = bank, q.dtype
-        ctx.bank_version = bank.version
-        return out.transpose(1, 2)
-
-    @staticmethod
-    def backward(ctx, grad_out: torch.Tensor):
-        idx, = ctx.saved_tensors
-        bank = ctx.bank
-        bank.check_unchanged_since(ctx.bank_version)
-        batch, num_neg, k = grad_out.shape
-        index = idx.unsqueeze(1).expand(batch, k, num_neg)
-        dense = grad_out.new_zeros(batch, k, bank.num_samples)
-        dense.scatter_add_(2, index, grad_out.transpose(1, 2))
-        rows = bank.bank.to(ctx.q_dtype)
-        grad_q = torch.matmul(dense.view(batch * k, -1), rows)
-        return grad_q.view(batch, k, -1), None, None
-
 
 @MODELS.register_module()
 class MemoryBank(BaseModule):
@@ -230,8 +51,8 @@ class MemoryBank(BaseModule):
             once when scoring (bounds the memory of the gather). Defaults
             to 4.
         score_mode (str): how per-sample negatives are scored: ``'gather'``
-            (gather the ``B x N`` rows, :class:`_GatherScores`), ``'dense'``
-            (score the whole bank and pick, :class:`_DenseScores`) or
+            (gather the ``B x N`` rows, :class:`GatherScores`), ``'dense'``
+            (score the whole bank and pick, :class:`DenseScores`) or
             ``'auto'`` (default): dense while the bank has at most
             ``dense_max_ratio`` times ``N`` entries, gather otherwise.
             The same numbers either way.
@@ -371,21 +192,33 @@ class MemoryBank(BaseModule):
                               missing_keys, unexpected_keys, error_msgs):
         key = prefix + 'bank'
         if key in state_dict:
-            src = state_dict[key]
-            if self.num_samples == 0:
-                # Not sized yet (no hook ran): take the checkpoint's size.
-                self.bank = torch.empty_like(
-                    src, dtype=self.dtype, device=self.bank.device)
-            elif src.shape != self.bank.shape:
-                raise self._shape_mismatch(key, tuple(src.shape),
-                                           tuple(self.bank.shape))
             state_dict = dict(state_dict)
-            state_dict[key] = src.to(self.dtype)
+            state_dict[key] = self._load_bank_rows(key, state_dict[key])
         self._pending = None
         self._mark_written()
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)
+
+    def _load_bank_rows(self, key: str, src: torch.Tensor) -> torch.Tensor:
+        """The rows of the checkpoint's bank ``src`` that this process
+        holds, after sizing an empty bank from it or checking its shape.
+
+        Args:
+            key (str): the bank's key in the state dict (for the error).
+            src (Tensor): the checkpoint's whole bank, ``(M, D)``.
+
+        Returns:
+            Tensor: the rows to load into :attr:`bank`.
+        """
+        if self.num_samples == 0:
+            # Not sized yet (no hook ran): take the checkpoint's size.
+            self.bank = torch.empty_like(
+                src, dtype=self.dtype, device=self.bank.device)
+        elif src.shape != self.bank.shape:
+            raise self._shape_mismatch(key, tuple(src.shape),
+                                       tuple(self.bank.shape))
+        return src.to(self.dtype)
 
     # ----------------------------------------------------------- versioning
     @property
@@ -401,7 +234,7 @@ class MemoryBank(BaseModule):
         """Raise if the bank was written after it was at ``version``.
 
         Called by the backward of the negative scorer, which gathers the
-        negatives from the bank again (see :class:`_GatherScores`).
+        negatives from the bank again (see :class:`GatherScores`).
 
         Args:
             version (int): :attr:`version` when the forward pass read the
@@ -492,8 +325,8 @@ class MemoryBank(BaseModule):
             rows = self.bank[neg_idx].to(queries.dtype)  # N, D
             return torch.einsum('nd,bkd->bnk', rows, queries)
         if self.uses_dense_scores(neg_idx.size(1)):
-            return _DenseScores.apply(queries, self, neg_idx)
-        return _GatherScores.apply(queries, self, neg_idx, self.chunk_size)
+            return DenseScores.apply(queries, self, neg_idx)
+        return GatherScores.apply(queries, self, neg_idx, self.chunk_size)
 
     def uses_dense_scores(self, num_negatives: int) -> bool:
         """Whether :meth:`score` scores ``num_negatives`` per-sample
