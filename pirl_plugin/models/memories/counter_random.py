@@ -1,7 +1,9 @@
-"""A counter-based random generator: draws that are a hash of
-``(seed, step, key, j)``, in numpy on the CPU and in torch elsewhere."""
+"""The memory bank's reproducible random numbers: the counter-based
+negative-sampling generator (a hash of ``(seed, step, key, j)``, numpy on
+the CPU, torch elsewhere) and the seeded random initial rows."""
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 # splitmix64 constants as signed int64 (torch has no uint64 arithmetic).
 _GOLDEN = 0x9E3779B97F4A7C15 - (1 << 64)
@@ -32,10 +34,8 @@ def counter_randint(high: int, seed: int, step: int, keys: torch.Tensor,
 
     On the CPU the hash runs in numpy's uint64 arithmetic, on other devices
     in torch's int64 with wrap-around multiplication; both give the same
-    bits (tested). Why numpy: PyTorch's CPU kernels for int64 shifts,
-    xor and multiplication are not vectorised, and the torch version took
-    164 ms for B=64 x N=4,096 draws against numpy's 2.3 ms (2 cores,
-    torch 2.14), more than the rest of the NCE head.
+    bits. Why: docs/design.md, "Memory bank: the negative-sampling
+    generator".
 
     Args:
         high (int): exclusive upper bound, >= 1.
@@ -87,3 +87,36 @@ def _counter_randint_numpy(high: int, seed: int, step: int, keys: torch.Tensor,
         out = _mix64_numpy(per_key + j * golden)
         out = (out >> _U64(1)) % _U64(high)
     return torch.from_numpy(out.view(np.int64))
+
+
+_INIT_CHUNK = 1 << 16
+
+
+def random_unit_rows(start: int, stop: int, feat_dim: int, seed: int,
+                     dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Rows ``[start, stop)`` of a seeded bank of random unit vectors.
+
+    Each block of ``_INIT_CHUNK`` rows has its own seeded generator, so
+    any range (a rank's shard) is generated without the rest and equals
+    the same rows of the full bank.
+
+    Args:
+        start (int): first row.
+        stop (int): end row (exclusive).
+        feat_dim (int): ``D``, the row size.
+        seed (int): the bank's ``init_seed``.
+        dtype (torch.dtype): storage type of the result.
+        device (torch.device): device of the result.
+
+    Returns:
+        Tensor: ``(stop - start, D)``, L2-normalised rows.
+    """
+    out = torch.empty(stop - start, feat_dim, dtype=dtype, device=device)
+    c = _INIT_CHUNK
+    for block in range(start // c, (stop + c - 1) // c if stop > start else 0):
+        gen = torch.Generator().manual_seed(seed * 1000003 + block)
+        rows = F.normalize(torch.randn(c, feat_dim, generator=gen), dim=1)
+        lo, hi = max(block * c, start), min((block + 1) * c, stop)
+        out[lo - start:hi - start] = rows[lo - block * c:hi - block * c].to(
+            device, dtype)
+    return out

@@ -7,33 +7,30 @@ from mmengine import dist
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
-from .counter_random import counter_randint
-from .scorers import DenseScores, GatherScores
+from .bank_checkpoint import BankCheckpointMixin
+from .bank_statistics import BankStatisticsMixin
+from .counter_random import counter_randint, random_unit_rows
+from .scorers import DenseScores, GatherScores, ScratchGather
 
 _DTYPES = {'float32': torch.float32, 'float16': torch.float16}
 
+
 @MODELS.register_module()
-class MemoryBank(BaseModule):
+class MemoryBank(BankCheckpointMixin, BankStatisticsMixin, BaseModule):
     """A memory bank of one L2-normalised vector per training image.
 
     The bank is a registered buffer, so it is saved in and restored from
     checkpoints, and every rank holds the same copy: updates are all-gathered
     across ranks and the random initialisation is seeded identically.
 
-    The update is two-phase. :meth:`stage_update` (called by the algorithm
-    right after the loss) records the batch's indices and features, gathered
-    from all ranks, without writing anything; :meth:`commit` writes them and
-    is called by :class:`BankUpdateHook` after the optimiser step. Writing
-    only after backward keeps the rows that the loss read unchanged until
-    their gradients are computed, and two checks make sure that is so:
-
-    - :meth:`stage_update` refuses to stage over an update that was never
-      committed: that means nothing commits after the optimiser step (a
-      config without ``BankUpdateHook``), and committing it there, in the
-      middle of the next forward, would change rows the next backward reads.
-    - the scorer's backward, which gathers the negatives from the bank again
-      instead of keeping a ``B x N x D`` copy, checks that the bank was not
-      written since its forward (:meth:`check_unchanged_since`).
+    The update is two-phase: :meth:`stage_update` (called by the algorithm
+    right after the loss) records the batch's indices and features,
+    gathered from all ranks, without writing anything; :meth:`commit`
+    writes them and is called by :class:`BankUpdateHook` after the
+    optimiser step. Staging over an uncommitted update raises, and so does
+    a scorer's backward if the bank was written since its forward
+    (:meth:`check_unchanged_since`). Why: docs/design.md, "Memory bank: the
+    two-phase update".
 
     Args:
         num_samples (int, optional): number of entries, one per training
@@ -55,12 +52,9 @@ class MemoryBank(BaseModule):
             (score the whole bank and pick, :class:`DenseScores`) or
             ``'auto'`` (default): dense while the bank has at most
             ``dense_max_ratio`` times ``N`` entries, gather otherwise.
-            The same numbers either way.
-        dense_max_ratio (float): the ``'auto'`` threshold. Defaults to 16,
-            about where the two cost the same: measured on 2 CPU cores
-            (``tools/benchmarks/bank_ops.py --score-modes``, B=32), dense
-            was 4.6x faster at M / N = 3 (M=100,000, N=32,000) and 2.1x
-            slower at M / N = 40 (ImageNet, M=1,281,167).
+            The same numbers either way (costs: docs/design.md, "Memory
+            bank: scoring the negatives").
+        dense_max_ratio (float): the ``'auto'`` threshold. Defaults to 16.
         init_cfg (dict, optional): initialisation config. Defaults to None.
     """
 
@@ -110,7 +104,7 @@ class MemoryBank(BaseModule):
         self._version = 0
         self.last_stats: Dict[str, float] = {}
         # reusable gather buffers (not state: never saved or broadcast)
-        self._scratch: Dict[str, torch.Tensor] = {}
+        self._gather = ScratchGather()
         if num_samples is not None:
             self.reset(num_samples)
 
@@ -134,7 +128,9 @@ class MemoryBank(BaseModule):
             raise ValueError('MemoryBank needs at least 2 entries, got '
                              f'{num_samples}')
         start, stop = self.shard_range(num_samples)
-        self.bank = self._random_rows(start, stop, self.bank.device)
+        self.bank = random_unit_rows(start, stop, self.feat_dim,
+                                     self.init_seed, self.dtype,
+                                     self.bank.device)
         self.num_updates.zero_()
         self._pending = None
         self._mark_written()
@@ -149,76 +145,6 @@ class MemoryBank(BaseModule):
                 :attr:`num_samples`.
         """
         return 0, self.num_samples if num_samples is None else num_samples
-
-    def _shape_mismatch(self, key: str, src_shape: Tuple[int, ...],
-                        shape: Tuple[int, ...]) -> ValueError:
-        """The error for a checkpoint bank of another shape than this run's
-        (``shape``, the whole bank)."""
-        return ValueError(
-            f'The checkpoint\'s memory bank ({key}) has shape '
-            f'{tuple(src_shape)} but this run\'s bank has shape '
-            f'{tuple(shape)}: the checkpoint was trained on a dataset of '
-            f'{src_shape[0]} images and the current training dataset has '
-            f'{shape[0]}. Resume only on the dataset the checkpoint was '
-            'trained on, or start a new run (use `load_from` with a '
-            'backbone-only checkpoint to reuse the weights).')
-
-    _INIT_CHUNK = 1 << 16
-
-    def _random_rows(self, start: int, stop: int,
-                     device: torch.device) -> torch.Tensor:
-        """Rows ``[start, stop)`` of the random initial bank.
-
-        Each block of ``_INIT_CHUNK`` rows has its own seeded generator, so
-        any range (a rank's shard) is generated without the rest and equals
-        the same rows of the full bank.
-        """
-        out = torch.empty(
-            stop - start, self.feat_dim, dtype=self.dtype, device=device)
-        c = self._INIT_CHUNK
-        for block in range(start // c,
-                           (stop + c - 1) // c if stop > start else 0):
-            gen = torch.Generator().manual_seed(self.init_seed * 1000003 +
-                                                block)
-            rows = F.normalize(
-                torch.randn(c, self.feat_dim, generator=gen), dim=1)
-            lo, hi = max(block * c, start), min((block + 1) * c, stop)
-            out[lo - start:hi - start] = rows[lo - block * c:hi -
-                                              block * c].to(
-                                                  device, self.dtype)
-        return out
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
-                              missing_keys, unexpected_keys, error_msgs):
-        key = prefix + 'bank'
-        if key in state_dict:
-            state_dict = dict(state_dict)
-            state_dict[key] = self._load_bank_rows(key, state_dict[key])
-        self._pending = None
-        self._mark_written()
-        super()._load_from_state_dict(state_dict, prefix, local_metadata,
-                                      strict, missing_keys, unexpected_keys,
-                                      error_msgs)
-
-    def _load_bank_rows(self, key: str, src: torch.Tensor) -> torch.Tensor:
-        """The rows of the checkpoint's bank ``src`` that this process
-        holds, after sizing an empty bank from it or checking its shape.
-
-        Args:
-            key (str): the bank's key in the state dict (for the error).
-            src (Tensor): the checkpoint's whole bank, ``(M, D)``.
-
-        Returns:
-            Tensor: the rows to load into :attr:`bank`.
-        """
-        if self.num_samples == 0:
-            # Not sized yet (no hook ran): take the checkpoint's size.
-            self.bank = torch.empty_like(
-                src, dtype=self.dtype, device=self.bank.device)
-        elif src.shape != self.bank.shape:
-            raise self._shape_mismatch(key, tuple(src.shape),
-                                       tuple(self.bank.shape))
-        return src.to(self.dtype)
 
     # ----------------------------------------------------------- versioning
     @property
@@ -335,39 +261,16 @@ class MemoryBank(BaseModule):
             return self.score_mode == 'dense'
         return self.num_samples <= self.dense_max_ratio * num_negatives
 
-    def _scratch_rows(self, key: str, n: int,
-                      dtype: torch.dtype) -> torch.Tensor:
-        """An ``(n, D)`` view of the scratch buffer ``key``, grown (never
-        shrunk) as needed and kept on the bank's device."""
-        buf = self._scratch.get(key)
-        if (buf is None or buf.numel() < n * self.feat_dim
-                or buf.device != self.bank.device):
-            buf = torch.empty(
-                n, self.feat_dim, dtype=dtype, device=self.bank.device)
-            self._scratch[key] = buf
-        return buf.view(-1)[:n * self.feat_dim].view(n, self.feat_dim)
-
     def gather_rows(self,
                     idx: torch.Tensor,
                     dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """``bank[idx]`` as ``dtype``, shape ``idx.shape + (D, )``.
 
         Written into a scratch buffer that is reused from call to call, so
-        the result is only valid until the next call. ``bank[idx]`` would
-        allocate a fresh ``|idx| x D`` tensor per chunk; at N=32,000 that is
-        16 MB per query, and on the CPU first-touching new pages made the
-        gather several times slower than ``index_select`` into memory that
-        is already mapped (tools/benchmarks/bank_ops.py).
+        the result is only valid until the next call (why: docs/design.md,
+        "Memory bank: scoring the negatives").
         """
-        flat = idx.reshape(-1)
-        n = flat.numel()
-        rows = self._scratch_rows('rows', n, self.bank.dtype)
-        torch.index_select(self.bank, 0, flat, out=rows)
-        if dtype != self.bank.dtype:
-            converted = self._scratch_rows(f'rows_{dtype}', n, dtype)
-            converted.copy_(rows)
-            rows = converted
-        return rows.view(*idx.shape, self.feat_dim)
+        return self._gather(self.bank, idx, dtype)
 
     # -------------------------------------------------------------- updating
     @torch.no_grad()
@@ -384,17 +287,8 @@ class MemoryBank(BaseModule):
                 (no :class:`BankUpdateHook` in the config).
         """
         self.check_ready()
-        # Design (the update must never leak into gradients): staging writes
-        # nothing, and an update still pending here is refused rather than
-        # committed. Committing it here, as this method once did, wrote the
-        # bank after this step's forward had read it and before its
-        # backward gathered the same rows again, so gradients were computed
-        # against updated rows. The alternatives cost more: keeping the
-        # gathered rows for backward is a B x N x D copy (524 MB at B=32,
-        # N=32,000), and silently dropping the old update would lose
-        # training signal. With one writer during training (BankUpdateHook,
-        # after the optimiser step) and the version check in backward, a
-        # wrong order is an error, never a wrong gradient.
+        # Refused, never committed here: docs/design.md, "Memory bank: the
+        # two-phase update".
         if self._pending is not None:
             raise RuntimeError(
                 'MemoryBank.stage_update: the bank update staged by the '
@@ -441,40 +335,3 @@ class MemoryBank(BaseModule):
     def has_pending_update(self) -> bool:
         """Whether an update was staged and not yet committed."""
         return self._pending is not None
-
-    def _row_sum(self) -> torch.Tensor:
-        """float64 sum of the bank's rows (of all of them)."""
-        return self.bank.double().sum(0)
-
-    @torch.no_grad()
-    def pairwise_similarity(self) -> float:
-        """Mean cosine similarity between two DIFFERENT entries of the bank.
-
-        The collapse statistic: about 0 for random unit vectors, 1 when
-        every entry points the same way. (``bank_feat_sim``, logged at each
-        update, compares a new feature with its own entry instead: high
-        values there mean a stable representation, not a collapsed one.)
-        For unit rows ``sum_ij <m_i, m_j> = ||sum_i m_i||^2``, so the mean
-        over the ``M (M - 1)`` pairs ``i != j`` is
-        ``(||sum_i m_i||^2 - M) / (M (M - 1))``: one pass over the bank,
-        no ``M x M`` matrix. Collective for a sharded bank (call on every
-        rank).
-
-        Returns:
-            float: the mean pairwise cosine similarity.
-        """
-        self.check_ready()
-        m = self.num_samples
-        total = self._row_sum()
-        return float((total.dot(total) - m) / (m * (m - 1)))
-
-    def consistency_signature(self) -> float:
-        """What must agree across ranks (the replicated bank itself)."""
-        return self.checksum() + float(self.num_updates)
-
-    @torch.no_grad()
-    def checksum(self) -> float:
-        """A float64 checksum of the bank, to compare banks across ranks."""
-        weights = torch.arange(
-            1, self.feat_dim + 1, dtype=torch.float64, device=self.bank.device)
-        return float((self.bank.double() * weights).sum())

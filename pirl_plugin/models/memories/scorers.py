@@ -1,23 +1,62 @@
-"""Autograd functions that score queries against memory-bank rows picked
-by index, without keeping a ``B x N x D`` tensor for backward."""
+"""Scratch-buffer gathers and autograd functions that score queries
+against memory-bank rows picked by index, without keeping a ``B x N x D``
+tensor for backward."""
+from typing import TYPE_CHECKING, Dict
+
 import torch
 from mmengine import dist
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from .memory_bank import MemoryBank
+    from .sharded_memory_bank import ShardedMemoryBank
+
+
+class ScratchGather:
+    """``bank[idx]`` written into scratch buffers reused from call to call.
+
+    The result of a call is only valid until the next call. The buffers are
+    grown (never shrunk) as needed and follow the bank's device; they are
+    not state (never saved or broadcast).
+    """
+
+    def __init__(self) -> None:
+        self.buffers: Dict[str, torch.Tensor] = {}
+
+    def _rows(self, key: str, n: int, bank: torch.Tensor,
+              dtype: torch.dtype) -> torch.Tensor:
+        """An ``(n, D)`` view of the scratch buffer ``key``."""
+        dim = bank.size(1)
+        buf = self.buffers.get(key)
+        if (buf is None or buf.numel() < n * dim or buf.device != bank.device):
+            buf = torch.empty(n, dim, dtype=dtype, device=bank.device)
+            self.buffers[key] = buf
+        return buf.view(-1)[:n * dim].view(n, dim)
+
+    def __call__(self, bank: torch.Tensor, idx: torch.Tensor,
+                 dtype: torch.dtype) -> torch.Tensor:
+        """``bank[idx]`` as ``dtype``, shape ``idx.shape + (D, )``."""
+        flat = idx.reshape(-1)
+        n = flat.numel()
+        rows = self._rows('rows', n, bank, bank.dtype)
+        torch.index_select(bank, 0, flat, out=rows)
+        if dtype != bank.dtype:
+            converted = self._rows(f'rows_{dtype}', n, bank, dtype)
+            converted.copy_(rows)
+            rows = converted
+        return rows.view(*idx.shape, bank.size(1))
+
 
 class GatherScores(torch.autograd.Function):
     """Scores of queries against bank rows picked by index, chunked.
 
-    ``out[b, n, k] = <bank[idx[b, n]], q[b, k]>``. PyTorch's
-    ``bank[idx] @ q`` materialises a ``B x N x D`` tensor (B=32, N=32,000,
-    D=128 is 524 MB in float32) and autograd keeps it alive until backward.
-    Here the rows are gathered ``chunk`` queries at a time (into a scratch
-    buffer the bank keeps, :meth:`MemoryBank.gather_rows`) in forward and
-    gathered again in backward, so peak memory is ``chunk x N x D``. The bank
-    is a buffer: no gradient flows into it.
-
-    Gathering again in backward is only correct if the bank has not been
-    written since forward; forward records the bank's write version and
-    backward refuses to run if it changed (see
-    :meth:`MemoryBank.check_unchanged_since`).
+    ``out[b, n, k] = <bank[idx[b, n]], q[b, k]>``, shape ``(B, N, K)``
+    for queries ``q`` ``(B, K, D)`` and indices ``idx`` ``(B, N)``. The
+    rows are gathered ``chunk`` queries at a time (into the bank's scratch
+    buffer, :meth:`MemoryBank.gather_rows`) in forward and again in
+    backward, so peak memory is ``chunk x N x D``. No gradient flows into
+    the bank. Backward raises if the bank was written since forward
+    (:meth:`MemoryBank.check_unchanged_since`). Rationale: docs/design.md,
+    "Memory bank: scoring the negatives".
     """
 
     @staticmethod
@@ -53,21 +92,14 @@ class DenseScores(torch.autograd.Function):
     """Scores of queries against bank rows picked by index, through the
     scores against the whole bank.
 
-    ``out[b, n, k] = <bank[idx[b, n]], q[b, k]>`` computed as
-    ``S = q @ bank.T`` (``B x K x M``) and ``S.gather(idx)``; backward
-    scatters the gradient into a ``B x K x M`` matrix and multiplies it by
-    the bank. Same numbers as :class:`GatherScores` (up to the order of
-    float32 sums), but two matrix products instead of gathering ``B x N``
-    rows of ``D`` floats twice: when the bank is not much larger than
-    ``N`` this is several times faster on the CPU (forward + backward,
-    B=64, N=4,096, M=10,000: 58 ms against 491 ms for the gather, 2 cores,
-    ``tools/benchmarks/bank_ops.py --score-modes``), because the gather is
-    bound by memory traffic and the products are not. For ImageNet-size
-    banks (M=1.28M, N=32,000) the products cost more than the gather (1017
-    against 475 ms); :meth:`MemoryBank.score` picks (``score_mode``).
-
-    Backward reads the bank again, so, as for :class:`GatherScores`, it
-    refuses to run if the bank was written since forward.
+    ``out[b, n, k] = <bank[idx[b, n]], q[b, k]>``, shape ``(B, N, K)``,
+    computed as ``S = q @ bank.T`` (``B x K x M``) and ``S.gather(idx)``;
+    backward scatters the gradient into a ``B x K x M`` matrix and
+    multiplies it by the bank. Same numbers as :class:`GatherScores` (up to
+    the order of float32 sums); :meth:`MemoryBank.score` picks one
+    (``score_mode``; costs in docs/design.md, "Memory bank: scoring the
+    negatives"). As for :class:`GatherScores`, backward raises if the bank
+    was written since forward.
     """
 
     @staticmethod
