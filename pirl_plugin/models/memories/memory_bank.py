@@ -7,8 +7,8 @@ from mmengine import dist
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
-from .bank_checkpoint import BankCheckpointMixin
 from .bank_statistics import BankStatisticsMixin
+from .bank_writes import BankWritesMixin
 from .counter_random import counter_randint, random_unit_rows
 from .scorers import DenseScores, GatherScores, ScratchGather
 
@@ -16,7 +16,7 @@ _DTYPES = {'float32': torch.float32, 'float16': torch.float16}
 
 
 @MODELS.register_module()
-class MemoryBank(BankCheckpointMixin, BankStatisticsMixin, BaseModule):
+class MemoryBank(BankWritesMixin, BankStatisticsMixin, BaseModule):
     """A memory bank of one L2-normalised vector per training image.
 
     The bank is a registered buffer, so it is saved in and restored from
@@ -145,38 +145,6 @@ class MemoryBank(BankCheckpointMixin, BankStatisticsMixin, BaseModule):
                 :attr:`num_samples`.
         """
         return 0, self.num_samples if num_samples is None else num_samples
-
-    # ----------------------------------------------------------- versioning
-    @property
-    def version(self) -> int:
-        """The bank's write version, bumped by every write (commit, reset,
-        checkpoint load). Not state: it is not saved."""
-        return self._version
-
-    def _mark_written(self) -> None:
-        self._version += 1
-
-    def check_unchanged_since(self, version: int) -> None:
-        """Raise if the bank was written after it was at ``version``.
-
-        Called by the backward of the negative scorer, which gathers the
-        negatives from the bank again (see :class:`GatherScores`).
-
-        Args:
-            version (int): :attr:`version` when the forward pass read the
-                bank.
-        """
-        if self._version != version:
-            raise RuntimeError(
-                'The memory bank was written (update committed, bank reset '
-                'or checkpoint loaded) between the forward pass that scored '
-                'its negatives and this backward pass, so the gradients '
-                'would be computed against the new rows instead of those the '
-                'loss used. Commit the staged update only after backward and '
-                'the optimiser step, which BankUpdateHook does in '
-                "after_train_iter: add `custom_hooks = [dict(type='"
-                "BankUpdateHook')]` to the config, and do not call "
-                '`memory_bank.commit()` between the loss and its backward.')
 
     # --------------------------------------------------------------- reading
     def check_ready(self) -> None:

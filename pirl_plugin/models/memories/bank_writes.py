@@ -1,18 +1,51 @@
-"""Loading a memory bank from a checkpoint."""
+"""A memory bank's write version and its loading from a checkpoint."""
 from typing import Tuple
 
 import torch
 
 
-class BankCheckpointMixin:
-    """Checkpoint loading for :class:`MemoryBank`: an empty bank is sized
-    from the checkpoint's, a bank of another size is refused, and loading
-    counts as a write (drops a staged update, bumps the version).
+class BankWritesMixin:
+    """Writes of a :class:`MemoryBank` beside its update: the write version
+    that the scorers' backward checks, and checkpoint loading (an empty bank
+    is sized from the checkpoint's, a bank of another size is refused, and
+    loading counts as a write: it drops a staged update and bumps the
+    version).
 
-    The host class provides ``bank``, ``dtype``, ``num_samples``,
-    ``_pending`` and ``_mark_written()``. A subclass holding part of the
-    rows overrides :meth:`_load_bank_rows`.
+    The host class sets ``_version = 0`` and provides ``bank``, ``dtype``,
+    ``num_samples`` and ``_pending``. A subclass holding part of the rows
+    overrides :meth:`_load_bank_rows`.
     """
+
+    @property
+    def version(self) -> int:
+        """The bank's write version, bumped by every write (commit, reset,
+        checkpoint load). Not state: it is not saved."""
+        return self._version
+
+    def _mark_written(self) -> None:
+        self._version += 1
+
+    def check_unchanged_since(self, version: int) -> None:
+        """Raise if the bank was written after it was at ``version``.
+
+        Called by the backward of the negative scorer, which gathers the
+        negatives from the bank again (see :class:`GatherScores`).
+
+        Args:
+            version (int): :attr:`version` when the forward pass read the
+                bank.
+        """
+        if self._version != version:
+            raise RuntimeError(
+                'The memory bank was written (update committed, bank reset '
+                'or checkpoint loaded) between the forward pass that scored '
+                'its negatives and this backward pass, so the gradients '
+                'would be computed against the new rows instead of those the '
+                'loss used. Commit the staged update only after backward and '
+                'the optimiser step, which BankUpdateHook does in '
+                "after_train_iter: add `custom_hooks = [dict(type='"
+                "BankUpdateHook')]` to the config, and do not call "
+                '`memory_bank.commit()` between the loss and its backward.')
 
     def _shape_mismatch(self, key: str, src_shape: Tuple[int, ...],
                         shape: Tuple[int, ...]) -> ValueError:
