@@ -198,7 +198,7 @@ def test_shared_negatives_are_one_draw_for_the_whole_batch():
     """Shared negatives: one set of N indices from all M rows, whatever the
     batch (the query's own index may be drawn: the head masks it), and a new
     set at the next update step."""
-    from pirl_plugin.models.memories.memory_bank import counter_randint
+    from pirl_plugin.models.memories.counter_random import counter_randint
     bank = MemoryBank(50, 4)
     bank.sampling_seed = 5
     a = bank.sample_negatives(torch.tensor([1, 2]), 10, True)
@@ -286,11 +286,11 @@ def test_counter_randint_numpy_and_torch_paths_equal_the_hash():
     """The CPU (numpy) and device (torch) implementations give the same
     draws, both equal to splitmix64 written out with Python integers
     (keys include -1, the shared-negatives key, and large indices)."""
-    from pirl_plugin.models.memories import memory_bank as mb
+    from pirl_plugin.models.memories import counter_random as cr
     keys = torch.tensor([-1, 0, 1, 7, 1281166, 2**40 + 3])
     for high, seed, step in [(50, 5, 0), (1281166, 0, 12345), (7, 2**20, 3)]:
-        a = mb._counter_randint_numpy(high, seed, step, keys, 9)
-        b = mb._counter_randint_torch(high, seed, step, keys, 9)
+        a = cr._counter_randint_numpy(high, seed, step, keys, 9)
+        b = cr._counter_randint_torch(high, seed, step, keys, 9)
         assert a.dtype == b.dtype == torch.int64
         torch.testing.assert_close(a, b, rtol=0, atol=0)
         ref = torch.tensor(

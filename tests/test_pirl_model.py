@@ -221,3 +221,84 @@ def test_channels_last_gives_the_same_loss_and_gradients():
     # float32 rounding on the way back, so compare relative to the norm
     rel = (grads[0] - grads[1]).norm() / grads[0].norm()
     assert rel < 1e-2, f'gradients differ by {rel:.2e} of their norm'
+
+
+def _multi_model(pirl, transforms):
+    """A PIRLMultiTransform with ``pirl``'s backbone, heads and bank (head
+    g of ``pirl`` for every transformation named 'jigsaw', head f for the
+    others)."""
+    cfg = Config.fromfile(DEMO).model
+    head = {k: v for k, v in cfg.head.items() if k != 'type'}
+    head.update(num_negatives=16)
+    bank = dict(cfg.memory_bank, num_samples=pirl.memory_bank.num_samples)
+    multi = MODELS.build(
+        dict(
+            type='PIRLMultiTransform',
+            data_preprocessor=cfg.data_preprocessor,
+            backbone=cfg.backbone,
+            neck=cfg.neck,
+            transforms=[
+                dict(
+                    name=name,
+                    num_views=n,
+                    neck=cfg.transform_neck if name == 'jigsaw' else cfg.neck)
+                for name, n in transforms
+            ],
+            head=dict(
+                type='MultiNCEHead',
+                transform_names=tuple(name for name, _ in transforms),
+                **head),
+            memory_bank=bank))
+    multi.backbone.load_state_dict(pirl.backbone.state_dict())
+    multi.neck.load_state_dict(pirl.neck.state_dict())
+    multi.memory_bank.load_state_dict(pirl.memory_bank.state_dict())
+    for name, _ in transforms:
+        src = pirl.transform_neck if name == 'jigsaw' else pirl.neck
+        multi.transform_necks[name].load_state_dict(src.state_dict())
+    return multi
+
+
+def test_multi_transform_with_one_transformation_is_pirl():
+    """PIRL is PIRLMultiTransform's one-transformation case: with the same
+    weights and bank they give the same loss terms and stage the same bank
+    update."""
+    torch.manual_seed(0)
+    pirl = _model()
+    multi = _multi_model(pirl, [('jigsaw', 9)])
+    batch = _batch([3, 17, 42, 8])
+    a = pirl(**pirl.data_preprocessor(batch, True), mode='loss')
+    b = multi(**multi.data_preprocessor(batch, True), mode='loss')
+    torch.testing.assert_close(b['loss_jigsaw'], a['loss_transform'])
+    torch.testing.assert_close(b['loss_image'], a['loss_image'])
+    pirl.memory_bank.commit()
+    multi.memory_bank.commit()
+    torch.testing.assert_close(multi.memory_bank.bank, pirl.memory_bank.bank)
+
+
+def test_multi_transform_embeds_each_transformation_with_its_head():
+    """Each transformation's views, in input order, go through the backbone
+    and that transformation's own head g_t (reference: the modules called
+    by hand on the views of each)."""
+    torch.manual_seed(0)
+    pirl = _model()
+    multi = _multi_model(pirl, [('jigsaw', 9), ('rotation', 1)])
+    with torch.no_grad():  # head g_rotation now differs from head f
+        for p in multi.transform_necks['rotation'].parameters():
+            p.add_(0.1)
+    batch = _batch([3, 17])
+    g = torch.Generator().manual_seed(5)
+    batch['inputs'].append(
+        torch.randint(0, 256, (2, 3, 64, 64), generator=g, dtype=torch.uint8))
+    inputs = multi.data_preprocessor(batch, True)['inputs']
+    multi.eval()  # running BatchNorm statistics: per-call results agree
+    with torch.no_grad():
+        image_feat, feats = multi.pretext_features(inputs)
+        jig = torch.stack(inputs[1:10], 1).flatten(0, 1)
+        necks = multi.transform_necks
+        want_jig = necks['jigsaw'](multi.backbone(jig))[0]
+        want_rot = necks['rotation'](multi.backbone(inputs[10]))[0]
+        want_img = multi.neck(multi.backbone(inputs[0]))[0]
+    assert len(feats) == 2
+    torch.testing.assert_close(feats[0], want_jig)
+    torch.testing.assert_close(feats[1], want_rot)
+    torch.testing.assert_close(image_feat, want_img)

@@ -1,13 +1,12 @@
 """PIRL: Pretext-Invariant Representation Learning (Misra & van der Maaten,
 CVPR 2020)."""
-from typing import Dict, List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 import torch
-from mmengine.logging import MessageHub
-from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 from torch import nn
+
+from .base_pirl import BasePIRL
 
 
 def _out_features(module: nn.Module) -> Optional[int]:
@@ -41,7 +40,7 @@ def replicated_state_buffers(model: nn.Module) -> List[str]:
 
 
 @MODELS.register_module()
-class PIRL(BaseSelfSupervisor):
+class PIRL(BasePIRL):
     """PIRL.
 
     The first input view is the image view I; the remaining ``K`` views are
@@ -126,37 +125,10 @@ class PIRL(BaseSelfSupervisor):
                 'and memory_bank.feat_dim must be the same value (the '
                 'paper: 128)')
 
-    @staticmethod
-    def sample_indices(data_samples: List[DataSample],
-                       device: torch.device) -> torch.Tensor:
-        """The dataset index of each sample (``sample_idx``, set by
-        MMEngine's ``BaseDataset`` and packed by ``PackInputs``)."""
-        try:
-            idx = [int(s.sample_idx) for s in data_samples]
-        except AttributeError:
-            raise KeyError(
-                'PIRL needs the dataset index of every sample: keep '
-                "'sample_idx' in PackInputs' meta_keys (the default) and use "
-                'a dataset derived from mmengine BaseDataset') from None
-        return torch.tensor(idx, dtype=torch.long, device=device)
-
-    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
-             **kwargs) -> Dict[str, torch.Tensor]:
-        """Compute the PIRL loss of a batch and stage the bank update.
-
-        The staged update is written by :class:`BankUpdateHook` after the
-        optimiser step; staging refuses to run over an update that nothing
-        committed (see :meth:`MemoryBank.stage_update`), so PIRL trains only
-        with ``custom_hooks = [dict(type='BankUpdateHook')]``.
-
-        Args:
-            inputs (list[Tensor]): ``[image views (B, C, H, W)]`` followed by
-                ``K`` tensors of transformed views, each ``(B, C, h, w)``.
-            data_samples (list[DataSample]): carry ``sample_idx``.
-
-        Returns:
-            dict[str, Tensor]: the loss terms (see :class:`NCEHead`).
-        """
+    def check_views(self, inputs: List[torch.Tensor]) -> None:
+        """Raise ValueError unless ``inputs`` is ``[image views]`` followed
+        by ``K`` tensors of transformed views, each ``(B, C, h, w)``, with
+        ``K == transform_neck.num_patches`` where the neck has one."""
         if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
             raise ValueError(
                 'PIRL expects a list of views [image, transformed...] from a '
@@ -169,21 +141,15 @@ class PIRL(BaseSelfSupervisor):
                 f'transformed views per image but transform_neck.num_patches '
                 f'is {num_patches}; set num_patches to grid_size**2 of the '
                 'PIRLJigsawTransform')
-        idx = self.sample_indices(data_samples, inputs[0].device)
-        image_feat, transform_feat = self._features(inputs)
-        losses = self.head.loss(transform_feat, image_feat, idx,
-                                self.memory_bank)
-        self._check_finite(losses)
-        self.memory_bank.stage_update(idx, image_feat)
-        return losses
 
-    def _features(self, inputs: List[torch.Tensor]):
-        """f(v_I) and g(v_It), with the backbone called in ``trunk_order``.
-        """
+    def pretext_features(
+            self,
+            inputs: List[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """f(v_I) ``(B, D)`` and g(v_It) ``(B, D)``, with the backbone called
+        in ``trunk_order``."""
         img = inputs[0]
-        # One batched backbone call for all B * K transformed views,
-        # sample-major so that each image's K views are adjacent.
-        views = torch.stack(list(inputs[1:]), dim=1).flatten(0, 1)
+        # One batched backbone call for all B * K transformed views.
+        views = self.stack_views(inputs[1:])
         if self.channels_last:
             img = img.contiguous(memory_format=torch.channels_last)
             views = views.contiguous(memory_format=torch.channels_last)
@@ -192,17 +158,3 @@ class PIRL(BaseSelfSupervisor):
             return self.neck(self.backbone(img))[0], transform_feat
         image_feat = self.neck(self.backbone(img))[0]
         return image_feat, self.transform_neck(self.backbone(views))[0]
-
-    @staticmethod
-    def _check_finite(losses: Dict[str, torch.Tensor]) -> None:
-        """Stop before a NaN/inf loss reaches the bank or the weights."""
-        for name, value in losses.items():
-            if 'loss' in name and not torch.isfinite(value).all():
-                it = MessageHub.get_current_instance().get_info('iter')
-                raise FloatingPointError(
-                    f'PIRL: loss term {name!r} is {value.item()} at '
-                    f'iteration {it}. Stopped before the memory bank and '
-                    'weights were updated; the last checkpoint is intact. '
-                    'Lower the learning rate, raise the temperature, or try '
-                    'fp32 instead of --amp, then resume from the last '
-                    'checkpoint.')

@@ -1,17 +1,15 @@
 """PIRL with several pretext transformations (e.g. jigsaw + rotation)."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 from torch import nn
 
-from .pirl import PIRL
+from .base_pirl import BasePIRL
 
 
 @MODELS.register_module()
-class PIRLMultiTransform(BaseSelfSupervisor):
+class PIRLMultiTransform(BasePIRL):
     """PIRL with one invariance term per transformation.
 
     The inputs are ``[image view]`` followed, for each transformation in
@@ -82,18 +80,9 @@ class PIRLMultiTransform(BaseSelfSupervisor):
                 f'list the transforms in order: {self.transform_names}')
         self.memory_bank = MODELS.build(memory_bank)
 
-    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
-             **kwargs) -> Dict[str, torch.Tensor]:
-        """Compute the loss of a batch and stage the bank update.
-
-        Args:
-            inputs (list[Tensor]): ``[image views]`` followed by each
-                transformation's ``num_views`` view tensors.
-            data_samples (list[DataSample]): carry ``sample_idx``.
-
-        Returns:
-            dict[str, Tensor]: the loss terms (see :class:`MultiNCEHead`).
-        """
+    def check_views(self, inputs: List[torch.Tensor]) -> None:
+        """Raise ValueError unless ``inputs`` is ``[image views]`` followed
+        by each transformation's ``num_views`` view tensors."""
         expected = 1 + sum(self.num_views)
         if not isinstance(inputs, (list, tuple)) or len(inputs) != expected:
             got = len(inputs) if isinstance(inputs, (list, tuple)) else 1
@@ -103,18 +92,17 @@ class PIRLMultiTransform(BaseSelfSupervisor):
             raise ValueError(
                 f'PIRLMultiTransform expects {expected} views (1 image + '
                 f'{layout}), got {got}; check the transform of the pipeline')
-        img = inputs[0]
-        idx = PIRL.sample_indices(data_samples, img.device)
-        image_feat = self.neck(self.backbone(img))[0]
+
+    def pretext_features(
+            self, inputs: List[torch.Tensor]
+    ) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        """f(v_I) ``(B, D)`` and, per transformation in order, g_t of its
+        views ``(B, D)``."""
+        image_feat = self.neck(self.backbone(inputs[0]))[0]
         transform_feats, start = [], 1
         for name, n in zip(self.transform_names, self.num_views):
-            views = torch.stack(
-                list(inputs[start:start + n]), dim=1).flatten(0, 1)
+            views = self.stack_views(inputs[start:start + n])
             start += n
             neck = self.transform_necks[name]
             transform_feats.append(neck(self.backbone(views))[0])
-        losses = self.head.loss(transform_feats, image_feat, idx,
-                                self.memory_bank)
-        PIRL._check_finite(losses)
-        self.memory_bank.stage_update(idx, image_feat)
-        return losses
+        return image_feat, transform_feats

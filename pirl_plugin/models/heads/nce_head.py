@@ -32,23 +32,8 @@ class NCEHead(BaseModule):
     N=32,000), optionally smoothed with ``z_momentum``. The estimate is a
     registered buffer, so it survives checkpoints.
 
-    The authors' code estimates Z differently. VISSL's
-    ``nce_loss_with_memory`` (``vissl/losses/nce_loss.py``, ``NCEAverage``,
-    adapted from the NPID code) with ``norm_constant: -1`` (the PIRL
-    configs) sets Z once, at the first forward pass, to ``M`` times the mean
-    of ``exp(s / tau)`` over that batch's positive and negative scores of
-    the first term it scores (averaged across ranks), then keeps that value
-    frozen for the whole run and uses it for both terms. Here Z is
-    re-estimated at every iteration, for each term separately, from the
-    negatives only, and by default it is not smoothed either
-    (``z_momentum=0``): a stale Z lets the features collapse. On a toy
-    instance discrimination problem (tests/test_nce_head.py) a frozen Z and
-    a running average with momentum 0.99 both collapsed every feature to one
-    direction (mean pairwise cosine 1.00), momentum 0.9 nearly so (0.97),
-    while the per-iteration estimate learned (mean cosine 0.22, every
-    instance retrieved); a ResNet-18 on the demo data with momentum 0.99
-    collapsed the same way (kNN below chance). ``frozen_z=True`` reproduces
-    VISSL's rule exactly, for runs that must match the authors'.
+    The default differs from VISSL's frozen Z (``frozen_z=True``
+    reproduces it); why: docs/design.md, "NCE: the partition function Z".
 
     Args:
         loss_type (str): ``'nce'`` (default, the paper) or ``'infonce'``.
@@ -66,7 +51,7 @@ class NCEHead(BaseModule):
             ``N - (number of hits)`` negatives. Defaults to False (paper).
         z_momentum (float): weight of the previous estimate of Z when
             smoothing it across iterations, in [0, 1). Defaults to 0 (the
-            current batch's estimate; see above).
+            current batch's estimate).
         eps (float): NCE only: a constant added to each denominator of the
             posterior, >= 0 (see :func:`~pirl_plugin.models.losses.nce_loss`).
             0 (default) is the exact formula. VISSL adds the float32 machine

@@ -1,218 +1,36 @@
 """The PIRL / NPID memory bank."""
 from typing import Dict, Optional, Tuple
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine import dist
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
+from .bank_statistics import BankStatisticsMixin
+from .bank_writes import BankWritesMixin
+from .counter_random import counter_randint, random_unit_rows
+from .scorers import DenseScores, GatherScores, ScratchGather
+
 _DTYPES = {'float32': torch.float32, 'float16': torch.float16}
-
-# splitmix64 constants as signed int64 (torch has no uint64 arithmetic).
-_GOLDEN = 0x9E3779B97F4A7C15 - (1 << 64)
-_MIX1 = 0xBF58476D1CE4E5B9 - (1 << 64)
-_MIX2 = 0x94D049BB133111EB - (1 << 64)
-
-
-def _shr(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Logical right shift of int64 (torch's ``>>`` is arithmetic)."""
-    return (x >> k) & ((1 << (64 - k)) - 1)
-
-
-def _mix64(x: torch.Tensor) -> torch.Tensor:
-    """splitmix64's finaliser, on int64 with wrap-around multiplication."""
-    x = (x ^ _shr(x, 30)) * _MIX1
-    x = (x ^ _shr(x, 27)) * _MIX2
-    return x ^ _shr(x, 31)
-
-
-def counter_randint(high: int, seed: int, step: int, keys: torch.Tensor,
-                    num: int) -> torch.Tensor:
-    """``num`` pseudo-random integers in ``[0, high)`` for each key.
-
-    A counter-based generator: the draw is a hash of ``(seed, step, key,
-    j)``, so it does not depend on which rank holds a sample, on the number
-    of ranks or on any RNG state; it is reproduced exactly after a resume
-    (``step`` is checkpointed). The modulo bias is below ``high / 2**63``.
-
-    On the CPU the hash runs in numpy's uint64 arithmetic, on other devices
-    in torch's int64 with wrap-around multiplication; both give the same
-    bits (tested). Why numpy: PyTorch's CPU kernels for int64 shifts,
-    xor and multiplication are not vectorised, and the torch version took
-    164 ms for B=64 x N=4,096 draws against numpy's 2.3 ms (2 cores,
-    torch 2.14), more than the rest of the NCE head.
-
-    Args:
-        high (int): exclusive upper bound, >= 1.
-        seed (int): the run's seed.
-        step (int): the update step.
-        keys (Tensor): ``(B,)`` int64 keys (the samples' dataset indices).
-        num (int): draws per key.
-
-    Returns:
-        Tensor: ``(B, num)`` int64 on ``keys.device``.
-    """
-    if keys.device.type == 'cpu':
-        return _counter_randint_numpy(high, seed, step, keys, num)
-    return _counter_randint_torch(high, seed, step, keys, num)
-
-
-def _counter_randint_torch(high: int, seed: int, step: int, keys: torch.Tensor,
-                           num: int) -> torch.Tensor:
-    device = keys.device
-    base = _mix64(
-        torch.tensor([seed * 1000003 + step], dtype=torch.int64, device=device)
-        * _GOLDEN)
-    per_key = _mix64(base ^ (keys.view(-1, 1).long() * _GOLDEN + 1))
-    j = torch.arange(num, dtype=torch.int64, device=device).view(1, -1)
-    out = _mix64(per_key + j * _GOLDEN)
-    return _shr(out, 1) % high
-
-
-_U64 = np.uint64
-
-
-def _mix64_numpy(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser on uint64 (wraps, logical shifts)."""
-    x = (x ^ (x >> _U64(30))) * _U64(_MIX1 % (1 << 64))
-    x = (x ^ (x >> _U64(27))) * _U64(_MIX2 % (1 << 64))
-    return x ^ (x >> _U64(31))
-
-
-def _counter_randint_numpy(high: int, seed: int, step: int, keys: torch.Tensor,
-                           num: int) -> torch.Tensor:
-    golden = _U64(_GOLDEN % (1 << 64))
-    with np.errstate(over='ignore'):
-        base = _mix64_numpy(
-            np.array([(seed * 1000003 + step) % (1 << 64)], dtype=np.uint64) *
-            golden)
-        k = keys.detach().reshape(-1, 1).long().numpy().view(np.uint64)
-        per_key = _mix64_numpy(base ^ (k * golden + _U64(1)))
-        j = np.arange(num, dtype=np.uint64).reshape(1, -1)
-        out = _mix64_numpy(per_key + j * golden)
-        out = (out >> _U64(1)) % _U64(high)
-    return torch.from_numpy(out.view(np.int64))
-
-
-class _GatherScores(torch.autograd.Function):
-    """Scores of queries against bank rows picked by index, chunked.
-
-    ``out[b, n, k] = <bank[idx[b, n]], q[b, k]>``. PyTorch's
-    ``bank[idx] @ q`` materialises a ``B x N x D`` tensor (B=32, N=32,000,
-    D=128 is 524 MB in float32) and autograd keeps it alive until backward.
-    Here the rows are gathered ``chunk`` queries at a time (into a scratch
-    buffer the bank keeps, :meth:`MemoryBank.gather_rows`) in forward and
-    gathered again in backward, so peak memory is ``chunk x N x D``. The bank
-    is a buffer: no gradient flows into it.
-
-    Gathering again in backward is only correct if the bank has not been
-    written since forward; forward records the bank's write version and
-    backward refuses to run if it changed (see
-    :meth:`MemoryBank.check_unchanged_since`).
-    """
-
-    @staticmethod
-    def forward(ctx, q: torch.Tensor, bank: 'MemoryBank', idx: torch.Tensor,
-                chunk: int) -> torch.Tensor:
-        batch, num_neg = idx.shape
-        out = q.new_empty(batch, num_neg, q.size(1))
-        for s in range(0, batch, chunk):
-            rows = bank.gather_rows(idx[s:s + chunk], q.dtype)  # c, N, D
-            torch.bmm(
-                rows, q[s:s + chunk].transpose(1, 2), out=out[s:s + chunk])
-        ctx.save_for_backward(idx)
-        ctx.bank, ctx.chunk, ctx.q_dtype = bank, chunk, q.dtype
-        ctx.bank_version = bank.version
-        return out
-
-    @staticmethod
-    def backward(ctx, grad_out: torch.Tensor):
-        idx, = ctx.saved_tensors
-        ctx.bank.check_unchanged_since(ctx.bank_version)
-        batch = idx.size(0)
-        grad_q = grad_out.new_empty(batch, grad_out.size(2), ctx.bank.feat_dim)
-        for s in range(0, batch, ctx.chunk):
-            rows = ctx.bank.gather_rows(idx[s:s + ctx.chunk], ctx.q_dtype)
-            torch.bmm(
-                grad_out[s:s + ctx.chunk].transpose(1, 2),
-                rows,
-                out=grad_q[s:s + ctx.chunk])
-        return grad_q, None, None, None
-
-
-class _DenseScores(torch.autograd.Function):
-    """Scores of queries against bank rows picked by index, through the
-    scores against the whole bank.
-
-    ``out[b, n, k] = <bank[idx[b, n]], q[b, k]>`` computed as
-    ``S = q @ bank.T`` (``B x K x M``) and ``S.gather(idx)``; backward
-    scatters the gradient into a ``B x K x M`` matrix and multiplies it by
-    the bank. Same numbers as :class:`_GatherScores` (up to the order of
-    float32 sums), but two matrix products instead of gathering ``B x N``
-    rows of ``D`` floats twice: when the bank is not much larger than
-    ``N`` this is several times faster on the CPU (forward + backward,
-    B=64, N=4,096, M=10,000: 58 ms against 491 ms for the gather, 2 cores,
-    ``tools/benchmarks/bank_ops.py --score-modes``), because the gather is
-    bound by memory traffic and the products are not. For ImageNet-size
-    banks (M=1.28M, N=32,000) the products cost more than the gather (1017
-    against 475 ms); :meth:`MemoryBank.score` picks (``score_mode``).
-
-    Backward reads the bank again, so, as for :class:`_GatherScores`, it
-    refuses to run if the bank was written since forward.
-    """
-
-    @staticmethod
-    def forward(ctx, q: torch.Tensor, bank: 'MemoryBank',
-                idx: torch.Tensor) -> torch.Tensor:
-        batch, k, dim = q.shape
-        rows = bank.bank.to(q.dtype)
-        scores = torch.matmul(q.reshape(batch * k, dim), rows.t())
-        scores = scores.view(batch, k, -1)
-        index = idx.unsqueeze(1).expand(batch, k, idx.size(1))
-        out = torch.gather(scores, 2, index)  # B, K, N
-        ctx.save_for_backward(idx)
-        ctx.bank, ctx.q_dtype = bank, q.dtype
-        ctx.bank_version = bank.version
-        return out.transpose(1, 2)
-
-    @staticmethod
-    def backward(ctx, grad_out: torch.Tensor):
-        idx, = ctx.saved_tensors
-        bank = ctx.bank
-        bank.check_unchanged_since(ctx.bank_version)
-        batch, num_neg, k = grad_out.shape
-        index = idx.unsqueeze(1).expand(batch, k, num_neg)
-        dense = grad_out.new_zeros(batch, k, bank.num_samples)
-        dense.scatter_add_(2, index, grad_out.transpose(1, 2))
-        rows = bank.bank.to(ctx.q_dtype)
-        grad_q = torch.matmul(dense.view(batch * k, -1), rows)
-        return grad_q.view(batch, k, -1), None, None
 
 
 @MODELS.register_module()
-class MemoryBank(BaseModule):
+class MemoryBank(BankWritesMixin, BankStatisticsMixin, BaseModule):
     """A memory bank of one L2-normalised vector per training image.
 
     The bank is a registered buffer, so it is saved in and restored from
     checkpoints, and every rank holds the same copy: updates are all-gathered
     across ranks and the random initialisation is seeded identically.
 
-    The update is two-phase. :meth:`stage_update` (called by the algorithm
-    right after the loss) records the batch's indices and features, gathered
-    from all ranks, without writing anything; :meth:`commit` writes them and
-    is called by :class:`BankUpdateHook` after the optimiser step. Writing
-    only after backward keeps the rows that the loss read unchanged until
-    their gradients are computed, and two checks make sure that is so:
-
-    - :meth:`stage_update` refuses to stage over an update that was never
-      committed: that means nothing commits after the optimiser step (a
-      config without ``BankUpdateHook``), and committing it there, in the
-      middle of the next forward, would change rows the next backward reads.
-    - the scorer's backward, which gathers the negatives from the bank again
-      instead of keeping a ``B x N x D`` copy, checks that the bank was not
-      written since its forward (:meth:`check_unchanged_since`).
+    The update is two-phase: :meth:`stage_update` (called by the algorithm
+    right after the loss) records the batch's indices and features,
+    gathered from all ranks, without writing anything; :meth:`commit`
+    writes them and is called by :class:`BankUpdateHook` after the
+    optimiser step. Staging over an uncommitted update raises, and so does
+    a scorer's backward if the bank was written since its forward
+    (:meth:`check_unchanged_since`). Why: docs/design.md, "Memory bank: the
+    two-phase update".
 
     Args:
         num_samples (int, optional): number of entries, one per training
@@ -230,16 +48,13 @@ class MemoryBank(BaseModule):
             once when scoring (bounds the memory of the gather). Defaults
             to 4.
         score_mode (str): how per-sample negatives are scored: ``'gather'``
-            (gather the ``B x N`` rows, :class:`_GatherScores`), ``'dense'``
-            (score the whole bank and pick, :class:`_DenseScores`) or
+            (gather the ``B x N`` rows, :class:`GatherScores`), ``'dense'``
+            (score the whole bank and pick, :class:`DenseScores`) or
             ``'auto'`` (default): dense while the bank has at most
             ``dense_max_ratio`` times ``N`` entries, gather otherwise.
-            The same numbers either way.
-        dense_max_ratio (float): the ``'auto'`` threshold. Defaults to 16,
-            about where the two cost the same: measured on 2 CPU cores
-            (``tools/benchmarks/bank_ops.py --score-modes``, B=32), dense
-            was 4.6x faster at M / N = 3 (M=100,000, N=32,000) and 2.1x
-            slower at M / N = 40 (ImageNet, M=1,281,167).
+            The same numbers either way (costs: docs/design.md, "Memory
+            bank: scoring the negatives").
+        dense_max_ratio (float): the ``'auto'`` threshold. Defaults to 16.
         init_cfg (dict, optional): initialisation config. Defaults to None.
     """
 
@@ -289,7 +104,7 @@ class MemoryBank(BaseModule):
         self._version = 0
         self.last_stats: Dict[str, float] = {}
         # reusable gather buffers (not state: never saved or broadcast)
-        self._scratch: Dict[str, torch.Tensor] = {}
+        self._gather = ScratchGather()
         if num_samples is not None:
             self.reset(num_samples)
 
@@ -313,7 +128,9 @@ class MemoryBank(BaseModule):
             raise ValueError('MemoryBank needs at least 2 entries, got '
                              f'{num_samples}')
         start, stop = self.shard_range(num_samples)
-        self.bank = self._random_rows(start, stop, self.bank.device)
+        self.bank = random_unit_rows(start, stop, self.feat_dim,
+                                     self.init_seed, self.dtype,
+                                     self.bank.device)
         self.num_updates.zero_()
         self._pending = None
         self._mark_written()
@@ -328,96 +145,6 @@ class MemoryBank(BaseModule):
                 :attr:`num_samples`.
         """
         return 0, self.num_samples if num_samples is None else num_samples
-
-    def _shape_mismatch(self, key: str, src_shape: Tuple[int, ...],
-                        shape: Tuple[int, ...]) -> ValueError:
-        """The error for a checkpoint bank of another shape than this run's
-        (``shape``, the whole bank)."""
-        return ValueError(
-            f'The checkpoint\'s memory bank ({key}) has shape '
-            f'{tuple(src_shape)} but this run\'s bank has shape '
-            f'{tuple(shape)}: the checkpoint was trained on a dataset of '
-            f'{src_shape[0]} images and the current training dataset has '
-            f'{shape[0]}. Resume only on the dataset the checkpoint was '
-            'trained on, or start a new run (use `load_from` with a '
-            'backbone-only checkpoint to reuse the weights).')
-
-    _INIT_CHUNK = 1 << 16
-
-    def _random_rows(self, start: int, stop: int,
-                     device: torch.device) -> torch.Tensor:
-        """Rows ``[start, stop)`` of the random initial bank.
-
-        Each block of ``_INIT_CHUNK`` rows has its own seeded generator, so
-        any range (a rank's shard) is generated without the rest and equals
-        the same rows of the full bank.
-        """
-        out = torch.empty(
-            stop - start, self.feat_dim, dtype=self.dtype, device=device)
-        c = self._INIT_CHUNK
-        for block in range(start // c,
-                           (stop + c - 1) // c if stop > start else 0):
-            gen = torch.Generator().manual_seed(self.init_seed * 1000003 +
-                                                block)
-            rows = F.normalize(
-                torch.randn(c, self.feat_dim, generator=gen), dim=1)
-            lo, hi = max(block * c, start), min((block + 1) * c, stop)
-            out[lo - start:hi - start] = rows[lo - block * c:hi -
-                                              block * c].to(
-                                                  device, self.dtype)
-        return out
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
-                              missing_keys, unexpected_keys, error_msgs):
-        key = prefix + 'bank'
-        if key in state_dict:
-            src = state_dict[key]
-            if self.num_samples == 0:
-                # Not sized yet (no hook ran): take the checkpoint's size.
-                self.bank = torch.empty_like(
-                    src, dtype=self.dtype, device=self.bank.device)
-            elif src.shape != self.bank.shape:
-                raise self._shape_mismatch(key, tuple(src.shape),
-                                           tuple(self.bank.shape))
-            state_dict = dict(state_dict)
-            state_dict[key] = src.to(self.dtype)
-        self._pending = None
-        self._mark_written()
-        super()._load_from_state_dict(state_dict, prefix, local_metadata,
-                                      strict, missing_keys, unexpected_keys,
-                                      error_msgs)
-
-    # ----------------------------------------------------------- versioning
-    @property
-    def version(self) -> int:
-        """The bank's write version, bumped by every write (commit, reset,
-        checkpoint load). Not state: it is not saved."""
-        return self._version
-
-    def _mark_written(self) -> None:
-        self._version += 1
-
-    def check_unchanged_since(self, version: int) -> None:
-        """Raise if the bank was written after it was at ``version``.
-
-        Called by the backward of the negative scorer, which gathers the
-        negatives from the bank again (see :class:`_GatherScores`).
-
-        Args:
-            version (int): :attr:`version` when the forward pass read the
-                bank.
-        """
-        if self._version != version:
-            raise RuntimeError(
-                'The memory bank was written (update committed, bank reset '
-                'or checkpoint loaded) between the forward pass that scored '
-                'its negatives and this backward pass, so the gradients '
-                'would be computed against the new rows instead of those the '
-                'loss used. Commit the staged update only after backward and '
-                'the optimiser step, which BankUpdateHook does in '
-                "after_train_iter: add `custom_hooks = [dict(type='"
-                "BankUpdateHook')]` to the config, and do not call "
-                '`memory_bank.commit()` between the loss and its backward.')
 
     # --------------------------------------------------------------- reading
     def check_ready(self) -> None:
@@ -492,8 +219,8 @@ class MemoryBank(BaseModule):
             rows = self.bank[neg_idx].to(queries.dtype)  # N, D
             return torch.einsum('nd,bkd->bnk', rows, queries)
         if self.uses_dense_scores(neg_idx.size(1)):
-            return _DenseScores.apply(queries, self, neg_idx)
-        return _GatherScores.apply(queries, self, neg_idx, self.chunk_size)
+            return DenseScores.apply(queries, self, neg_idx)
+        return GatherScores.apply(queries, self, neg_idx, self.chunk_size)
 
     def uses_dense_scores(self, num_negatives: int) -> bool:
         """Whether :meth:`score` scores ``num_negatives`` per-sample
@@ -502,39 +229,16 @@ class MemoryBank(BaseModule):
             return self.score_mode == 'dense'
         return self.num_samples <= self.dense_max_ratio * num_negatives
 
-    def _scratch_rows(self, key: str, n: int,
-                      dtype: torch.dtype) -> torch.Tensor:
-        """An ``(n, D)`` view of the scratch buffer ``key``, grown (never
-        shrunk) as needed and kept on the bank's device."""
-        buf = self._scratch.get(key)
-        if (buf is None or buf.numel() < n * self.feat_dim
-                or buf.device != self.bank.device):
-            buf = torch.empty(
-                n, self.feat_dim, dtype=dtype, device=self.bank.device)
-            self._scratch[key] = buf
-        return buf.view(-1)[:n * self.feat_dim].view(n, self.feat_dim)
-
     def gather_rows(self,
                     idx: torch.Tensor,
                     dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """``bank[idx]`` as ``dtype``, shape ``idx.shape + (D, )``.
 
         Written into a scratch buffer that is reused from call to call, so
-        the result is only valid until the next call. ``bank[idx]`` would
-        allocate a fresh ``|idx| x D`` tensor per chunk; at N=32,000 that is
-        16 MB per query, and on the CPU first-touching new pages made the
-        gather several times slower than ``index_select`` into memory that
-        is already mapped (tools/benchmarks/bank_ops.py).
+        the result is only valid until the next call (why: docs/design.md,
+        "Memory bank: scoring the negatives").
         """
-        flat = idx.reshape(-1)
-        n = flat.numel()
-        rows = self._scratch_rows('rows', n, self.bank.dtype)
-        torch.index_select(self.bank, 0, flat, out=rows)
-        if dtype != self.bank.dtype:
-            converted = self._scratch_rows(f'rows_{dtype}', n, dtype)
-            converted.copy_(rows)
-            rows = converted
-        return rows.view(*idx.shape, self.feat_dim)
+        return self._gather(self.bank, idx, dtype)
 
     # -------------------------------------------------------------- updating
     @torch.no_grad()
@@ -551,17 +255,8 @@ class MemoryBank(BaseModule):
                 (no :class:`BankUpdateHook` in the config).
         """
         self.check_ready()
-        # Design (the update must never leak into gradients): staging writes
-        # nothing, and an update still pending here is refused rather than
-        # committed. Committing it here, as this method once did, wrote the
-        # bank after this step's forward had read it and before its
-        # backward gathered the same rows again, so gradients were computed
-        # against updated rows. The alternatives cost more: keeping the
-        # gathered rows for backward is a B x N x D copy (524 MB at B=32,
-        # N=32,000), and silently dropping the old update would lose
-        # training signal. With one writer during training (BankUpdateHook,
-        # after the optimiser step) and the version check in backward, a
-        # wrong order is an error, never a wrong gradient.
+        # Refused, never committed here: docs/design.md, "Memory bank: the
+        # two-phase update".
         if self._pending is not None:
             raise RuntimeError(
                 'MemoryBank.stage_update: the bank update staged by the '
@@ -608,40 +303,3 @@ class MemoryBank(BaseModule):
     def has_pending_update(self) -> bool:
         """Whether an update was staged and not yet committed."""
         return self._pending is not None
-
-    def _row_sum(self) -> torch.Tensor:
-        """float64 sum of the bank's rows (of all of them)."""
-        return self.bank.double().sum(0)
-
-    @torch.no_grad()
-    def pairwise_similarity(self) -> float:
-        """Mean cosine similarity between two DIFFERENT entries of the bank.
-
-        The collapse statistic: about 0 for random unit vectors, 1 when
-        every entry points the same way. (``bank_feat_sim``, logged at each
-        update, compares a new feature with its own entry instead: high
-        values there mean a stable representation, not a collapsed one.)
-        For unit rows ``sum_ij <m_i, m_j> = ||sum_i m_i||^2``, so the mean
-        over the ``M (M - 1)`` pairs ``i != j`` is
-        ``(||sum_i m_i||^2 - M) / (M (M - 1))``: one pass over the bank,
-        no ``M x M`` matrix. Collective for a sharded bank (call on every
-        rank).
-
-        Returns:
-            float: the mean pairwise cosine similarity.
-        """
-        self.check_ready()
-        m = self.num_samples
-        total = self._row_sum()
-        return float((total.dot(total) - m) / (m * (m - 1)))
-
-    def consistency_signature(self) -> float:
-        """What must agree across ranks (the replicated bank itself)."""
-        return self.checksum() + float(self.num_updates)
-
-    @torch.no_grad()
-    def checksum(self) -> float:
-        """A float64 checksum of the bank, to compare banks across ranks."""
-        weights = torch.arange(
-            1, self.feat_dim + 1, dtype=torch.float64, device=self.bank.device)
-        return float((self.bank.double() * weights).sum())

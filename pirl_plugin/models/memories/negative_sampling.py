@@ -13,13 +13,13 @@ entries (never the positive), one draw shared by the loss terms. VISSL's
   loss term (PIRL's two terms are scored against different negatives).
 
 The draw is counter-based like the default one (see
-:func:`~pirl_plugin.models.memories.memory_bank.counter_randint`), so it is
+:func:`~pirl_plugin.models.memories.counter_random.counter_randint`), so it is
 reproduced exactly after a resume and does not depend on the number of
 ranks; the random stream is not VISSL's, only its distribution.
 """
 import torch
 
-from .memory_bank import counter_randint
+from .counter_random import counter_randint
 
 
 def sample_negatives_vissl(memory_bank, idx: torch.Tensor, num_negatives: int,

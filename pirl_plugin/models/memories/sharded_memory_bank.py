@@ -7,70 +7,7 @@ from mmengine import dist
 from mmpretrain.registry import MODELS
 
 from .memory_bank import MemoryBank
-
-
-def _gather_cat(t: torch.Tensor) -> torch.Tensor:
-    return torch.cat(dist.all_gather(t.contiguous()))
-
-
-class _ShardedScores(torch.autograd.Function):
-    """Scores of every rank's queries against negatives spread over shards.
-
-    Forward: the queries and negative indices of all ranks are gathered; each
-    rank scores the negatives it owns (zeros elsewhere) and the partial
-    scores are summed across ranks; each rank keeps its own queries' rows.
-    Backward mirrors it: the score gradients are gathered, each rank
-    computes the query gradient from its own rows, and the partial
-    gradients are summed. Per-rank memory is ``G x N x K`` scores for the
-    global batch ``G`` (no ``G x N x D`` tensor is materialised). As in
-    :class:`~.memory_bank._GatherScores`, backward gathers the rows again and
-    refuses to run if the bank was written since forward.
-    """
-
-    @staticmethod
-    def forward(ctx, q: torch.Tensor, bank: MemoryBank,
-                neg_idx: torch.Tensor) -> torch.Tensor:
-        rank, batch = dist.get_rank(), q.size(0)
-        q_all = _gather_cat(q)  # G, K, D
-        idx_all = _gather_cat(neg_idx)  # G, N
-        local, owned = bank.localize(idx_all)
-        scores = torch.zeros(
-            idx_all.size(0),
-            idx_all.size(1),
-            q.size(1),
-            dtype=q.dtype,
-            device=q.device)
-        c = bank.chunk_size
-        for s in range(0, idx_all.size(0), c):
-            rows = bank.gather_rows(local[s:s + c], q.dtype)  # scratch
-            rows.mul_(owned[s:s + c].unsqueeze(-1).to(rows.dtype))
-            torch.bmm(
-                rows, q_all[s:s + c].transpose(1, 2), out=scores[s:s + c])
-        dist.all_reduce(scores, op='sum')
-        ctx.bank = bank
-        ctx.bank_version = bank.version
-        ctx.save_for_backward(local, owned)
-        ctx.rank, ctx.batch = rank, batch
-        return scores[rank * batch:(rank + 1) * batch].clone()
-
-    @staticmethod
-    def backward(ctx, grad_out: torch.Tensor):
-        local, owned = ctx.saved_tensors
-        bank = ctx.bank
-        # Raised on every rank alike: each rank commits the same updates.
-        bank.check_unchanged_since(ctx.bank_version)
-        grad_all = _gather_cat(grad_out)  # G, N, K
-        grad_q = grad_all.new_zeros(
-            grad_all.size(0), grad_all.size(2), bank.feat_dim)
-        c = bank.chunk_size
-        for s in range(0, grad_all.size(0), c):
-            rows = bank.gather_rows(local[s:s + c], grad_all.dtype)
-            rows.mul_(owned[s:s + c].unsqueeze(-1).to(rows.dtype))
-            torch.bmm(
-                grad_all[s:s + c].transpose(1, 2), rows, out=grad_q[s:s + c])
-        dist.all_reduce(grad_q, op='sum')
-        b = ctx.batch
-        return grad_q[ctx.rank * b:(ctx.rank + 1) * b].clone(), None, None
+from .scorers import ShardedScores, gather_cat
 
 
 @MODELS.register_module()
@@ -186,32 +123,22 @@ class ShardedMemoryBank(MemoryBank):
             # without it is refused by BankUpdateHook.
             del destination[prefix + 'bank']
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
-                              missing_keys, unexpected_keys, error_msgs):
-        key = prefix + 'bank'
-        if key in state_dict:
-            src = state_dict[key]
-            if self._total == 0:
-                self._total = src.size(0)
-                start, stop = self.shard_range()
-                self.bank = torch.empty(
-                    stop - start,
-                    self.feat_dim,
-                    dtype=self.dtype,
-                    device=self.bank.device)
-            if src.size(0) != self._total or src.size(1) != self.feat_dim:
-                raise self._shape_mismatch(key, tuple(src.shape),
-                                           (self._total, self.feat_dim))
+    def _load_bank_rows(self, key: str, src: torch.Tensor) -> torch.Tensor:
+        """This rank's shard of the checkpoint's whole bank ``src``, after
+        sizing an empty bank from it or checking its shape."""
+        if self._total == 0:
+            self._total = src.size(0)
             start, stop = self.shard_range()
-            state_dict = dict(state_dict)
-            state_dict[key] = src[start:stop]
-        # skip MemoryBank's own full-size handling
-        super(MemoryBank,
-              self)._load_from_state_dict(state_dict, prefix, local_metadata,
-                                          strict, missing_keys,
-                                          unexpected_keys, error_msgs)
-        self._pending = None
-        self._mark_written()
+            self.bank = torch.empty(
+                stop - start,
+                self.feat_dim,
+                dtype=self.dtype,
+                device=self.bank.device)
+        if src.size(0) != self._total or src.size(1) != self.feat_dim:
+            raise self._shape_mismatch(key, tuple(src.shape),
+                                       (self._total, self.feat_dim))
+        start, stop = self.shard_range()
+        return src[start:stop]
 
     # --------------------------------------------------------------- reading
     @torch.no_grad()
@@ -221,7 +148,7 @@ class ShardedMemoryBank(MemoryBank):
         idx = idx.to(self.bank.device).long()
         if dist.get_world_size() == 1:
             return self.bank[idx].float()
-        idx_all = _gather_cat(idx)
+        idx_all = gather_cat(idx)
         local, owned = self.localize(idx_all)
         rows = self.bank[local].float() * owned.unsqueeze(-1)
         dist.all_reduce(rows, op='sum')
@@ -238,7 +165,7 @@ class ShardedMemoryBank(MemoryBank):
             rows = self.bank[local].float() * owned.unsqueeze(-1)
             dist.all_reduce(rows, op='sum')
             return torch.einsum('nd,bkd->bnk', rows.to(queries.dtype), queries)
-        return _ShardedScores.apply(queries, self, neg_idx)
+        return ShardedScores.apply(queries, self, neg_idx)
 
     # -------------------------------------------------------------- updating
     @torch.no_grad()
