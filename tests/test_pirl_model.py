@@ -275,6 +275,17 @@ def test_multi_transform_with_one_transformation_is_pirl():
     torch.testing.assert_close(multi.memory_bank.bank, pirl.memory_bank.bank)
 
 
+def test_multi_transform_keeps_bank_and_head_out_of_the_ddp_broadcast():
+    """Like PIRL, the multi-transformation model lists its bank's and head's
+    buffers for DDP to ignore (they are synchronised by the bank and head;
+    broadcast_buffers=True must not overwrite them)."""
+    multi = _multi_model(_model(), [('jigsaw', 9), ('rotation', 1)])
+    want = [f'memory_bank.{n}' for n, _ in multi.memory_bank.named_buffers()]
+    want += [f'head.{n}' for n, _ in multi.head.named_buffers()]
+    assert want and sorted(
+        multi._ddp_params_and_buffers_to_ignore) == sorted(want)
+
+
 def test_multi_transform_embeds_each_transformation_with_its_head():
     """Each transformation's views, in input order, go through the backbone
     and that transformation's own head g_t (reference: the modules called

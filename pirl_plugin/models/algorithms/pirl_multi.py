@@ -6,6 +6,7 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from .base_pirl import BasePIRL
+from .pirl import replicated_state_buffers
 
 
 @MODELS.register_module()
@@ -79,6 +80,9 @@ class PIRLMultiTransform(BasePIRL):
                 f'PIRLMultiTransform: head.transform_names {head_names} must '
                 f'list the transforms in order: {self.transform_names}')
         self.memory_bank = MODELS.build(memory_bank)
+        # DDP reads this list when it wraps the model (see
+        # replicated_state_buffers).
+        self._ddp_params_and_buffers_to_ignore = replicated_state_buffers(self)
 
     def check_views(self, inputs: List[torch.Tensor]) -> None:
         """Raise ValueError unless ``inputs`` is ``[image views]`` followed
