@@ -24,6 +24,9 @@ source (facebookresearch/vissl at tag v0.1.6; "L" = line):
   ``RandomResizedCrop`` on the PIL image for the image view and the 255-px
   jigsaw crop, i.e. ``img.crop(box).resize(size, Image.BILINEAR)``
   (torchvision's ``resized_crop`` on PIL images).
+- ``MemoryBank(init_distribution='uniform')``: L318-324: ``stdv = 1 /
+  sqrt(D / 3)``, ``memory = rand(M, D) * 2 * stdv - stdv``, then each row
+  L2-normalised (``norm_init``).
 """
 import copy
 import math
@@ -360,6 +363,8 @@ def test_exact_vissl_switches_in_the_configs(name):
     assert cfg.model_wrapper_cfg.broadcast_buffers is exact
     assert _view_transform(cfg).get(
         'interpolation', 'bilinear') == ('pillow' if exact else 'bilinear')
+    assert cfg.model.memory_bank.get(
+        'init_distribution', 'normal') == ('uniform' if exact else 'normal')
     # 32 GPUs x 32 = 1,024 at 0.12; 8 x 32 = 256 at 0.03: 0.03 per 256
     gpus = 32 if exact else 8
     batch = gpus * cfg.train_dataloader.batch_size
@@ -397,3 +402,29 @@ def test_exact_vissl_model_builds_and_trains_a_step():
     assert torch.isfinite(loss)
     loss.backward()
     assert model.memory_bank.has_pending_update
+
+
+# ------------------------------------------------------ bank initialisation
+def _kurtosis(rows):
+    x = rows.double().flatten()
+    return ((x**4).mean() / (x**2).mean()**2).item()
+
+
+def test_uniform_bank_init_is_vissls_rule():
+    """VISSL's rows: uniform in [-stdv, stdv]^D, then normalised. The
+    normalised rows do not depend on stdv, and their coordinates keep the
+    uniform law's fourth-moment ratio E[x^4] / E[x^2]^2 = 9/5 (a Gaussian's
+    is 3); the bank's shards equal the same rows of the full bank."""
+    d, m = 128, 2000
+    stdv = 1.0 / math.sqrt(d / 3)
+    g = torch.Generator().manual_seed(0)
+    ref = torch.rand(m, d, generator=g).mul_(2 * stdv).add_(-stdv)
+    ref = ref / ref.norm(dim=1, keepdim=True)
+    uniform = MemoryBank(m, d, init_distribution='uniform').bank
+    normal = MemoryBank(m, d).bank
+    torch.testing.assert_close(uniform.norm(dim=1), torch.ones(m))
+    assert _kurtosis(uniform) == pytest.approx(_kurtosis(ref), abs=0.05)
+    assert _kurtosis(ref) == pytest.approx(1.8, abs=0.05)
+    assert _kurtosis(normal) == pytest.approx(3.0, abs=0.15)
+    with pytest.raises(ValueError, match='init_distribution'):
+        MemoryBank(m, d, init_distribution='laplace')

@@ -21,7 +21,9 @@ model = dict(
         # per loss term
         negative_sampling='vissl',
         # NCECriterion's float32 epsilon in each denominator
-        eps=1.1920928955078125e-07))
+        eps=1.1920928955078125e-07),
+    # NCEAverage's memory: uniform in [-s, s], then normalised
+    memory_bank=dict(init_distribution='uniform'))
 
 # torchvision's RandomResizedCrop on PIL images: Pillow's antialiased
 # bilinear for the 224 image view and the 255 jigsaw crop (computed with

@@ -91,9 +91,16 @@ def _counter_randint_numpy(high: int, seed: int, step: int, keys: torch.Tensor,
 
 _INIT_CHUNK = 1 << 16
 
+INIT_DISTRIBUTIONS = ('normal', 'uniform')
 
-def random_unit_rows(start: int, stop: int, feat_dim: int, seed: int,
-                     dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+
+def random_unit_rows(start: int,
+                     stop: int,
+                     feat_dim: int,
+                     seed: int,
+                     dtype: torch.dtype,
+                     device: torch.device,
+                     distribution: str = 'normal') -> torch.Tensor:
     """Rows ``[start, stop)`` of a seeded bank of random unit vectors.
 
     Each block of ``_INIT_CHUNK`` rows has its own seeded generator, so
@@ -107,15 +114,27 @@ def random_unit_rows(start: int, stop: int, feat_dim: int, seed: int,
         seed (int): the bank's ``init_seed``.
         dtype (torch.dtype): storage type of the result.
         device (torch.device): device of the result.
+        distribution (str): what is normalised: ``'normal'`` (default)
+            standard Gaussian rows (uniform on the sphere) or
+            ``'uniform'`` rows uniform in ``[-1, 1]^D`` (VISSL's
+            ``NCEAverage`` memory, uniform in ``[-s, s]`` then normalised;
+            the scale cancels).
 
     Returns:
         Tensor: ``(stop - start, D)``, L2-normalised rows.
     """
+    if distribution not in INIT_DISTRIBUTIONS:
+        raise ValueError(f'bank init distribution must be one of '
+                         f'{INIT_DISTRIBUTIONS}, got {distribution!r}')
     out = torch.empty(stop - start, feat_dim, dtype=dtype, device=device)
     c = _INIT_CHUNK
     for block in range(start // c, (stop + c - 1) // c if stop > start else 0):
         gen = torch.Generator().manual_seed(seed * 1000003 + block)
-        rows = F.normalize(torch.randn(c, feat_dim, generator=gen), dim=1)
+        if distribution == 'normal':
+            rows = torch.randn(c, feat_dim, generator=gen)
+        else:
+            rows = torch.rand(c, feat_dim, generator=gen) * 2 - 1
+        rows = F.normalize(rows, dim=1)
         lo, hi = max(block * c, start), min((block + 1) * c, stop)
         out[lo - start:hi - start] = rows[lo - block * c:hi - block * c].to(
             device, dtype)

@@ -9,7 +9,8 @@ from mmpretrain.registry import MODELS
 
 from .bank_statistics import BankStatisticsMixin
 from .bank_writes import BankWritesMixin
-from .counter_random import counter_randint, random_unit_rows
+from .counter_random import (INIT_DISTRIBUTIONS, counter_randint,
+                             random_unit_rows)
 from .scorers import DenseScores, GatherScores, ScratchGather
 
 _DTYPES = {'float32': torch.float32, 'float16': torch.float16}
@@ -44,6 +45,9 @@ class MemoryBank(BankWritesMixin, BankStatisticsMixin, BaseModule):
             (half the memory; scores are always computed in float32).
         init_seed (int): seed of the random unit-vector initialisation, the
             same on every rank. Defaults to 0.
+        init_distribution (str): the rows normalised at initialisation:
+            ``'normal'`` (default, Gaussian) or ``'uniform'`` (uniform in a
+            cube, VISSL's rule).
         chunk_size (int): number of queries whose negatives are gathered at
             once when scoring (bounds the memory of the gather). Defaults
             to 4.
@@ -64,6 +68,7 @@ class MemoryBank(BankWritesMixin, BankStatisticsMixin, BaseModule):
                  momentum: float = 0.5,
                  dtype: str = 'float32',
                  init_seed: int = 0,
+                 init_distribution: str = 'normal',
                  chunk_size: int = 4,
                  score_mode: str = 'auto',
                  dense_max_ratio: float = 16.0,
@@ -72,6 +77,10 @@ class MemoryBank(BankWritesMixin, BankStatisticsMixin, BaseModule):
         if score_mode not in ('auto', 'gather', 'dense'):
             raise ValueError('MemoryBank score_mode must be one of '
                              f"'auto', 'gather', 'dense', got {score_mode!r}")
+        if init_distribution not in INIT_DISTRIBUTIONS:
+            raise ValueError(
+                'MemoryBank init_distribution must be one of '
+                f'{INIT_DISTRIBUTIONS}, got {init_distribution!r}')
         if dtype not in _DTYPES:
             raise ValueError(f'MemoryBank dtype must be one of '
                              f'{sorted(_DTYPES)}, got {dtype!r}')
@@ -88,6 +97,7 @@ class MemoryBank(BankWritesMixin, BankStatisticsMixin, BaseModule):
         self.momentum = momentum
         self.dtype = _DTYPES[dtype]
         self.init_seed = init_seed
+        self.init_distribution = init_distribution
         self.chunk_size = chunk_size
         self.score_mode = score_mode
         self.dense_max_ratio = float(dense_max_ratio)
@@ -130,7 +140,7 @@ class MemoryBank(BankWritesMixin, BankStatisticsMixin, BaseModule):
         start, stop = self.shard_range(num_samples)
         self.bank = random_unit_rows(start, stop, self.feat_dim,
                                      self.init_seed, self.dtype,
-                                     self.bank.device)
+                                     self.bank.device, self.init_distribution)
         self.num_updates.zero_()
         self._pending = None
         self._mark_written()
