@@ -21,10 +21,13 @@ def _rel(path: str) -> str:
     return osp.relpath(path, REPO)
 
 
+# The evaluation suite file lists tasks, not a model (tests/test_eval_suite.py
+# reads it).
+SUITE_FILE = osp.join('configs', 'benchmarks', 'eval_suite.py')
 CONFIGS = sorted(
     p for p in glob.glob(
         osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
-    if '_base_' not in _rel(p).split(os.sep))
+    if '_base_' not in _rel(p).split(os.sep) and _rel(p) != SUITE_FILE)
 
 # {algorithm}_{backbone}_{gpus}xb{batch}-{training settings}-{N}e_{dataset}
 NAME = re.compile(r'^(?P<algorithm>[a-z0-9]+(?:-[a-z0-9]+)*)'
