@@ -37,10 +37,9 @@ from pirl_plugin.evaluation import (LAYER_NAMES, folder_dataloaders,
                                     knn_evaluate_config)
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_input_args(parser: argparse.ArgumentParser) -> None:
+    """The model and data arguments: config, checkpoint, data root, image
+    size and query split."""
     parser.add_argument(
         'config',
         help='config with model.backbone (and '
@@ -68,6 +67,13 @@ def parse_args(argv=None):
         choices=['val', 'test'],
         default='val',
         help='query set: val_dataloader or test_dataloader')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_input_args(parser)
     parser.add_argument('--layer', choices=LAYER_NAMES, default='res5')
     parser.add_argument('--k', type=int, nargs='+', default=[20])
     parser.add_argument('--temperature', type=float, default=0.07)
