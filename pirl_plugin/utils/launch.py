@@ -1,8 +1,9 @@
 """What the launchers (``tools/train.py``, ``tools/det_train.py``,
 ``tools/det_test.py``) share: MMPretrain's ``tools/train.py`` command-line
 options and their merging into a config, and distributed runs on CPU-only
-machines."""
+machines; the evaluation tools' ``--out`` and ``--cfg-options``."""
 import argparse
+import json
 import os
 import os.path as osp
 from typing import Dict, Optional, Sequence
@@ -91,6 +92,35 @@ def add_launcher_args(parser: argparse.ArgumentParser,
     # torch.distributed.launch passes --local-rank (torch >= 2.0) or
     # --local_rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def add_result_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--out`` (a JSON result file) and ``--cfg-options``, as the
+    evaluation tools take them."""
+    parser.add_argument('--out', default=None, help='write a JSON result')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value (as in tools/train.py)')
+
+
+def write_result(result: dict, out: Optional[str]) -> dict:
+    """Write ``result`` as indented JSON to ``out`` (its folder created),
+    if ``out`` is given.
+
+    Args:
+        result (dict): a JSON-serialisable result.
+        out (str, optional): the file, or None to write nothing.
+
+    Returns:
+        dict: ``result``.
+    """
+    if out:
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+        with open(out, 'w') as f:
+            json.dump(result, f, indent=2)
+    return result
 
 
 def parse_launcher_args(
