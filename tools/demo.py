@@ -154,7 +154,8 @@ def quiet_init_logs() -> None:
     MMLogger.get_instance('pirl_demo', log_level='WARNING')
 
 
-def main(argv=None):
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line of the demo."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--config', default=DEFAULT_CONFIG)
     parser.add_argument(
@@ -179,32 +180,51 @@ def main(argv=None):
         action=DictAction,
         help='override settings of the config, as in '
         'tools/train.py')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def pretrain(config: str, work_dir: str) -> str:
+    """Pre-train with ``tools/train.py`` in a subprocess.
+
+    Args:
+        config (str): the written config file.
+        work_dir (str): the run's work directory.
+
+    Returns:
+        str: the last checkpoint's path.
+    """
+    cmd = [
+        sys.executable,
+        osp.join(HERE, 'train.py'), config, '--work-dir', work_dir
+    ]
+    print('[demo] pre-training:', ' '.join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def backbone_name(cfg) -> str:
+    """``ResNet-<depth>``, with the width when it is not 64."""
+    bb = cfg.model.backbone
+    backbone = f'ResNet-{bb.get("depth", "?")}'
+    if bb.get('base_channels', 64) != 64:
+        backbone += f' (width {bb["base_channels"]})'
+    return backbone
+
+
+def main(argv=None):
+    args = parse_args(argv)
     t0 = time.time()
     from pirl_plugin.datasets.synthetic import make_shapes_dataset
     counts = make_shapes_dataset(args.data_root, args.train_per_class,
                                  args.test_per_class)
     print(f'[demo] dataset {args.data_root}: {counts}', flush=True)
-
     config, cfg = run_config(args.config, args.data_root, args.work_dir,
                              args.epochs, args.knn_interval, args.cfg_options)
-    cmd = [
-        sys.executable,
-        osp.join(HERE, 'train.py'), config, '--work-dir', args.work_dir
-    ]
-    print('[demo] pre-training:', ' '.join(cmd), flush=True)
-    subprocess.run(cmd, check=True)
-    ckpt_file = osp.join(args.work_dir, 'last_checkpoint')
-    with open(ckpt_file) as f:
-        ckpt = f.read().strip()
+    ckpt = pretrain(config, args.work_dir)
     t_train = time.time() - t0
 
     quiet_init_logs()
-    bb = cfg.model.backbone
-    backbone = f'ResNet-{bb.get("depth", "?")}'
-    if bb.get('base_channels', 64) != 64:
-        backbone += f' (width {bb["base_channels"]})'
     pirl = final_eval(cfg, ckpt)
     untrained = {
         init: final_eval(cfg, None, init)
@@ -212,7 +232,7 @@ def main(argv=None):
     }
     rows, knn = read_run_logs(args.work_dir)
     png = osp.join(args.work_dir, 'demo_result.png')
-    plot(rows, knn, pirl, untrained, backbone, png)
+    plot(rows, knn, pirl, untrained, backbone_name(cfg), png)
     result = dict(
         pirl=pirl,
         untrained_standard_init=untrained['standard'],

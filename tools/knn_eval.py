@@ -24,23 +24,22 @@ exp(similarity / temperature)). Single process.
 """  # noqa: E501
 import argparse
 import copy
-import json
 import os.path as osp
 import sys
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import pirl_plugin  # noqa: F401
 from pirl_plugin.evaluation import (LAYER_NAMES, folder_dataloaders,
                                     knn_evaluate_config)
+from pirl_plugin.utils.launch import add_result_args, write_result
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_input_args(parser: argparse.ArgumentParser) -> None:
+    """The model and data arguments: config, checkpoint, data root, image
+    size and query split."""
     parser.add_argument(
         'config',
         help='config with model.backbone (and '
@@ -68,6 +67,13 @@ def parse_args(argv=None):
         choices=['val', 'test'],
         default='val',
         help='query set: val_dataloader or test_dataloader')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_input_args(parser)
     parser.add_argument('--layer', choices=LAYER_NAMES, default='res5')
     parser.add_argument('--k', type=int, nargs='+', default=[20])
     parser.add_argument('--temperature', type=float, default=0.07)
@@ -94,12 +100,7 @@ def parse_args(argv=None):
         'augmentation) for the memory images')
     parser.add_argument(
         '--device', default=None, help='cuda if available, else cpu')
-    parser.add_argument('--out', default=None, help='write a JSON result')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value (as in tools/train.py)')
+    add_result_args(parser)
     args = parser.parse_args(argv)
     if args.checkpoint and args.checkpoint_opt:
         parser.error('give the checkpoint once')
@@ -174,10 +175,7 @@ def main(argv=None) -> dict:
                   for k, a in res['knn_top1'].items()})
     if args.linear:
         result['linear_top1'] = res['linear_top1']
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=2)
-    return result
+    return write_result(result, args.out)
 
 
 if __name__ == '__main__':

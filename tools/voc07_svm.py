@@ -25,7 +25,6 @@ Example::
 """
 import argparse
 import hashlib
-import json
 import os
 import os.path as osp
 import sys
@@ -33,7 +32,7 @@ import time
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import DATASETS
@@ -45,6 +44,7 @@ from pirl_plugin.evaluation import (LAYER_NAMES, backbone_from_config,
                                     preprocessor_from_config)
 from pirl_plugin.evaluation.svm import (DEFAULT_COSTS, format_ap_table,
                                         svm_benchmark, voc07_targets)
+from pirl_plugin.utils.launch import add_result_args, write_result
 
 
 def parse_args(argv=None):
@@ -86,12 +86,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--device', default=None, help='cuda if available, else cpu')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--out', default=None, help='write a JSON result')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value (as in tools/train.py)')
+    add_result_args(parser)
     args = parser.parse_args(argv)
     if args.pool != 'avg':
         try:
@@ -221,11 +216,7 @@ def main(argv=None) -> dict:
         ap_mode=args.ap,
         num_train=int(len(train_x)),
         num_test=int(len(test_x)))
-    if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=2)
-    return result
+    return write_result(result, args.out)
 
 
 if __name__ == '__main__':

@@ -8,7 +8,7 @@ key to change. It never lists a whole folder: it stops at the first image.
 """
 import os
 import os.path as osp
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Tuple
 
 # MMPretrain's CustomDataset / ImageNet default extensions.
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif')
@@ -67,6 +67,34 @@ def check_dataset_cfg(cfg: dict,
         for i, sub in enumerate(cfg['datasets']):
             check_dataset_cfg(sub, f'{key}.datasets.{i}')
         return
+    paths = _local_paths(cfg)
+    if paths is None:
+        return
+    data_root, data_prefix, ann_file = paths
+    if data_root and not osp.isdir(data_root):
+        raise DatasetConfigError(
+            f'{key}.data_root {data_root!r} is not a folder (it does not '
+            'exist, or it is a file). Point it at your images, e.g. '
+            f'--cfg-options {key}.data_root=/path/to/images')
+    if ann_file:
+        _check_ann_file(_join(data_root, ann_file), key)
+        return
+    folder = _join(data_root, data_prefix)
+    if folder:
+        _check_image_folder(cfg, folder, key)
+
+
+def _local_paths(cfg: dict) -> Optional[Tuple[str, str, str]]:
+    """The data root, image prefix and annotation file of a dataset config.
+
+    Args:
+        cfg (dict): a ``BaseDataset`` config (``split`` of MMPretrain's
+            ``ImageNet`` fills in the prefix and ``meta/{split}.txt``).
+
+    Returns:
+        tuple[str, str, str] | None: ``(data_root, data_prefix, ann_file)``,
+        or None when a path is remote.
+    """
     data_root = cfg.get('data_root', '') or ''
     data_prefix = cfg.get('data_prefix', '') or ''
     if isinstance(data_prefix, dict):
@@ -74,37 +102,52 @@ def check_dataset_cfg(cfg: dict,
     ann_file = cfg.get('ann_file', '') or ''
     split = cfg.get('split', '') or ''
     if any('://' in str(p) for p in (data_root, data_prefix, ann_file)):
-        return
+        return None
     if split and not data_prefix:  # MMPretrain's ImageNet and friends
         data_prefix = split
     if split and not ann_file and osp.isfile(
             osp.join(data_root, 'meta', f'{split}.txt')):
         ann_file = osp.join('meta', f'{split}.txt')
-    if data_root and not osp.isdir(data_root):
+    return data_root, data_prefix, ann_file
+
+
+def _check_ann_file(path: str, key: str) -> None:
+    """Refuse a missing or empty annotation file.
+
+    Args:
+        path (str): the annotation file, joined to the data root.
+        key (str): where the dataset config sits, for the messages.
+
+    Raises:
+        DatasetConfigError: naming the file and ``{key}.ann_file``.
+    """
+    if not osp.isfile(path):
         raise DatasetConfigError(
-            f'{key}.data_root {data_root!r} is not a folder (it does not '
-            'exist, or it is a file). Point it at your images, e.g. '
-            f'--cfg-options {key}.data_root=/path/to/images')
-    if ann_file:
-        path = _join(data_root, ann_file)
-        if not osp.isfile(path):
+            f'annotation file {path!r} ({key}.ann_file) not found. '
+            'Create it (one image path relative to the image folder per '
+            'line, optionally followed by a label), fix '
+            f'{key}.ann_file, or set {key}.ann_file=\'\' to use every '
+            'image found under the image folder')
+    with open(path) as f:
+        if not any(line.strip() for line in f):
             raise DatasetConfigError(
-                f'annotation file {path!r} ({key}.ann_file) not found. '
-                'Create it (one image path relative to the image folder per '
-                'line, optionally followed by a label), fix '
-                f'{key}.ann_file, or set {key}.ann_file=\'\' to use every '
-                'image found under the image folder')
-        with open(path) as f:
-            if not any(line.strip() for line in f):
-                raise DatasetConfigError(
-                    f'annotation file {path!r} ({key}.ann_file) lists no '
-                    'images: the training dataset would be empty. Fill it '
-                    f'or set {key}.ann_file=\'\' to use every image under '
-                    'the image folder')
-        return
-    folder = _join(data_root, data_prefix)
-    if not folder:
-        return
+                f'annotation file {path!r} ({key}.ann_file) lists no '
+                'images: the training dataset would be empty. Fill it '
+                f'or set {key}.ann_file=\'\' to use every image under '
+                'the image folder')
+
+
+def _check_image_folder(cfg: dict, folder: str, key: str) -> None:
+    """Refuse a missing image folder or one without any image.
+
+    Args:
+        cfg (dict): the dataset config (``with_label``, ``extensions``).
+        folder (str): ``data_root`` joined with the image prefix.
+        key (str): where the dataset config sits, for the messages.
+
+    Raises:
+        DatasetConfigError: naming the folder and what to change.
+    """
     if not osp.isdir(folder):
         raise DatasetConfigError(
             f'image folder {folder!r} ({key}.data_root + data_prefix) does '

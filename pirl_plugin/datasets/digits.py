@@ -22,7 +22,7 @@ stratified by class with a fixed seed. Labels are only used for evaluation
 import json
 import os
 import os.path as osp
-from typing import Dict
+from typing import Dict, Sequence
 
 import cv2
 import numpy as np
@@ -119,11 +119,28 @@ def make_digits_dataset(root: str,
             if json.load(f) == spec:
                 return counts
     for split, indices in (('train', idx_train), ('test', idx_test)):
-        for i in sorted(indices):
-            d = osp.join(root, split, str(labels[i]))
-            os.makedirs(d, exist_ok=True)
-            img = upscale_digit(images[i], size, pad, interpolation)
-            cv2.imwrite(osp.join(d, f'{labels[i]}_{i:04d}.png'), img)
+        _write_split(
+            osp.join(root, split), images, labels, sorted(indices), size, pad,
+            interpolation)
     with open(marker, 'w') as f:
         json.dump(spec, f)
     return counts
+
+
+def _write_split(folder: str, images: np.ndarray, labels: np.ndarray,
+                 indices: Sequence[int], size: int, pad: int,
+                 interpolation: str) -> None:
+    """Write the digits ``indices`` as ``<folder>/<digit>/<digit>_<i>.png``.
+
+    Args:
+        folder (str): the split's folder.
+        images (np.ndarray): ``(N, 8, 8)`` digits.
+        labels (np.ndarray): ``(N,)`` labels.
+        indices (sequence[int]): the digits of this split.
+        size, pad, interpolation: see :func:`upscale_digit`.
+    """
+    for i in indices:
+        d = osp.join(folder, str(labels[i]))
+        os.makedirs(d, exist_ok=True)
+        img = upscale_digit(images[i], size, pad, interpolation)
+        cv2.imwrite(osp.join(d, f'{labels[i]}_{i:04d}.png'), img)

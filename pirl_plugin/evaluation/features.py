@@ -6,7 +6,7 @@ the ResNet stem, ``res2`` ... ``res5`` are the four residual stages.
 """
 import copy
 import logging
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -147,6 +147,38 @@ def extract_dataloader_features(backbone: nn.Module,
     layers = check_layers(layers)
     was_training = backbone.training
     backbone.eval()
+    feats, indices, labels, single_label = _extract_batches(
+        backbone, data_preprocessor, dataloader, layers, pool, normalize, desc)
+    backbone.train(was_training)
+    if not indices:
+        raise ValueError('the dataloader yielded no images')
+    out = {name: torch.cat(v) for name, v in feats.items()}
+    idx = torch.tensor(indices, dtype=torch.long)
+    lab = torch.tensor(labels, dtype=torch.long)
+    if gather:
+        out = {name: _gather_rows(v) for name, v in out.items()}
+        idx, lab = _gather_rows(idx), _gather_rows(lab)
+        single_label = bool((lab >= 0).all())
+    return _sorted_unique(out, idx, lab, single_label)
+
+
+def _extract_batches(
+    backbone: nn.Module, data_preprocessor: nn.Module,
+    dataloader: Sequence[dict], layers: List[str],
+    pool: Union[PoolSpec, Dict[str, PoolSpec]], normalize: bool, desc: str
+) -> Tuple[Dict[str, List[torch.Tensor]], List[int], List[int], bool]:
+    """Run the backbone over a dataloader, batch by batch.
+
+    Args:
+        backbone, data_preprocessor, dataloader, pool, normalize, desc: see
+            :func:`extract_dataloader_features`.
+        layers (list[str]): checked layer names.
+
+    Returns:
+        tuple: per-layer lists of ``(B, D)`` features, the ``sample_idx``
+        list, the label list (-1 where not single-label) and whether every
+        sample has a single label.
+    """
     device = next(backbone.parameters()).device
     data_preprocessor = data_preprocessor.to(device)
     feats = {name: [] for name in layers}
@@ -159,47 +191,103 @@ def extract_dataloader_features(backbone: nn.Module,
     for data in track(dataloader, num_batches,
                       f'{desc} ({num_batches} batches)'):
         data = data_preprocessor(data, False)
-        outs = backbone(data['inputs'])
-        outs = outs if isinstance(outs, (tuple, list)) else (outs, )
-        if len(outs) == len(LAYER_NAMES):
-            by_name = dict(zip(LAYER_NAMES, outs))
-        elif layers == ['res5']:
-            by_name = dict(res5=outs[-1])
+        by_name = _outputs_by_layer(backbone(data['inputs']), layers)
+        for name, f in _pooled_features(by_name, layers, pool,
+                                        normalize).items():
+            feats[name].append(f)
+        single_label &= _append_sample_meta(data['data_samples'], indices,
+                                            labels)
+    return feats, indices, labels, single_label
+
+
+def _outputs_by_layer(outs, layers: List[str]) -> Dict[str, torch.Tensor]:
+    """Name a backbone's outputs by layer.
+
+    Args:
+        outs (Tensor | tuple[Tensor]): the backbone's outputs.
+        layers (list[str]): the layers asked for.
+
+    Returns:
+        dict: layer name -> feature map.
+    """
+    outs = outs if isinstance(outs, (tuple, list)) else (outs, )
+    if len(outs) == len(LAYER_NAMES):
+        return dict(zip(LAYER_NAMES, outs))
+    if layers == ['res5']:
+        return dict(res5=outs[-1])
+    raise ValueError(
+        f'the backbone returns {len(outs)} outputs; layers {layers} '
+        'need a ResNetWithStem with out_indices=(0, 1, 2, 3) (see '
+        'build_feature_backbone)')
+
+
+def _pooled_features(by_name: Dict[str, torch.Tensor], layers: List[str],
+                     pool: Union[PoolSpec, Dict[str, PoolSpec]],
+                     normalize: bool) -> Dict[str, torch.Tensor]:
+    """Pool (and optionally L2-normalise) each asked layer of one batch.
+
+    Args:
+        by_name (dict): layer name -> feature map.
+        layers (list[str]): the layers to return.
+        pool (str | int | dict): pooling, per layer if a dict.
+        normalize (bool): L2-normalise each pooled feature.
+
+    Returns:
+        dict: layer name -> ``(B, D)`` float32 CPU tensor.
+    """
+    pooled = {}
+    for name in layers:
+        p = pool.get(name, 'avg') if isinstance(pool, dict) else pool
+        f = pool_feature(by_name[name], p).float()
+        if normalize:
+            f = F.normalize(f, dim=1)
+        pooled[name] = f.cpu()
+    return pooled
+
+
+def _append_sample_meta(data_samples: Sequence, indices: List[int],
+                        labels: List[int]) -> bool:
+    """Append each sample's ``sample_idx`` and single label (-1 if none).
+
+    Args:
+        data_samples (sequence[DataSample]): one batch's samples.
+        indices (list[int]): extended in place with ``sample_idx``.
+        labels (list[int]): extended in place with the labels.
+
+    Returns:
+        bool: whether every sample of the batch has a single label.
+    """
+    single_label = True
+    for sample in data_samples:
+        if 'sample_idx' not in sample:
+            raise KeyError(
+                'feature extraction needs sample_idx in every data '
+                "sample: keep 'sample_idx' in PackInputs' meta_keys")
+        indices.append(int(sample.sample_idx))
+        gt = sample.get('gt_label', None)
+        if gt is None or gt.numel() != 1:
+            single_label = False
+            labels.append(-1)
         else:
-            raise ValueError(
-                f'the backbone returns {len(outs)} outputs; layers {layers} '
-                'need a ResNetWithStem with out_indices=(0, 1, 2, 3) (see '
-                'build_feature_backbone)')
-        for name in layers:
-            p = pool.get(name, 'avg') if isinstance(pool, dict) else pool
-            f = pool_feature(by_name[name], p).float()
-            if normalize:
-                f = F.normalize(f, dim=1)
-            feats[name].append(f.cpu())
-        for sample in data['data_samples']:
-            if 'sample_idx' not in sample:
-                raise KeyError(
-                    'feature extraction needs sample_idx in every data '
-                    "sample: keep 'sample_idx' in PackInputs' meta_keys")
-            indices.append(int(sample.sample_idx))
-            gt = sample.get('gt_label', None)
-            if gt is None or gt.numel() != 1:
-                single_label = False
-                labels.append(-1)
-            else:
-                labels.append(int(gt.item()))
-    backbone.train(was_training)
-    if not indices:
-        raise ValueError('the dataloader yielded no images')
-    out = {name: torch.cat(v) for name, v in feats.items()}
-    idx = torch.tensor(indices, dtype=torch.long)
-    lab = torch.tensor(labels, dtype=torch.long)
-    if gather:
-        out = {name: _gather_rows(v) for name, v in out.items()}
-        idx, lab = _gather_rows(idx), _gather_rows(lab)
-        single_label = bool((lab >= 0).all())
-    # sort by dataset index and drop the duplicates a padded distributed
-    # sampler adds
+            labels.append(int(gt.item()))
+    return single_label
+
+
+def _sorted_unique(out: Dict[str, torch.Tensor], idx: torch.Tensor,
+                   lab: torch.Tensor, single_label: bool) -> dict:
+    """Sort rows by dataset index and drop the duplicates a padded
+    distributed sampler adds.
+
+    Args:
+        out (dict): layer name -> ``(N, D)`` features.
+        idx (Tensor): ``(N,)`` dataset indices.
+        lab (Tensor): ``(N,)`` labels.
+        single_label (bool): whether ``lab`` holds single labels.
+
+    Returns:
+        dict: ``feats``, ``sample_idx`` and ``labels`` (None if not
+        single-label), as :func:`extract_dataloader_features` returns.
+    """
     order = np.argsort(idx.numpy(), kind='stable')
     idx_sorted = idx[order]
     keep = torch.ones_like(idx_sorted, dtype=torch.bool)

@@ -266,16 +266,14 @@ def knn_evaluate_config(model_cfg: dict,
         ``val_feats``.
     """
     from mmengine.registry import DefaultScope, init_default_scope
-    from mmengine.runner import Runner
     if DefaultScope.get_current_instance() is None:
         init_default_scope('mmpretrain')
     backbone = backbone_from_config(model_cfg, checkpoint, device, seed)
     preprocessor = preprocessor_from_config(model_cfg)
-    loaders = []
-    for cfg in (train_dataloader, val_dataloader):
-        cfg = copy.deepcopy(dict(cfg))
-        cfg.setdefault('sampler', dict(type='DefaultSampler', shuffle=False))
-        loaders.append(Runner.build_dataloader(cfg, seed=seed))
+    loaders = [
+        _build_eval_loader(cfg, seed)
+        for cfg in (train_dataloader, val_dataloader)
+    ]
     res = knn_evaluate(
         backbone,
         preprocessor,
@@ -283,6 +281,39 @@ def knn_evaluate_config(model_cfg: dict,
         ks=ks,
         temperature=temperature,
         layer=layer)
+    return _knn_summary(res, layer, linear, return_features)
+
+
+def _build_eval_loader(cfg: dict, seed: int):
+    """Build an evaluation dataloader as the kNN monitor does.
+
+    Args:
+        cfg (dict): a dataloader config; without a sampler it gets
+            ``DefaultSampler(shuffle=False)``.
+        seed (int): seed of the loader.
+
+    Returns:
+        DataLoader: the built dataloader.
+    """
+    from mmengine.runner import Runner
+    cfg = copy.deepcopy(dict(cfg))
+    cfg.setdefault('sampler', dict(type='DefaultSampler', shuffle=False))
+    return Runner.build_dataloader(cfg, seed=seed)
+
+
+def _knn_summary(res: dict, layer: str, linear: bool,
+                 return_features: bool) -> dict:
+    """The result of :func:`knn_evaluate_config` from :func:`knn_evaluate`'s.
+
+    Args:
+        res (dict): :func:`knn_evaluate`'s result.
+        layer (str): the evaluated layer.
+        linear (bool): add ``linear_top1`` of :func:`linear_probe_accuracy`.
+        return_features (bool): add the query features ``val_feats``.
+
+    Returns:
+        dict: see :func:`knn_evaluate_config`.
+    """
     train, val = res['train'], res['val']
     out = dict(
         knn_top1=res['accs'],

@@ -121,6 +121,37 @@ def _make_svm(cost: float, pos_weight: float, seed: int, max_iter: int):
         random_state=seed)
 
 
+def _cross_validate(x: np.ndarray, y: np.ndarray, costs: Sequence[float],
+                    folds: int, pos_weight: float, ap_mode: str, max_iter: int,
+                    seed: int) -> Dict[float, float]:
+    """Mean AP over stratified folds of an SVM per candidate cost.
+
+    Args:
+        x (np.ndarray): ``(N, D)`` features.
+        y (np.ndarray): ``(N,)`` targets in ``{1, -1}``.
+        costs (sequence[float]): candidate costs ``C``.
+        folds (int): number of folds (at least 2).
+        pos_weight, ap_mode, max_iter, seed: see :func:`train_class_svm`.
+
+    Returns:
+        dict: cost -> mean fold AP (fraction).
+    """
+    from sklearn.model_selection import StratifiedKFold
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splits = list(splitter.split(x, y))
+    cv_ap = {}
+    for cost in costs:
+        aps = []
+        for tr, va in splits:
+            svm = _make_svm(cost, pos_weight, seed, max_iter)
+            svm.fit(x[tr], y[tr])
+            aps.append(
+                average_precision(
+                    svm.decision_function(x[va]), y[va], ap_mode))
+        cv_ap[cost] = float(np.nanmean(aps))
+    return cv_ap
+
+
 def train_class_svm(feats: np.ndarray,
                     targets: np.ndarray,
                     costs: Sequence[float] = DEFAULT_COSTS,
@@ -150,7 +181,6 @@ def train_class_svm(feats: np.ndarray,
         cost, NaN where cross-validation was impossible).
     """
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.model_selection import StratifiedKFold
     if not costs:
         raise ValueError('costs must not be empty')
     keep = targets != IGNORED
@@ -159,22 +189,11 @@ def train_class_svm(feats: np.ndarray,
     if num_pos == 0 or num_neg == 0:
         return dict(svm=None, cost=None, cv_ap={c: math.nan for c in costs})
     folds = min(cv_folds, num_pos, num_neg)
-    cv_ap = {}
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', ConvergenceWarning)
         if folds >= 2:
-            splitter = StratifiedKFold(
-                n_splits=folds, shuffle=True, random_state=seed)
-            splits = list(splitter.split(x, y))
-            for cost in costs:
-                aps = []
-                for tr, va in splits:
-                    svm = _make_svm(cost, pos_weight, seed, max_iter)
-                    svm.fit(x[tr], y[tr])
-                    aps.append(
-                        average_precision(
-                            svm.decision_function(x[va]), y[va], ap_mode))
-                cv_ap[cost] = float(np.nanmean(aps))
+            cv_ap = _cross_validate(x, y, costs, folds, pos_weight, ap_mode,
+                                    max_iter, seed)
             # the first (smallest, most regularised) cost wins ties
             best = max(costs, key=lambda c: (cv_ap[c], -costs.index(c)))
         else:
@@ -222,9 +241,31 @@ def svm_benchmark(train_feats: np.ndarray,
         %), ``cost`` (class -> chosen cost), ``cv_ap`` (class -> {cost: mean
         fold AP in %}), ``skipped`` (classes left out of the mAP).
     """
-    from joblib import Parallel, delayed
     train_targets = np.asarray(train_targets)
     test_targets = np.asarray(test_targets)
+    names = _class_names(train_feats, train_targets, test_feats, test_targets,
+                         class_names)
+    costs = list(costs)
+    if normalize:
+        train_feats, test_feats = l2_normalize(train_feats), l2_normalize(
+            test_feats)
+    fits = _fit_classes(train_feats, train_targets, costs, cv_folds,
+                        pos_weight, ap_mode, max_iter, n_jobs, seed)
+    return _score_classes(names, fits, test_feats, test_targets, ap_mode)
+
+
+def _class_names(train_feats: np.ndarray, train_targets: np.ndarray,
+                 test_feats: np.ndarray, test_targets: np.ndarray,
+                 class_names: Optional[Sequence[str]]) -> List[str]:
+    """Check the shapes of :func:`svm_benchmark`'s inputs.
+
+    Args:
+        train_feats, train_targets, test_feats, test_targets, class_names:
+            see :func:`svm_benchmark`.
+
+    Returns:
+        list[str]: one name per class.
+    """
     if train_targets.ndim != 2 or test_targets.ndim != 2 or \
             train_targets.shape[1] != test_targets.shape[1]:
         raise ValueError(
@@ -240,16 +281,33 @@ def svm_benchmark(train_feats: np.ndarray,
     if len(names) != num_classes:
         raise ValueError(f'{len(names)} class names for {num_classes} '
                          'classes')
-    costs = list(costs)
-    if normalize:
-        train_feats, test_feats = l2_normalize(train_feats), l2_normalize(
-            test_feats)
+    return names
+
+
+def _fit_classes(train_feats: np.ndarray, train_targets: np.ndarray,
+                 costs: List[float], cv_folds: int, pos_weight: float,
+                 ap_mode: str, max_iter: int, n_jobs: int,
+                 seed: int) -> List[dict]:
+    """Train the SVM of every class with joblib, with a progress bar.
+
+    Args:
+        train_feats (np.ndarray): ``(N, D)`` trainval features.
+        train_targets (np.ndarray): ``(N, C)`` targets.
+        costs, cv_folds, pos_weight, ap_mode, max_iter, seed: see
+            :func:`train_class_svm`.
+        n_jobs (int): classes trained in parallel.
+
+    Returns:
+        list[dict]: :func:`train_class_svm`'s result per class, in order.
+    """
+    from joblib import Parallel, delayed
+    num_classes = train_targets.shape[1]
     # results in class order, as they complete (for the progress bar)
     try:
         parallel = Parallel(n_jobs=n_jobs, return_as='generator')
     except TypeError:  # joblib < 1.3: all results at the end
         parallel = Parallel(n_jobs=n_jobs)
-    fits = list(
+    return list(
         track(
             parallel(
                 delayed(train_class_svm)
@@ -257,6 +315,22 @@ def svm_benchmark(train_feats: np.ndarray,
                  ap_mode, max_iter, seed) for c in range(num_classes)),
             num_classes, f'SVM: {num_classes} classes x {len(costs)} costs x '
             f'{cv_folds} folds'))
+
+
+def _score_classes(names: List[str], fits: List[dict], test_feats: np.ndarray,
+                   test_targets: np.ndarray, ap_mode: str) -> dict:
+    """Test AP of each class's SVM and the mAP.
+
+    Args:
+        names (list[str]): class names.
+        fits (list[dict]): :func:`train_class_svm`'s result per class.
+        test_feats (np.ndarray): ``(M, D)`` test features.
+        test_targets (np.ndarray): ``(M, C)`` targets.
+        ap_mode (str): see :func:`average_precision`.
+
+    Returns:
+        dict: as :func:`svm_benchmark` returns.
+    """
     ap: Dict[str, Optional[float]] = {}
     chosen, cv, skipped = {}, {}, []
     for c, (name, fit) in enumerate(zip(names, fits)):

@@ -64,6 +64,27 @@ def build_pirl(config: str,
     return model, optim
 
 
+def pirl_step_settings(args, shared: bool) -> dict:
+    """The settings of a timed PIRL step, as the benchmark tools report
+    them.
+
+    Args:
+        args (Namespace): ``depth``, ``batch``, ``num_negatives``,
+            ``bank_size`` and ``loss_type`` of a benchmark's command line.
+        shared (bool): one draw of negatives per batch.
+
+    Returns:
+        dict: the settings, keyed as in the tools' JSON results.
+    """
+    return dict(
+        depth=args.depth,
+        batch=args.batch,
+        num_negatives=args.num_negatives,
+        bank_size=args.bank_size,
+        loss_type=args.loss_type,
+        shared_negatives=shared)
+
+
 def make_inputs(batch: int,
                 img: int,
                 patch: int,

@@ -1,8 +1,9 @@
 """What the launchers (``tools/train.py``, ``tools/det_train.py``,
 ``tools/det_test.py``) share: MMPretrain's ``tools/train.py`` command-line
 options and their merging into a config, and distributed runs on CPU-only
-machines."""
+machines; the evaluation tools' ``--out`` and ``--cfg-options``."""
 import argparse
+import json
 import os
 import os.path as osp
 from typing import Dict, Optional, Sequence
@@ -93,6 +94,35 @@ def add_launcher_args(parser: argparse.ArgumentParser,
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def add_result_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--out`` (a JSON result file) and ``--cfg-options``, as the
+    evaluation tools take them."""
+    parser.add_argument('--out', default=None, help='write a JSON result')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value (as in tools/train.py)')
+
+
+def write_result(result: dict, out: Optional[str]) -> dict:
+    """Write ``result`` as indented JSON to ``out`` (its folder created),
+    if ``out`` is given.
+
+    Args:
+        result (dict): a JSON-serialisable result.
+        out (str, optional): the file, or None to write nothing.
+
+    Returns:
+        dict: ``result``.
+    """
+    if out:
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+        with open(out, 'w') as f:
+            json.dump(result, f, indent=2)
+    return result
+
+
 def parse_launcher_args(
         parser: argparse.ArgumentParser,
         argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -174,42 +204,67 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     set_work_dir(cfg, args.work_dir, args.config)
 
     if args.amp:
-        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        assert optim_wrapper in ['OptimWrapper', 'AmpOptimWrapper'], \
-            '`--amp` is not supported custom optimizer wrapper type ' \
-            f'`{optim_wrapper}.'
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
-
+        _use_amp(cfg)
+    _apply_resume(cfg, args.resume)
     if args.auto_scale_lr:
         if cfg.get('auto_scale_lr') is None:
             raise ValueError(f'--auto-scale-lr needs `auto_scale_lr = dict('
                              f'base_batch_size=...)` in {args.config}')
         cfg.auto_scale_lr.enable = True
-
-    def set_default_dataloader_cfg(cfg, field):
-        if cfg.get(field, None) is None:
-            return
-        dataloader_cfg = cfg[field]
-        if args.no_pin_memory:
-            dataloader_cfg['pin_memory'] = False
-        if args.no_persistent_workers:
-            dataloader_cfg['persistent_workers'] = False
-
-    set_default_dataloader_cfg(cfg, 'train_dataloader')
-    set_default_dataloader_cfg(cfg, 'val_dataloader')
-    set_default_dataloader_cfg(cfg, 'test_dataloader')
+    for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        _apply_dataloader_flags(cfg, field, args)
 
     if args.launcher != 'none' and not torch.cuda.is_available():
         setup_cpu_distributed(cfg, args.launcher)
     return cfg
+
+
+def _use_amp(cfg: Config) -> None:
+    """Switch ``cfg.optim_wrapper`` to ``AmpOptimWrapper`` (``--amp``).
+
+    Args:
+        cfg (Config): the config, changed in place.
+    """
+    optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    assert optim_wrapper in ['OptimWrapper', 'AmpOptimWrapper'], \
+        '`--amp` is not supported custom optimizer wrapper type ' \
+        f'`{optim_wrapper}.'
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def _apply_resume(cfg: Config, resume: Optional[str]) -> None:
+    """Set ``cfg.resume`` and ``cfg.load_from`` from ``--resume``.
+
+    Args:
+        cfg (Config): the config, changed in place.
+        resume (str, optional): ``'auto'``, a checkpoint path, or None.
+    """
+    if resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume is not None:
+        cfg.resume = True
+        cfg.load_from = resume
+
+
+def _apply_dataloader_flags(cfg: Config, field: str,
+                            args: argparse.Namespace) -> None:
+    """Apply ``--no-pin-memory`` and ``--no-persistent-workers`` to the
+    dataloader config ``cfg[field]``, if the config has one.
+
+    Args:
+        cfg (Config): the config, changed in place.
+        field (str): e.g. ``'train_dataloader'``.
+        args (Namespace): the parsed command line.
+    """
+    if cfg.get(field, None) is None:
+        return
+    dataloader_cfg = cfg[field]
+    if args.no_pin_memory:
+        dataloader_cfg['pin_memory'] = False
+    if args.no_persistent_workers:
+        dataloader_cfg['persistent_workers'] = False
 
 
 def setup_cpu_distributed(cfg: Config, launcher: str) -> None:

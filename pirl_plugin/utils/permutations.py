@@ -38,30 +38,79 @@ def generate_permutations(num: int,
                          f'{total}] for {num_cells} cells, got {num}')
     rng = np.random.default_rng(seed)
     if method == 'random':
-        if num_cells <= 9 and num > total // 4:
-            cand = np.array(list(_all_permutations(range(num_cells))))
-            return cand[np.sort(rng.choice(total, num, replace=False))]
-        seen, out = set(), []
-        while len(out) < num:
-            p = tuple(rng.permutation(num_cells).tolist())
-            if p not in seen:
-                seen.add(p)
-                out.append(p)
-        return np.array(out, dtype=np.int64)
+        return _random_permutations(num, num_cells, rng)
     if method != 'hamming':
         raise ValueError(
             f"method must be 'random' or 'hamming', got {method!r}")
+    cand = _hamming_candidates(num, num_cells, pool, rng)
+    return _max_hamming_subset(cand, num, rng)
+
+
+def _random_permutations(num: int, num_cells: int,
+                         rng: np.random.Generator) -> np.ndarray:
+    """``num`` distinct permutations drawn uniformly.
+
+    Args:
+        num (int): number of permutations.
+        num_cells (int): cells in the grid.
+        rng (np.random.Generator): the generator, consumed.
+
+    Returns:
+        np.ndarray: ``(num, num_cells)`` int64 array.
+    """
+    total = math.factorial(num_cells)
+    if num_cells <= 9 and num > total // 4:
+        cand = np.array(list(_all_permutations(range(num_cells))))
+        return cand[np.sort(rng.choice(total, num, replace=False))]
+    seen, out = set(), []
+    while len(out) < num:
+        p = tuple(rng.permutation(num_cells).tolist())
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return np.array(out, dtype=np.int64)
+
+
+def _hamming_candidates(num: int, num_cells: int, pool: Optional[int],
+                        rng: np.random.Generator) -> np.ndarray:
+    """The candidates of the maximal-Hamming-distance selection.
+
+    Args:
+        num (int): number of permutations to select later.
+        num_cells (int): cells in the grid.
+        pool (int, optional): see :func:`generate_permutations`.
+        rng (np.random.Generator): the generator, consumed when sampling.
+
+    Returns:
+        np.ndarray: ``(P, num_cells)`` int8 array of distinct permutations.
+    """
     if num_cells <= 9 and pool is None:
-        cand = np.array(
+        return np.array(
             list(_all_permutations(range(num_cells))), dtype=np.int8)
-    else:
-        cand = np.array(
-            [rng.permutation(num_cells) for _ in range(pool or 100000)],
-            dtype=np.int8)
-        cand = np.unique(cand, axis=0)
-        if num > len(cand):
-            raise ValueError(f'pool of {len(cand)} candidates is smaller '
-                             f'than num={num}')
+    cand = np.array(
+        [rng.permutation(num_cells) for _ in range(pool or 100000)],
+        dtype=np.int8)
+    cand = np.unique(cand, axis=0)
+    if num > len(cand):
+        raise ValueError(f'pool of {len(cand)} candidates is smaller '
+                         f'than num={num}')
+    return cand
+
+
+def _max_hamming_subset(cand: np.ndarray, num: int,
+                        rng: np.random.Generator) -> np.ndarray:
+    """Greedily pick ``num`` rows of ``cand`` maximising the minimal Hamming
+    distance to the rows already picked (ties broken at random).
+
+    Args:
+        cand (np.ndarray): ``(P, num_cells)`` candidate permutations.
+        num (int): number of rows to pick.
+        rng (np.random.Generator): the generator, consumed.
+
+    Returns:
+        np.ndarray: ``(num, num_cells)`` int64 array.
+    """
+    num_cells = cand.shape[1]
     # Hamming distance to a candidate c = num_cells - #{slots s: x[s] == c[s]};
     # ``matches[s, v]`` marks the candidates holding cell v in slot s, so a
     # distance row costs num_cells additions instead of a full comparison.

@@ -95,22 +95,19 @@ def _with_saved_grads(model: nn.Module, optim) -> Callable:
     return step
 
 
-def pirl_parts(t: Trainee, raw: dict) -> Parts:
-    """The parts of a PIRL iteration, each a closure on one real batch."""
-    m = t.model
-    zero = (lambda: m.zero_grad(set_to_none=True))
-    data = m.data_preprocessor(raw, True)
-    inputs, samples = data['inputs'], data['data_samples']
-    views = torch.stack(list(inputs[1:]), dim=1).flatten(0, 1)
-    img = inputs[0]
-    if getattr(m, 'channels_last', False):
-        img = img.contiguous(memory_format=torch.channels_last)
-        views = views.contiguous(memory_format=torch.channels_last)
-    img_fwd = (lambda: m.neck(m.backbone(img))[0])
-    patch_fwd = (lambda: m.transform_neck(m.backbone(views))[0])
-    with torch.no_grad():
-        fi0, ft0 = img_fwd(), patch_fwd()
-    idx = m.sample_indices(samples, fi0.device)
+def _pirl_head_parts(m: nn.Module, fi0: torch.Tensor, ft0: torch.Tensor,
+                     idx: torch.Tensor) -> Parts:
+    """The NCE head and memory-bank parts of a PIRL iteration.
+
+    Args:
+        m (nn.Module): the PIRL model.
+        fi0 (Tensor): ``(B, D)`` image-view embeddings (no grad).
+        ft0 (Tensor): ``(B, D)`` patch embeddings (no grad).
+        idx (Tensor): ``(B,)`` dataset indices of the batch.
+
+    Returns:
+        list[tuple[str, callable]]: the named closures.
+    """
     head, bank = m.head, m.memory_bank
     n = head.num_negatives
     neg_idx = bank.sample_negatives(idx, n, head.shared_negatives)
@@ -130,6 +127,35 @@ def pirl_parts(t: Trainee, raw: dict) -> Parts:
         bank.stage_update(idx, fi0)
         bank.commit()
 
+    return [
+        ('NCE head (sampling, scoring, Z, loss), forward + backward', head_fb),
+        ('  of which: negative sampling',
+         lambda: bank.sample_negatives(idx, n, head.shared_negatives)),
+        ('  of which: bank scoring (gather B x N rows), forward + backward',
+         score_fb),
+        ('  of which: float64 Z over B x N x 2 exps',
+         lambda: head._update_z(neg_logits, None, bank.num_samples)),
+        ('bank update (stage + commit)', bank_update),
+    ]
+
+
+def pirl_parts(t: Trainee, raw: dict) -> Parts:
+    """The parts of a PIRL iteration, each a closure on one real batch."""
+    m = t.model
+    zero = (lambda: m.zero_grad(set_to_none=True))
+    data = m.data_preprocessor(raw, True)
+    inputs, samples = data['inputs'], data['data_samples']
+    views = torch.stack(list(inputs[1:]), dim=1).flatten(0, 1)
+    img = inputs[0]
+    if getattr(m, 'channels_last', False):
+        img = img.contiguous(memory_format=torch.channels_last)
+        views = views.contiguous(memory_format=torch.channels_last)
+    img_fwd = (lambda: m.neck(m.backbone(img))[0])
+    patch_fwd = (lambda: m.transform_neck(m.backbone(views))[0])
+    with torch.no_grad():
+        fi0, ft0 = img_fwd(), patch_fwd()
+    head_parts = _pirl_head_parts(m, fi0, ft0,
+                                  m.sample_indices(samples, fi0.device))
     losses = m(**data, mode='loss')
     m.parse_losses(losses)[0].backward()
     t.after_step()
@@ -146,14 +172,7 @@ def pirl_parts(t: Trainee, raw: dict) -> Parts:
         ('patches: backbone + g, forward', patch_fwd),
         ('patches: backbone + g, forward + backward', lambda:
          (patch_fwd().sum().backward(), zero())),
-        ('NCE head (sampling, scoring, Z, loss), forward + backward', head_fb),
-        ('  of which: negative sampling',
-         lambda: bank.sample_negatives(idx, n, head.shared_negatives)),
-        ('  of which: bank scoring (gather B x N rows), forward + backward',
-         score_fb),
-        ('  of which: float64 Z over B x N x 2 exps',
-         lambda: head._update_z(neg_logits, None, bank.num_samples)),
-        ('bank update (stage + commit)', bank_update),
+        *head_parts,
         ('optimiser step (SGD)', step),
     ]
 

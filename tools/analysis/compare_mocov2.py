@@ -78,9 +78,8 @@ def _names(text: str) -> list:
     return [v.strip() for v in text.split(',') if v.strip()]
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+def add_experiment_args(p: argparse.ArgumentParser) -> None:
+    """Data, configs, methods, schedules, budgets, inits and seeds."""
     p.add_argument(
         '--data-root',
         required=True,
@@ -134,6 +133,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='randomness.seed '
         'of every run and of the untrained network (default: '
         'the PIRL config\'s)')
+
+
+def add_execution_args(p: argparse.ArgumentParser) -> None:
+    """Batch size, workers, threads, parallel jobs and monitor interval."""
     p.add_argument('--batch-size', type=int, default=None)
     p.add_argument(
         '--workers',
@@ -157,6 +160,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='kNN monitor every N epochs and after the last (every '
         'run, so a finished run is reused by a later sweep with more '
         'budgets)')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    add_experiment_args(p)
+    add_execution_args(p)
     p.add_argument('--keep-backbones', action='store_true')
     p.add_argument('--keep-schedules', action='store_true')
     p.add_argument('--cfg-options-pirl', nargs='+', action=DictAction)

@@ -137,6 +137,26 @@ def build_model(config: str, checkpoint: Optional[str]):
     return cfg, model
 
 
+def head_inputs(imgs: list, views: dict, prep: dict,
+                transform: str) -> Tuple[object, object, dict]:
+    """The image views and transformed views that PIRL's heads take.
+
+    Args:
+        imgs (list): the loaded images.
+        views (dict): :func:`view_params` of the model's config.
+        prep (dict): the config's data preprocessor settings.
+        transform (str): ``'jigsaw'`` or ``'rotation'``.
+
+    Returns:
+        tuple: ``(x, xt, kwargs)`` for ``head_distances``.
+    """
+    x = to_tensor(imgs, views['img_size'], prep)
+    if transform == 'jigsaw':
+        xt = to_tensor(imgs, views['jigsaw_crop_size'], prep)
+        return x, xt, dict(grid=views['grid_size'], patch=views['patch_size'])
+    return x, to_tensor(imgs, views['rot_size'], prep), {}
+
+
 def analyse(models: List[Tuple[str, str, Optional[str]]],
             images: str,
             transform: str = 'jigsaw',
@@ -179,14 +199,7 @@ def analyse(models: List[Tuple[str, str, Optional[str]]],
             if views is None or not hasattr(model, 'neck'):
                 skipped[r][label] = 'not a PIRL model (no heads f and g)'
                 continue
-            x = to_tensor(imgs, views['img_size'], prep)
-            if transform == 'jigsaw':
-                g = views['grid_size']
-                xt = to_tensor(imgs, views['jigsaw_crop_size'], prep)
-                kw = dict(grid=g, patch=views['patch_size'])
-            else:
-                xt = to_tensor(imgs, views['rot_size'], prep)
-                kw = {}
+            x, xt, kw = head_inputs(imgs, views, prep, transform)
             try:
                 out[r][label] = head_distances(
                     model,
@@ -226,7 +239,8 @@ def write_outputs(results: dict, skipped: dict, out_dir: str, name: str,
     return summary
 
 
-def main(argv=None) -> dict:
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line of this tool."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument(
@@ -263,7 +277,24 @@ def main(argv=None) -> dict:
         default=None,
         help='file name prefix (default invariance_'
         '<transform>)')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def print_summary(summary: dict) -> None:
+    """Print the statistics, skipped models and plots of a summary."""
+    for r, entry in summary['representations'].items():
+        for label, st in entry['models'].items():
+            print(f'[{r}] {label}: mean {st["mean"]:.4f}  median '
+                  f'{st["median"]:.4f}  std {st["std"]:.4f}  '
+                  f'(n={st["num_images"]})')
+        for label, why in entry['skipped'].items():
+            print(f'[{r}] {label}: skipped ({why})')
+        if 'png' in entry:
+            print(f'[{r}] plot: {entry["png"]}')
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
     models = [(label, cfg, None if ckpt.lower() == 'none' else ckpt)
               for label, cfg, ckpt in args.model]
     labels = [m[0] for m in models]
@@ -288,15 +319,7 @@ def main(argv=None) -> dict:
     summary = write_outputs(results, skipped, args.out_dir, args.name
                             or f'invariance_{args.transform}', args.transform,
                             meta)
-    for r, entry in summary['representations'].items():
-        for label, st in entry['models'].items():
-            print(f'[{r}] {label}: mean {st["mean"]:.4f}  median '
-                  f'{st["median"]:.4f}  std {st["std"]:.4f}  '
-                  f'(n={st["num_images"]})')
-        for label, why in entry['skipped'].items():
-            print(f'[{r}] {label}: skipped ({why})')
-        if 'png' in entry:
-            print(f'[{r}] plot: {entry["png"]}')
+    print_summary(summary)
     return summary
 
 

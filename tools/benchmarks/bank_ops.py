@@ -22,6 +22,7 @@ import json
 import os.path as osp
 import statistics
 import time
+from typing import Callable, Dict
 
 import torch
 
@@ -60,38 +61,7 @@ def bench(num_samples: int,
         q = torch.nn.functional.normalize(
             torch.randn(batch, 2, feat_dim, generator=gen), dim=2).to(device)
         q.requires_grad_()
-        out = {}
-        t = dict(
-            sample=timed(
-                lambda: out.__setitem__(
-                    'neg', bank.sample_negatives(idx, num_neg, shared)), sync))
-        t['positives'] = timed(lambda: bank.get(idx), sync)
-
-        def score():
-            s = bank.score(q, out['neg'])
-            s.exp().sum().backward()
-
-        t['score_fwd_bwd'] = timed(score, sync)
-        if modes and not shared:
-            # both scorers of per-sample negatives, whatever 'auto' picks
-            for mode in ('gather', 'dense'):
-                bank.score_mode = mode
-                t[f'{mode}_score_fwd_bwd'] = timed(score, sync)
-            bank.score_mode = 'auto'
-        if naive:
-
-            def naive_score():
-                rows = bank.bank[out['neg']].float()  # B, N, D (or N, D)
-                if rows.dim() == 2:
-                    s = torch.einsum('nd,bkd->bnk', rows, q)
-                else:
-                    s = torch.bmm(rows, q.transpose(1, 2))
-                s.exp().sum().backward()
-
-            t['naive_score_fwd_bwd'] = timed(naive_score, sync)
-        feats = q[:, 1].detach()
-        t['update'] = timed(
-            lambda: (bank.stage_update(idx, feats), bank.commit()), sync)
+        t = time_step(bank, idx, q, num_neg, shared, sync, modes, naive)
         if step >= warmup:
             for k, v in t.items():
                 times[k].append(v)
@@ -119,6 +89,59 @@ def bench(num_samples: int,
     return res
 
 
+def time_step(bank: MemoryBank, idx: torch.Tensor, q: torch.Tensor,
+              num_neg: int, shared: bool, sync: Callable, modes: bool,
+              naive: bool) -> Dict[str, float]:
+    """Time each bank operation of one PIRL step.
+
+    Args:
+        bank (MemoryBank): the bank.
+        idx (Tensor): ``(B,)`` indices of the batch.
+        q (Tensor): ``(B, 2, D)`` unit queries requiring grad.
+        num_neg (int): negatives per data point.
+        shared (bool): one draw of negatives per batch.
+        sync (callable): device synchronisation.
+        modes (bool): also time both scorers of per-sample negatives.
+        naive (bool): also time the naive ``B x N x D`` gather.
+
+    Returns:
+        dict: seconds per operation.
+    """
+    out = {}
+    t = dict(
+        sample=timed(
+            lambda: out.__setitem__(
+                'neg', bank.sample_negatives(idx, num_neg, shared)), sync))
+    t['positives'] = timed(lambda: bank.get(idx), sync)
+
+    def score():
+        s = bank.score(q, out['neg'])
+        s.exp().sum().backward()
+
+    t['score_fwd_bwd'] = timed(score, sync)
+    if modes and not shared:
+        # both scorers of per-sample negatives, whatever 'auto' picks
+        for mode in ('gather', 'dense'):
+            bank.score_mode = mode
+            t[f'{mode}_score_fwd_bwd'] = timed(score, sync)
+        bank.score_mode = 'auto'
+    if naive:
+
+        def naive_score():
+            rows = bank.bank[out['neg']].float()  # B, N, D (or N, D)
+            if rows.dim() == 2:
+                s = torch.einsum('nd,bkd->bnk', rows, q)
+            else:
+                s = torch.bmm(rows, q.transpose(1, 2))
+            s.exp().sum().backward()
+
+        t['naive_score_fwd_bwd'] = timed(naive_score, sync)
+    feats = q[:, 1].detach()
+    t['update'] = timed(lambda: (bank.stage_update(idx, feats), bank.commit()),
+                        sync)
+    return t
+
+
 def memory_table(num_samples: int, feat_dim: int, worlds) -> list:
     rows = []
     for dtype in ('float32', 'float16'):
@@ -135,7 +158,8 @@ def memory_table(num_samples: int, feat_dim: int, worlds) -> list:
     return rows
 
 
-def main(argv=None):
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line of this benchmark."""
     p = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -176,7 +200,68 @@ def main(argv=None):
         'as tools/benchmarks/step_overhead.py) in this process, '
         'and report each bank step as a fraction of it')
     p.add_argument('--out', default='bank_ops.json')
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def summary_line(r: dict) -> str:
+    """The printed summary of one :func:`bench` result."""
+    ms = r['ms']
+    naive = (f" | naive gather {ms['naive_score_fwd_bwd']:.1f} ms"
+             if 'naive_score_fwd_bwd' in ms else '')
+    if 'dense_score_fwd_bwd' in ms:
+        naive += (f" | scorers: gather "
+                  f"{ms['gather_score_fwd_bwd']:.1f} ms, dense "
+                  f"{ms['dense_score_fwd_bwd']:.1f} ms "
+                  f"(auto: {r['score_mode']})")
+    return (f"[bank_ops] {r['dtype']} B={r['batch']} N={r['num_negatives']} "
+            f"{'shared' if r['shared_negatives'] else 'per-sample'}: "
+            f"total {r['total_ms']:.1f} ms/step (sample "
+            f"{ms['sample']:.1f}, positives {ms['positives']:.2f}, "
+            f"score fwd+bwd {ms['score_fwd_bwd']:.1f}, update "
+            f"{ms['update']:.2f}){naive}; bank "
+            f"{r['bank_mib']:.0f} MiB")
+
+
+def reference_step(args: argparse.Namespace, results: list) -> dict:
+    """Time a backbone step and add each bank step's fraction of it.
+
+    Args:
+        args (Namespace): the parsed command line (``reference_step`` is
+            the ResNet depth).
+        results (list[dict]): :func:`bench` results, changed in place.
+
+    Returns:
+        dict: ``depth``, ``batch`` and ``backbone_step_ms``.
+    """
+    from pirl_plugin.utils.benchmarking import (backbone_step, build_pirl,
+                                                make_inputs)
+    model, _ = build_pirl(CONFIG, args.reference_step, 1000, 16, 'nce', False,
+                          args.device)
+    inputs, _ = make_inputs(args.batch[0], 224, 64, 1000, args.device)
+    ts = []
+    for i in range(args.warmup + max(args.repeat // 2, 1)):
+        t = time.perf_counter()
+        backbone_step(model, inputs)
+        if i >= args.warmup:
+            ts.append(time.perf_counter() - t)
+    ref = dict(
+        depth=args.reference_step,
+        batch=args.batch[0],
+        backbone_step_ms=statistics.median(ts) * 1e3)
+    for r in results:
+        if r['batch'] == args.batch[0]:
+            r['fraction_of_backbone_step'] = (
+                r['total_ms'] / ref['backbone_step_ms'])
+            print(f"[bank_ops] {r['dtype']} B={r['batch']} "
+                  f"{'shared' if r['shared_negatives'] else 'per-sample'}"
+                  f": bank ops = {100 * r['fraction_of_backbone_step']:.1f}"
+                  f"% of a ResNet-{args.reference_step} backbone step "
+                  f"({ref['backbone_step_ms'] / 1e3:.2f} s)")
+    return ref
+
+
+def main(argv=None):
+    args = parse_args(argv)
     shared = dict(no=[False], yes=[True], both=[False, True])[args.shared]
     results = []
     for dtype in args.dtype:
@@ -187,50 +272,8 @@ def main(argv=None):
                           args.warmup, args.repeat, b <= args.naive_max_batch,
                           args.score_modes)
                 results.append(r)
-                ms = r['ms']
-                naive = (f" | naive gather {ms['naive_score_fwd_bwd']:.1f} ms"
-                         if 'naive_score_fwd_bwd' in ms else '')
-                if 'dense_score_fwd_bwd' in ms:
-                    naive += (f" | scorers: gather "
-                              f"{ms['gather_score_fwd_bwd']:.1f} ms, dense "
-                              f"{ms['dense_score_fwd_bwd']:.1f} ms "
-                              f"(auto: {r['score_mode']})")
-                print(
-                    f"[bank_ops] {dtype} B={b} N={args.num_negatives} "
-                    f"{'shared' if sh else 'per-sample'}: "
-                    f"total {r['total_ms']:.1f} ms/step (sample "
-                    f"{ms['sample']:.1f}, positives {ms['positives']:.2f}, "
-                    f"score fwd+bwd {ms['score_fwd_bwd']:.1f}, update "
-                    f"{ms['update']:.2f}){naive}; bank "
-                    f"{r['bank_mib']:.0f} MiB",
-                    flush=True)
-    ref = None
-    if args.reference_step:
-        from pirl_plugin.utils.benchmarking import (backbone_step, build_pirl,
-                                                    make_inputs)
-        model, _ = build_pirl(CONFIG, args.reference_step, 1000, 16, 'nce',
-                              False, args.device)
-        inputs, _ = make_inputs(args.batch[0], 224, 64, 1000, args.device)
-        ts = []
-        for i in range(args.warmup + max(args.repeat // 2, 1)):
-            t = time.perf_counter()
-            backbone_step(model, inputs)
-            if i >= args.warmup:
-                ts.append(time.perf_counter() - t)
-        ref = dict(
-            depth=args.reference_step,
-            batch=args.batch[0],
-            backbone_step_ms=statistics.median(ts) * 1e3)
-        for r in results:
-            if r['batch'] == args.batch[0]:
-                r['fraction_of_backbone_step'] = (
-                    r['total_ms'] / ref['backbone_step_ms'])
-                print(
-                    f"[bank_ops] {r['dtype']} B={r['batch']} "
-                    f"{'shared' if r['shared_negatives'] else 'per-sample'}"
-                    f": bank ops = {100 * r['fraction_of_backbone_step']:.1f}"
-                    f"% of a ResNet-{args.reference_step} backbone step "
-                    f"({ref['backbone_step_ms'] / 1e3:.2f} s)")
+                print(summary_line(r), flush=True)
+    ref = reference_step(args, results) if args.reference_step else None
     table = {
         str(n): memory_table(n, args.feat_dim, (1, 8, 32))
         for n in args.table_rows

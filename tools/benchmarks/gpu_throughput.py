@@ -25,6 +25,7 @@ import json
 import os.path as osp
 import statistics
 import sys
+from typing import Callable, Tuple
 
 import torch
 from mmengine.optim import build_optim_wrapper
@@ -33,7 +34,7 @@ from mmpretrain.structures import DataSample
 
 import pirl_plugin  # noqa: F401
 from pirl_plugin.utils.benchmarking import (build_pirl, make_inputs, pirl_step,
-                                            timed)
+                                            pirl_step_settings, timed)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'pirl',
@@ -75,7 +76,8 @@ def supervised_step(model, optim, images, samples) -> None:
     optim.update_params(loss)
 
 
-def main(argv=None):
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line of this benchmark."""
     p = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -108,7 +110,19 @@ def main(argv=None):
         default=3,
         help='alternating blocks of each kind')
     p.add_argument('--out', default='gpu_throughput.json')
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def check_device(args: argparse.Namespace) -> Tuple[bool, bool, Callable]:
+    """Refuse a missing GPU or AMP off CUDA; set up cuDNN.
+
+    Args:
+        args (Namespace): the parsed command line.
+
+    Returns:
+        tuple: ``(amp, channels_last, sync)`` with ``sync`` the device
+        synchronisation before a clock read.
+    """
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         sys.exit('gpu_throughput: no CUDA device is visible (torch '
                  f'{torch.__version__}, cuda {torch.version.cuda}); run it on '
@@ -120,10 +134,22 @@ def main(argv=None):
     channels_last = not args.no_channels_last
     if args.device.startswith('cuda'):
         torch.backends.cudnn.benchmark = True
-        sync = torch.cuda.synchronize
-    else:
-        sync = (lambda: None)
+        return amp, channels_last, torch.cuda.synchronize
+    return amp, channels_last, (lambda: None)
 
+
+def build_steps(args: argparse.Namespace, amp: bool,
+                channels_last: bool) -> Tuple[Callable, Callable]:
+    """Build both models and one batch each; return their step functions.
+
+    Args:
+        args (Namespace): the parsed command line.
+        amp (bool): use ``AmpOptimWrapper``.
+        channels_last (bool): channels-last models and inputs.
+
+    Returns:
+        tuple: ``(pirl_one_step, supervised_one_step)`` closures.
+    """
     torch.manual_seed(0)
     pirl, pirl_optim = build_pirl(
         CONFIG,
@@ -146,35 +172,63 @@ def main(argv=None):
     g = torch.Generator().manual_seed(1)
     labels = torch.randint(args.num_classes, (args.batch, ), generator=g)
     sup_samples = [DataSample().set_gt_label(int(y)) for y in labels]
+    return ((lambda: pirl_step(pirl, pirl_optim, views, pirl_samples)),
+            (lambda: supervised_step(sup, sup_optim, images, sup_samples)))
+
+
+def time_blocks(args: argparse.Namespace, pirl_one: Callable,
+                sup_one: Callable, sync: Callable) -> Tuple[list, list]:
+    """Warm up, then time alternating blocks of PIRL and supervised steps.
+
+    Args:
+        args (Namespace): ``warmup``, ``steps`` and ``rounds``.
+        pirl_one (callable): one PIRL step.
+        sup_one (callable): one supervised step.
+        sync (callable): device synchronisation.
+
+    Returns:
+        tuple[list, list]: seconds per PIRL block and per supervised block.
+    """
 
     def run_pirl():
         for _ in range(args.steps):
-            pirl_step(pirl, pirl_optim, views, pirl_samples)
+            pirl_one()
 
     def run_sup():
         for _ in range(args.steps):
-            supervised_step(sup, sup_optim, images, sup_samples)
+            sup_one()
 
     for _ in range(args.warmup):
-        pirl_step(pirl, pirl_optim, views, pirl_samples)
-        supervised_step(sup, sup_optim, images, sup_samples)
+        pirl_one()
+        sup_one()
     t_pirl, t_sup = [], []
     for _ in range(args.rounds):
         t_pirl.append(timed(run_pirl, sync))
         t_sup.append(timed(run_sup, sync))
+    return t_pirl, t_sup
+
+
+def summarise(args: argparse.Namespace, amp: bool, channels_last: bool,
+              t_pirl: list, t_sup: list) -> dict:
+    """The JSON result of a run.
+
+    Args:
+        args (Namespace): the parsed command line.
+        amp (bool): whether AMP was on.
+        channels_last (bool): whether channels-last was on.
+        t_pirl (list): seconds per PIRL block.
+        t_sup (list): seconds per supervised block.
+
+    Returns:
+        dict: settings, block times, images per second and their ratio.
+    """
     ips_pirl = args.batch * args.steps / statistics.median(t_pirl)
     ips_sup = args.batch * args.steps / statistics.median(t_sup)
-    ratio = ips_pirl / ips_sup
     device_name = (
         torch.cuda.get_device_name(args.device)
         if args.device.startswith('cuda') else 'cpu')
-    result = dict(
-        depth=args.depth,
-        batch=args.batch,
-        num_negatives=args.num_negatives,
-        bank_size=args.bank_size,
-        loss_type=args.loss_type,
-        shared_negatives=args.shared_negatives,
+    return dict(
+        **pirl_step_settings(args, args.shared_negatives),
         amp=amp,
         channels_last=channels_last,
         device=device_name,
@@ -183,16 +237,25 @@ def main(argv=None):
         supervised_block_s=t_sup,
         pirl_images_per_s=ips_pirl,
         supervised_images_per_s=ips_sup,
-        ratio=ratio,
+        ratio=ips_pirl / ips_sup,
         peak_memory_gib=(torch.cuda.max_memory_allocated(args.device) /
                          2**30 if args.device.startswith('cuda') else None),
         torch=torch.__version__)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    amp, channels_last, sync = check_device(args)
+    pirl_one, sup_one = build_steps(args, amp, channels_last)
+    t_pirl, t_sup = time_blocks(args, pirl_one, sup_one, sync)
+    result = summarise(args, amp, channels_last, t_pirl, t_sup)
     with open(args.out, 'w') as f:
         json.dump(result, f, indent=2)
     print(f'[gpu_throughput] ResNet-{args.depth} B={args.batch} '
           f'N={args.num_negatives} amp={amp} channels_last={channels_last} '
-          f'on {device_name}: PIRL {ips_pirl:.1f} img/s, supervised '
-          f'{ips_sup:.1f} img/s, ratio {ratio:.3f} (target >= 0.55)')
+          f'on {result["device"]}: PIRL {result["pirl_images_per_s"]:.1f} '
+          f'img/s, supervised {result["supervised_images_per_s"]:.1f} img/s, '
+          f'ratio {result["ratio"]:.3f} (target >= 0.55)')
     print(f'[gpu_throughput] wrote {args.out}')
     return result
 

@@ -24,14 +24,16 @@ import torch
 
 import pirl_plugin  # noqa: F401
 from pirl_plugin.utils.benchmarking import (backbone_step, build_pirl,
-                                            make_inputs, pirl_step, timed)
+                                            make_inputs, pirl_step,
+                                            pirl_step_settings, timed)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'pirl',
                   'pirl_resnet50_8xb32-coslr-800e_in1k.py')
 
 
-def main(argv=None):
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line of this benchmark."""
     p = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -53,7 +55,44 @@ def main(argv=None):
     p.add_argument('--repeat', type=int, default=3)
     p.add_argument('--threads', type=int, default=None)
     p.add_argument('--out', default='step_overhead.json')
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def measure(args: argparse.Namespace, shared: bool, sync) -> dict:
+    """Time PIRL steps against backbone-only steps on one batch.
+
+    Args:
+        args (Namespace): the parsed command line.
+        shared (bool): one draw of negatives per batch.
+        sync (callable): device synchronisation.
+
+    Returns:
+        dict: the settings, the step times and their median ratio.
+    """
+    torch.manual_seed(0)
+    model, optim = build_pirl(CONFIG, args.depth, args.bank_size,
+                              args.num_negatives, args.loss_type, shared,
+                              args.device)
+    inputs, samples = make_inputs(args.batch, args.img_size, args.patch_size,
+                                  args.bank_size, args.device)
+    t_pirl, t_base = [], []
+    for i in range(args.warmup + args.repeat):
+        a = timed(lambda: pirl_step(model, optim, inputs, samples), sync)
+        b = timed(lambda: backbone_step(model, inputs), sync)
+        if i >= args.warmup:
+            t_pirl.append(a)
+            t_base.append(b)
+    return dict(
+        **pirl_step_settings(args, shared),
+        device=args.device,
+        threads=torch.get_num_threads(),
+        pirl_step_s=t_pirl,
+        backbone_step_s=t_base,
+        ratio=statistics.median(t_pirl) / statistics.median(t_base))
+
+
+def main(argv=None):
+    args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     sync = (
@@ -62,41 +101,16 @@ def main(argv=None):
     modes = dict(no=[False], yes=[True], both=[False, True])[args.shared]
     results = []
     for shared in modes:
-        torch.manual_seed(0)
-        model, optim = build_pirl(CONFIG, args.depth, args.bank_size,
-                                  args.num_negatives, args.loss_type, shared,
-                                  args.device)
-        inputs, samples = make_inputs(args.batch, args.img_size,
-                                      args.patch_size, args.bank_size,
-                                      args.device)
-        t_pirl, t_base = [], []
-        for i in range(args.warmup + args.repeat):
-            a = timed(lambda: pirl_step(model, optim, inputs, samples), sync)
-            b = timed(lambda: backbone_step(model, inputs), sync)
-            if i >= args.warmup:
-                t_pirl.append(a)
-                t_base.append(b)
-        ratio = statistics.median(t_pirl) / statistics.median(t_base)
-        r = dict(
-            depth=args.depth,
-            batch=args.batch,
-            num_negatives=args.num_negatives,
-            bank_size=args.bank_size,
-            loss_type=args.loss_type,
-            shared_negatives=shared,
-            device=args.device,
-            threads=torch.get_num_threads(),
-            pirl_step_s=t_pirl,
-            backbone_step_s=t_base,
-            ratio=ratio)
+        r = measure(args, shared, sync)
         results.append(r)
         print(
             f"[step_overhead] ResNet-{args.depth} B={args.batch} "
             f"N={args.num_negatives} {args.loss_type} "
             f"{'shared' if shared else 'per-sample'} negatives, "
-            f"{args.device}: PIRL step {statistics.median(t_pirl):.3f} s, "
-            f"backbone-only step {statistics.median(t_base):.3f} s, "
-            f"ratio {ratio:.3f}",
+            f"{args.device}: PIRL step "
+            f"{statistics.median(r['pirl_step_s']):.3f} s, backbone-only "
+            f"step {statistics.median(r['backbone_step_s']):.3f} s, "
+            f"ratio {r['ratio']:.3f}",
             flush=True)
     with open(args.out, 'w') as f:
         json.dump(dict(results=results, torch=torch.__version__), f, indent=2)

@@ -67,6 +67,30 @@ def decode_image(data: bytes,
         ImageDecodeError: when the bytes are not a decodable image.
     """
     where = f"'{where}'"
+    img = _open_image(data, where)
+    rgb = _to_rgb_array(img, where, alpha_background)
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ImageDecodeError(
+            f'{where}: decoded to an unexpected array {rgb.dtype} '
+            f'{rgb.shape}')
+    if channel_order == 'bgr':
+        rgb = rgb[..., ::-1]
+    return np.ascontiguousarray(rgb)
+
+
+def _open_image(data: bytes, where: str) -> Image.Image:
+    """Fully decode image bytes with Pillow and apply the EXIF orientation.
+
+    Args:
+        data (bytes): the file's content.
+        where (str): the quoted file name, for the error message.
+
+    Returns:
+        PIL.Image.Image: the decoded image, at least 1 x 1.
+
+    Raises:
+        ImageDecodeError: when the bytes are empty or not decodable.
+    """
     if not data:
         raise ImageDecodeError(f'{where}: the file is empty (0 bytes)')
     try:
@@ -83,34 +107,45 @@ def decode_image(data: bytes,
         pass
     if img.size[0] < 1 or img.size[1] < 1:
         raise ImageDecodeError(f'{where}: the image has size {img.size}')
+    return img
+
+
+def _to_rgb_array(img: Image.Image, where: str,
+                  alpha_background: Sequence[int]) -> np.ndarray:
+    """Convert a decoded image of any pixel format to an RGB array.
+
+    Args:
+        img (PIL.Image.Image): the decoded image.
+        where (str): the quoted file name, for the error message.
+        alpha_background (sequence[int]): RGB colour under transparent
+            pixels.
+
+    Returns:
+        np.ndarray: ``H x W x 3`` RGB array.
+
+    Raises:
+        ImageDecodeError: when the pixel format has no defined conversion.
+    """
     mode = img.mode
     if mode == 'P':
         mode = 'RGBA' if 'transparency' in img.info else 'RGB'
         img = img.convert(mode)
     if mode in ('I', 'F') or mode.startswith('I;16'):
         rgb = _to_uint8(np.asarray(img), mode, where)
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
-    elif mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La'):
+        return np.repeat(rgb[..., None], 3, axis=2)
+    if mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La'):
         rgba = img.convert('RGBA')
         bg = Image.new('RGBA', rgba.size,
                        tuple(int(c) for c in alpha_background) + (255, ))
-        rgb = np.asarray(Image.alpha_composite(bg, rgba).convert('RGB'))
-    elif mode == 'RGB':
-        rgb = np.asarray(img)
-    else:  # L, 1, CMYK, YCbCr, LAB, HSV
-        try:
-            rgb = np.asarray(img.convert('RGB'))
-        except Exception as exc:  # noqa: BLE001
-            raise ImageDecodeError(
-                f'{where}: cannot convert pixel format {mode!r} to RGB: '
-                f'{exc}') from exc
-    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        return np.asarray(Image.alpha_composite(bg, rgba).convert('RGB'))
+    if mode == 'RGB':
+        return np.asarray(img)
+    try:  # L, 1, CMYK, YCbCr, LAB, HSV
+        return np.asarray(img.convert('RGB'))
+    except Exception as exc:  # noqa: BLE001
         raise ImageDecodeError(
-            f'{where}: decoded to an unexpected array {rgb.dtype} '
-            f'{rgb.shape}')
-    if channel_order == 'bgr':
-        rgb = rgb[..., ::-1]
-    return np.ascontiguousarray(rgb)
+            f'{where}: cannot convert pixel format {mode!r} to RGB: '
+            f'{exc}') from exc
 
 
 @TRANSFORMS.register_module()

@@ -5,7 +5,7 @@ positive bank entry and with its negatives, and return one loss per query, so
 that a test can check them against the formulas on a 3 x 4 example.
 """
 import math
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -62,13 +62,50 @@ def nce_loss(pos_logits: torch.Tensor,
     Returns:
         Tensor: the loss of each query, shape ``(B,)``.
     """
-    num_neg = neg_logits.size(-1)
+    noise_ratio = _nce_noise_ratio(neg_logits.size(-1), num_data, eps)
+    pos_term, neg_terms = _nce_terms(pos_logits, neg_logits, log_z,
+                                     noise_ratio, eps)
+    if neg_mask is not None:
+        neg_terms = neg_terms * neg_mask
+    return pos_term + neg_terms.sum(dim=-1)
+
+
+def _nce_noise_ratio(num_neg: int, num_data: int, eps: float) -> float:
+    """Check :func:`nce_loss`'s sizes and ``eps``; return ``N / M``.
+
+    Args:
+        num_neg (int): negatives per query ``N``.
+        num_data (int): bank entries ``M``.
+        eps (float): the denominator offset.
+
+    Returns:
+        float: the noise ratio ``N / M``.
+    """
     if num_data <= 0 or num_neg <= 0:
         raise ValueError(f'nce_loss needs num_data > 0 and at least one '
                          f'negative, got num_data={num_data}, N={num_neg}')
     if not (eps >= 0 and math.isfinite(eps)):
         raise ValueError(f'nce_loss eps must be finite and >= 0, got {eps}')
-    noise_ratio = num_neg / num_data  # N/M = N * P_noise
+    return num_neg / num_data  # N/M = N * P_noise
+
+
+def _nce_terms(pos_logits: torch.Tensor, neg_logits: torch.Tensor,
+               log_z: Union[float, torch.Tensor], noise_ratio: float,
+               eps: float) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The positive term and the unmasked negative terms of
+    :func:`nce_loss`, evaluated with ``softplus``.
+
+    Args:
+        pos_logits (Tensor): ``(B,)`` positive logits.
+        neg_logits (Tensor): ``(B, N)`` negative logits.
+        log_z (float | Tensor): log of the partition function.
+        noise_ratio (float): ``N / M``.
+        eps (float): the denominator offset.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(B,)`` positive and ``(B, N)`` negative
+        terms.
+    """
     log_z = torch.as_tensor(
         log_z, dtype=pos_logits.dtype, device=pos_logits.device)
     shift = log_z + math.log(noise_ratio + eps)
@@ -78,9 +115,7 @@ def nce_loss(pos_logits: torch.Tensor,
                            shift)
     if eps:
         neg_terms = neg_terms + math.log1p(eps / noise_ratio)
-    if neg_mask is not None:
-        neg_terms = neg_terms * neg_mask
-    return pos_term + neg_terms.sum(dim=-1)
+    return pos_term, neg_terms
 
 
 def infonce_loss(pos_logits: torch.Tensor,
