@@ -45,7 +45,12 @@ def test_history_buffer_statistics():
 
     assert 'pirl_test_statistic' not in pa.history_buffer_statistics()
     HistoryBuffer.register_statistics(pirl_test_statistic)
-    assert 'pirl_test_statistic' in pa.history_buffer_statistics()
+    try:
+        assert 'pirl_test_statistic' in pa.history_buffer_statistics()
+    finally:
+        # a local function left registered makes later checkpoints (which
+        # pickle the message hub's buffers) unpicklable
+        HistoryBuffer._statistics_methods.pop('pirl_test_statistic', None)
 
 
 def test_preprocessor_flags():

@@ -42,6 +42,10 @@ def _backbone():
 
 
 def test_progress_bars_do_not_change_results(monkeypatch, capfd):
+    # Another test may leave MMEngine's default scope set (e.g. a Runner's
+    # 'mmengine'); the evaluation code must build in MMPretrain's scope.
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmengine')
     """kNN features, the SVM benchmark and the invariance distances give
     the same numbers with and without their bars, and the bars go to
     standard error."""

@@ -320,13 +320,13 @@ def preprocessor_from_model(model: nn.Module,
     if (isinstance(mean, torch.Tensor) and isinstance(std, torch.Tensor)
             and preprocessor_normalizes(pre)):
         cfg = dict(
-            type='ClsDataPreprocessor',
+            type='mmpretrain.ClsDataPreprocessor',
             mean=mean.flatten().tolist(),
             std=std.flatten().tolist(),
             to_rgb=preprocessor_converts_channels(pre))
     else:
         cfg = fallback or dict(
-            type='ClsDataPreprocessor',
+            type='mmpretrain.ClsDataPreprocessor',
             mean=[123.675, 116.28, 103.53],
             std=[58.395, 57.12, 57.375],
             to_rgb=True)
@@ -348,7 +348,7 @@ def preprocessor_from_config(model_cfg: dict) -> nn.Module:
     pre = dict(model_cfg.get('data_preprocessor') or {})
     return MODELS.build(
         dict(
-            type='ClsDataPreprocessor',
+            type='mmpretrain.ClsDataPreprocessor',
             mean=list(pre.get('mean', (123.675, 116.28, 103.53))),
             std=list(pre.get('std', (58.395, 57.12, 57.375))),
             to_rgb=bool(pre.get('to_rgb', pre.get('bgr_to_rgb', True)))))

@@ -41,7 +41,7 @@ def extract_features(backbone: nn.Module,
     from mmpretrain.structures import DataSample
     preprocessor = MODELS.build(
         dict(
-            type='ClsDataPreprocessor',
+            type='mmpretrain.ClsDataPreprocessor',
             mean=list(mean),
             std=list(std),
             to_rgb=to_rgb))
