@@ -251,6 +251,31 @@ def test_crossing_points_per_method_init_and_probe():
     assert out['mocov2']['zero_init']['knn']['status'] == 'not reached'
 
 
+def test_budget_table_lists_runs_without_an_untrained_probe():
+    """A sweep of trained methods only (``--methods pirl``) still gets a
+    table row per method and init, with no crossing point."""
+    from pirl_plugin.evaluation.comparison_report import budget_markdown
+    runs = [
+        dict(
+            method='pirl',
+            init='standard',
+            iterations=it,
+            knn_top1=k,
+            linear_top1=k + 5) for it, k in ((608, 80.0), (1216, 87.4))
+    ]
+    table = budget_markdown(
+        dict(
+            budgets=[608, 1216],
+            data_root='d',
+            seed=0,
+            runs=runs,
+            untrained={},
+            crossing={}))
+    row = [ln for ln in table.splitlines() if ln.startswith('| pirl')]
+    assert len(row) == 1
+    assert '80.0 / 85.0 | 87.4 / 92.4 | - | - |' in row[0]
+
+
 @pytest.mark.slow
 def test_budget_curves_end_to_end_on_tiny_data(tmp_path):
     """Two tiny budgets of PIRL (two jobs side by side; MoCo v2 goes

@@ -159,21 +159,24 @@ def budget_markdown(result: dict) -> str:
         cells = f'{_fmt(row["knn_top1"])} / {_fmt(row["linear_top1"])}'
         lines.append(f'| untrained | {INIT_LABELS[init]} | ' +
                      ' | '.join([cells] * len(budgets)) + ' | - | - |')
-    for method, by_init in result['crossing'].items():
-        for init, cross in by_init.items():
-            cells = []
-            for budget in budgets:
-                run = next((r for r in result['runs']
-                            if (r['method'], r['init'],
-                                r['iterations']) == (method, init, budget)),
-                           None)
-                cells.append(
-                    '-' if run is None else f'{_fmt(run["knn_top1"])} / '
-                    f'{_fmt(run["linear_top1"])}')
-            lines.append(f'| {method} | {INIT_LABELS[init]} | ' +
-                         ' | '.join(cells) +
-                         f' | {format_crossing(cross["knn"])} '
-                         f'| {format_crossing(cross["linear"])} |')
+    runs = result['runs']
+    for method, init in sorted({(r['method'], r['init']) for r in runs}):
+        cells = []
+        for budget in budgets:
+            run = next(
+                (r
+                 for r in runs if (r['method'], r['init'],
+                                   r['iterations']) == (method, init, budget)),
+                None)
+            cells.append('-' if run is None else f'{_fmt(run["knn_top1"])} / '
+                         f'{_fmt(run["linear_top1"])}')
+        # no crossing point when the sweep did not probe the untrained net
+        cross = result['crossing'].get(method, {}).get(init)
+        crossing = (f'{format_crossing(cross["knn"])} | '
+                    f'{format_crossing(cross["linear"])}'
+                    if cross else '- | -')
+        lines.append(f'| {method} | {INIT_LABELS[init]} | ' +
+                     ' | '.join(cells) + f' | {crossing} |')
     return '\n'.join(lines) + '\n'
 
 
