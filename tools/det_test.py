@@ -19,10 +19,11 @@ from mmengine.dist import get_rank
 from mmengine.runner import Runner
 
 import pirl_plugin  # noqa: F401  runtime fixes (torch.load allowlist)
+from pirl_plugin.utils.cpu_distributed import (setup_cpu_distributed,
+                                               shutdown_distributed)
 from pirl_plugin.utils.launch import (
     add_launcher_args, disable_persistent_workers_without_workers,
-    parse_launcher_args, set_work_dir, setup_cpu_distributed,
-    shutdown_distributed)
+    parse_launcher_args, set_work_dir)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -19,10 +19,11 @@ from mmengine.runner import Runner
 
 import pirl_plugin  # noqa: F401  runtime fixes (torch.load allowlist)
 from pirl_plugin.utils.atomic_file_backend import ATOMIC_BACKEND
+from pirl_plugin.utils.cpu_distributed import shutdown_distributed
 from pirl_plugin.utils.launch import (
     add_launcher_args, add_train_args,
     disable_persistent_workers_without_workers, merge_args,
-    parse_launcher_args, shutdown_distributed)
+    parse_launcher_args)
 from pirl_plugin.utils.resnet_weights import (PREFIX, ConversionError,
                                               get_state_dict,
                                               infer_resnet_depth,

@@ -17,9 +17,9 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import pirl_plugin  # noqa: F401  registers the components
+from pirl_plugin.utils.cpu_distributed import shutdown_distributed
 from pirl_plugin.utils.launch import (add_launcher_args, add_train_args,
-                                      merge_args, parse_launcher_args,
-                                      shutdown_distributed)
+                                      merge_args, parse_launcher_args)
 
 __all__ = ['main', 'merge_args', 'parse_args']
 

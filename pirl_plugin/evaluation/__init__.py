@@ -1,19 +1,21 @@
 """Evaluation of frozen PIRL backbones: the one feature extractor
-(:mod:`.features`), the one kNN (:mod:`.knn`), the linear probe
-(:mod:`.linear_probe`), the probes of a labelled folder (:mod:`.probe`) and
-the untrained baseline they are compared with (:mod:`.untrained`), budget
-curves (:mod:`.budget_curves`), the array-level maths of the VOC07 SVM
-(:mod:`.svm`) and of the semi-supervised subsets (:mod:`.subsets`), the
-invariance analysis (:mod:`.invariance`) and the registered metrics
-(:mod:`.metrics`)."""
+(:mod:`.features`) and the frozen backbone it runs (:mod:`.frozen_backbone`),
+the one kNN (:mod:`.knn`) and its run from configs (:mod:`.knn_config`), the
+linear probe (:mod:`.linear_probe`), the probes of a labelled folder
+(:mod:`.probe`) and the untrained baseline they are compared with
+(:mod:`.untrained`), budget curves (:mod:`.budget_curves`), the array-level
+maths of the VOC07 SVM (:mod:`.svm`) and of the semi-supervised subsets
+(:mod:`.subsets`), the invariance analysis (:mod:`.invariance`) and the
+registered metrics (:mod:`.metrics`)."""
 from .budget_curves import crossing_point, crossing_points
-from .features import (DEFAULT_POOL_SIZES, LAYER_NAMES, backbone_from_config,
-                       build_feature_backbone, check_layers,
-                       extract_dataloader_features, pool_feature,
-                       preprocessor_from_config, preprocessor_from_model)
-from .knn import (extract_features, folder_dataloaders, knn_accuracies,
-                  knn_accuracy, knn_evaluate, knn_evaluate_config,
+from .features import (DEFAULT_POOL_SIZES, LAYER_NAMES, check_layers,
+                       extract_dataloader_features, pool_feature)
+from .frozen_backbone import (backbone_from_config, build_feature_backbone,
+                              preprocessor_from_config,
+                              preprocessor_from_model)
+from .knn import (extract_features, knn_accuracies, knn_accuracy, knn_evaluate,
                   weighted_knn_predict)
+from .knn_config import folder_dataloaders, knn_evaluate_config
 from .linear_probe import linear_probe_accuracy
 from .metrics import *  # noqa: F401,F403
 from .metrics import MultiLayerAccuracy

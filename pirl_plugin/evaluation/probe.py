@@ -9,7 +9,7 @@ from typing import Optional
 
 import torch
 
-from .knn import folder_dataloaders, knn_evaluate_config
+from .knn_config import folder_dataloaders, knn_evaluate_config
 from .untrained import INIT_LABELS, INITS, with_init
 
 

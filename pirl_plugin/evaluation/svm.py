@@ -10,92 +10,23 @@ negatives. The SVM cost is chosen per class by k-fold cross-validation (AP)
 on ``trainval``, then the SVM is retrained on all of ``trainval``.
 
 Everything here works on plain arrays, so it can be tested without images.
+The targets and the AP are in :mod:`.voc07_metrics`, the SVM of one class in
+:mod:`.class_svm`; this module runs every class.
 """
 import math
-import warnings
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
 from pirl_plugin.utils.progress import track
+from .class_svm import DEFAULT_COSTS, train_class_svm
+from .voc07_metrics import average_precision, voc07_targets
 
-#: Default cost sweep (log-spaced, covering the range used by Goyal et al.).
-DEFAULT_COSTS = (1e-4, 1e-3, 1e-2, 0.1, 0.5, 1.0, 10.0, 100.0)
-
-POSITIVE, IGNORED, NEGATIVE = 1, 0, -1
-
-
-def voc07_targets(gt_labels: Sequence[Sequence[int]],
-                  difficult_labels: Sequence[Sequence[int]],
-                  num_classes: int) -> np.ndarray:
-    """Per-image, per-class SVM targets of the VOC07 protocol.
-
-    Args:
-        gt_labels (sequence[sequence[int]]): per image, the classes of its
-            non-difficult objects (MMPretrain ``VOC``'s ``gt_label``).
-        difficult_labels (sequence[sequence[int]]): per image, the classes
-            of its difficult objects (``gt_label_difficult``).
-        num_classes (int): number of classes (20 for VOC).
-
-    Returns:
-        np.ndarray: ``(N, num_classes)`` int8 with 1 (positive), 0
-        (ignored: only difficult objects of the class) and -1 (negative).
-    """
-    if len(gt_labels) != len(difficult_labels):
-        raise ValueError('gt_labels and difficult_labels differ in length '
-                         f'({len(gt_labels)} vs {len(difficult_labels)})')
-    targets = np.full((len(gt_labels), num_classes), NEGATIVE, dtype=np.int8)
-    for i, (pos, diff) in enumerate(zip(gt_labels, difficult_labels)):
-        targets[i, list(diff)] = IGNORED
-        targets[i, list(pos)] = POSITIVE  # a non-difficult object wins
-    return targets
-
-
-def average_precision(scores: np.ndarray,
-                      targets: np.ndarray,
-                      mode: str = 'area') -> float:
-    """Average precision of one class, ignoring the targets equal to 0.
-
-    Args:
-        scores (np.ndarray): ``(N,)`` classifier scores.
-        targets (np.ndarray): ``(N,)`` targets: > 0 positive, < 0 negative,
-            0 ignored.
-        mode (str): ``'area'`` for the area under the precision envelope
-            (VOC2010+ and the Goyal et al. benchmark), ``'11point'`` for the
-            11-point interpolated AP of the VOC2007 devkit.
-
-    Returns:
-        float: AP in [0, 1], or NaN if there is no positive.
-    """
-    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-    targets = np.asarray(targets).reshape(-1)
-    if scores.shape != targets.shape:
-        raise ValueError(f'scores {scores.shape} and targets '
-                         f'{targets.shape} differ in shape')
-    keep = targets != 0
-    scores, positive = scores[keep], targets[keep] > 0
-    num_pos = int(positive.sum())
-    if num_pos == 0:
-        return float('nan')
-    order = np.argsort(-scores, kind='stable')
-    hits = positive[order]
-    tp = np.cumsum(hits)
-    fp = np.cumsum(~hits)
-    recall = tp / num_pos
-    precision = tp / np.maximum(tp + fp, 1)
-    if mode == '11point':
-        return float(
-            np.mean([
-                precision[recall >= t].max() if (recall >= t).any() else 0.0
-                for t in np.linspace(0, 1, 11)
-            ]))
-    if mode != 'area':
-        raise ValueError(f"mode must be 'area' or '11point', got {mode!r}")
-    mrec = np.concatenate([[0.0], recall, [1.0]])
-    mpre = np.concatenate([[0.0], precision, [0.0]])
-    mpre = np.maximum.accumulate(mpre[::-1])[::-1]  # precision envelope
-    step = np.nonzero(mrec[1:] != mrec[:-1])[0]
-    return float(np.sum((mrec[step + 1] - mrec[step]) * mpre[step + 1]))
+__all__ = [
+    'DEFAULT_COSTS', 'average_precision', 'class_names_from_dataset',
+    'format_ap_table', 'l2_normalize', 'svm_benchmark', 'train_class_svm',
+    'voc07_targets'
+]
 
 
 def l2_normalize(feats: np.ndarray, eps: float = 1e-12) -> np.ndarray:
@@ -103,105 +34,6 @@ def l2_normalize(feats: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     feats = np.asarray(feats, dtype=np.float32)
     return feats / np.maximum(
         np.linalg.norm(feats, axis=1, keepdims=True), eps)
-
-
-def _make_svm(cost: float, pos_weight: float, seed: int, max_iter: int):
-    from sklearn.svm import LinearSVC
-    return LinearSVC(
-        C=cost,
-        class_weight={
-            1: pos_weight,
-            -1: 1.0
-        },
-        loss='squared_hinge',
-        penalty='l2',
-        dual='auto',
-        tol=1e-4,
-        max_iter=max_iter,
-        random_state=seed)
-
-
-def _cross_validate(x: np.ndarray, y: np.ndarray, costs: Sequence[float],
-                    folds: int, pos_weight: float, ap_mode: str, max_iter: int,
-                    seed: int) -> Dict[float, float]:
-    """Mean AP over stratified folds of an SVM per candidate cost.
-
-    Args:
-        x (np.ndarray): ``(N, D)`` features.
-        y (np.ndarray): ``(N,)`` targets in ``{1, -1}``.
-        costs (sequence[float]): candidate costs ``C``.
-        folds (int): number of folds (at least 2).
-        pos_weight, ap_mode, max_iter, seed: see :func:`train_class_svm`.
-
-    Returns:
-        dict: cost -> mean fold AP (fraction).
-    """
-    from sklearn.model_selection import StratifiedKFold
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    splits = list(splitter.split(x, y))
-    cv_ap = {}
-    for cost in costs:
-        aps = []
-        for tr, va in splits:
-            svm = _make_svm(cost, pos_weight, seed, max_iter)
-            svm.fit(x[tr], y[tr])
-            aps.append(
-                average_precision(
-                    svm.decision_function(x[va]), y[va], ap_mode))
-        cv_ap[cost] = float(np.nanmean(aps))
-    return cv_ap
-
-
-def train_class_svm(feats: np.ndarray,
-                    targets: np.ndarray,
-                    costs: Sequence[float] = DEFAULT_COSTS,
-                    cv_folds: int = 3,
-                    pos_weight: float = 2.0,
-                    ap_mode: str = 'area',
-                    max_iter: int = 2000,
-                    seed: int = 0) -> dict:
-    """Train the SVM of one class, the cost chosen by cross-validation.
-
-    Args:
-        feats (np.ndarray): ``(N, D)`` trainval features.
-        targets (np.ndarray): ``(N,)`` targets (1 / 0 ignored / -1).
-        costs (sequence[float]): candidate costs ``C``.
-        cv_folds (int): folds of the stratified cross-validation (reduced to
-            the number of positives or negatives if smaller).
-        pos_weight (float): class weight of the positives (1 for the
-            negatives). Defaults to 2.
-        ap_mode (str): AP used to score the folds (see
-            :func:`average_precision`).
-        max_iter (int): liblinear iterations.
-        seed (int): seed of the fold split and of liblinear.
-
-    Returns:
-        dict: ``svm`` (the fitted ``LinearSVC`` or None without positives or
-        negatives), ``cost`` (chosen cost), ``cv_ap`` (mean fold AP per
-        cost, NaN where cross-validation was impossible).
-    """
-    from sklearn.exceptions import ConvergenceWarning
-    if not costs:
-        raise ValueError('costs must not be empty')
-    keep = targets != IGNORED
-    x, y = feats[keep], np.where(targets[keep] > 0, 1, -1)
-    num_pos, num_neg = int((y > 0).sum()), int((y < 0).sum())
-    if num_pos == 0 or num_neg == 0:
-        return dict(svm=None, cost=None, cv_ap={c: math.nan for c in costs})
-    folds = min(cv_folds, num_pos, num_neg)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', ConvergenceWarning)
-        if folds >= 2:
-            cv_ap = _cross_validate(x, y, costs, folds, pos_weight, ap_mode,
-                                    max_iter, seed)
-            # the first (smallest, most regularised) cost wins ties
-            best = max(costs, key=lambda c: (cv_ap[c], -costs.index(c)))
-        else:
-            cv_ap = {c: math.nan for c in costs}
-            best = sorted(costs)[len(costs) // 2]
-        svm = _make_svm(best, pos_weight, seed, max_iter)
-        svm.fit(x, y)
-    return dict(svm=svm, cost=best, cv_ap=cv_ap)
 
 
 def svm_benchmark(train_feats: np.ndarray,

@@ -1,7 +1,8 @@
 """What the launchers (``tools/train.py``, ``tools/det_train.py``,
 ``tools/det_test.py``) share: MMPretrain's ``tools/train.py`` command-line
-options and their merging into a config, and distributed runs on CPU-only
-machines; the evaluation tools' ``--out`` and ``--cfg-options``."""
+options and their merging into a config (distributed runs on CPU-only
+machines: :mod:`pirl_plugin.utils.cpu_distributed`); the evaluation tools'
+``--out`` and ``--cfg-options``."""
 import argparse
 import json
 import os
@@ -9,7 +10,9 @@ import os.path as osp
 from typing import Dict, Optional, Sequence
 
 import torch
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config, DictAction
+
+from .cpu_distributed import setup_cpu_distributed
 
 
 def add_train_args(parser: argparse.ArgumentParser,
@@ -265,53 +268,3 @@ def _apply_dataloader_flags(cfg: Config, field: str,
         dataloader_cfg['pin_memory'] = False
     if args.no_persistent_workers:
         dataloader_cfg['persistent_workers'] = False
-
-
-def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
-    """Run a distributed launch on CPU-only machines (CI, laptops).
-
-    MMEngine's ``init_dist`` calls ``torch.cuda.set_device`` and wraps the
-    model with ``device_ids=[local_rank]``, both of which fail without a GPU.
-    Here the process group is initialised with gloo from the launcher's
-    environment (MMEngine then skips its own ``init_dist``), and DDP gets
-    ``device_ids=None``.
-    """
-    import torch.distributed as torch_dist
-    cfg.setdefault('env_cfg', ConfigDict())
-    cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
-    cfg.env_cfg.dist_cfg.backend = 'gloo'
-    cfg.setdefault(
-        'model_wrapper_cfg',
-        ConfigDict(type='MMDistributedDataParallel', broadcast_buffers=False))
-    cfg.model_wrapper_cfg.device_ids = None
-    if torch_dist.is_initialized():
-        return
-    if launcher == 'slurm':
-        import subprocess
-        nodes = os.environ['SLURM_NODELIST']
-        host = subprocess.getoutput(
-            f'scontrol show hostname {nodes} | head -n1')
-        os.environ.setdefault('MASTER_ADDR', host)
-        os.environ.setdefault('MASTER_PORT', '29500')
-        os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
-        os.environ['RANK'] = os.environ['SLURM_PROCID']
-        os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
-    elif launcher != 'pytorch':
-        raise ValueError(f'--launcher {launcher} needs a GPU; on CPU use '
-                         'tools/dist_train.sh (pytorch) or slurm')
-    torch_dist.init_process_group(backend='gloo')
-
-
-def shutdown_distributed() -> None:
-    """Leave the process group cleanly at the end of a successful run.
-
-    Without it each rank exits while gloo's background threads may still be
-    serving a peer's last collective; a rank then dies with ``terminate
-    called without an active exception`` (SIGABRT) after its work is done,
-    and torchrun reports the whole job as failed. A barrier first lets every
-    rank finish before any group is torn down.
-    """
-    import torch.distributed as torch_dist
-    if torch_dist.is_available() and torch_dist.is_initialized():
-        torch_dist.barrier()
-        torch_dist.destroy_process_group()

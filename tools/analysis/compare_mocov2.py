@@ -241,8 +241,8 @@ def is_sweep(args) -> bool:
 def make_spec(args, data_root: str):
     """The shared :class:`RunSpec` and the reference (PIRL) config."""
     from pirl_plugin.evaluation.probe import view_size
-    from pirl_plugin.utils.comparison_runs import (RunSpec, count_images,
-                                                   load_config)
+    from pirl_plugin.utils.comparison_configs import (RunSpec, count_images,
+                                                      load_config)
     for split in ('train', 'test'):
         if not osp.isdir(osp.join(data_root, split)):
             sys.exit(f'{data_root} has no {split}/ folder: the tool needs '
@@ -305,7 +305,7 @@ def plan_runs(args, spec, ref) -> list:
 def prepare_runs(plan: list, configs: dict, ref, notes: list) -> None:
     """Write every run's config; the changes made to fit the reference
     (PIRL) config and the data go to ``notes`` once."""
-    from pirl_plugin.utils.comparison_runs import prepare_config
+    from pirl_plugin.utils.comparison_configs import prepare_config
     first = plan and (plan[0]['init'], plan[0]['budget'])
     for run in plan:
         config, options = configs[run['method']]
@@ -461,7 +461,7 @@ def main(argv=None) -> dict:
 
     import pirl_plugin  # noqa: F401  registers the components
     from pirl_plugin.evaluation.probe import FolderProber
-    from pirl_plugin.utils.comparison_runs import count_images
+    from pirl_plugin.utils.comparison_configs import count_images
     configs = method_configs(args)
     spec, ref = make_spec(args, osp.abspath(args.data_root))
     prober = FolderProber(spec.data_root, spec.img_size)

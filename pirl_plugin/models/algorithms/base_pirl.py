@@ -1,22 +1,70 @@
 """The loss path shared by :class:`PIRL` and :class:`PIRLMultiTransform`."""
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Any, Dict, List, Sequence, Tuple, Union
 
 import torch
 from mmengine.logging import MessageHub
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
+from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from torch import nn
 
 TransformFeats = Union[torch.Tensor, List[torch.Tensor]]
+
+
+def replicated_state_buffers(model: nn.Module) -> List[str]:
+    """Names of the buffers of ``model.memory_bank`` and ``model.head``.
+
+    They are kept in step across ranks by the bank and the head themselves
+    (all-gathered updates, all-reduced estimates; a sharded bank holds a
+    different shard on each rank), so DDP must never broadcast them: PIRL
+    lists them in ``_ddp_params_and_buffers_to_ignore``, and with
+    ``broadcast_buffers=True`` DDP then broadcasts only the backbone's and
+    necks' buffers (BatchNorm statistics).
+    """
+    names = []
+    for prefix in ('memory_bank', 'head'):
+        module = getattr(model, prefix, None)
+        if module is not None:
+            names += [f'{prefix}.{n}' for n, _ in module.named_buffers()]
+    return names
 
 
 class BasePIRL(BaseSelfSupervisor):
     """A PIRL model: image features f(v_I), transformed-view features,
     an NCE head against ``memory_bank`` and the bank's staged update.
 
-    Subclasses build ``neck`` (head f), their transformed-view heads, the
-    loss ``head`` and ``memory_bank``, and implement :meth:`check_views`
-    and :meth:`pretext_features`; :meth:`loss` is the same for all.
+    Built in this order (the order of the random initialisation): the
+    backbone, ``neck`` (head f) and the loss ``head``, the transformed-view
+    heads (:meth:`build_transform_heads`), then ``memory_bank``, whose and
+    the head's buffers DDP must not broadcast
+    (:func:`replicated_state_buffers`). Subclasses implement
+    :meth:`build_transform_heads`, :meth:`check_views` and
+    :meth:`pretext_features`; :meth:`loss` is the same for all.
+
+    Args:
+        backbone (dict): backbone config.
+        neck (dict): head f over the image view.
+        transform_heads: the subclass's config of its transformed-view
+            heads, passed to :meth:`build_transform_heads`.
+        head (dict): the loss head config.
+        memory_bank (dict): :class:`MemoryBank` config.
+        **kwargs: ``pretrained``, ``data_preprocessor`` and ``init_cfg`` of
+            MMPretrain's ``BaseSelfSupervisor``.
     """
+
+    def __init__(self, backbone: dict, neck: dict, transform_heads: Any,
+                 head: dict, memory_bank: dict, **kwargs) -> None:
+        super().__init__(backbone=backbone, neck=neck, head=head, **kwargs)
+        self.build_transform_heads(transform_heads)
+        self.memory_bank = MODELS.build(memory_bank)
+        # DDP reads this list when it wraps the model (see
+        # replicated_state_buffers).
+        self._ddp_params_and_buffers_to_ignore = replicated_state_buffers(self)
+
+    def build_transform_heads(self, cfg: Any) -> None:
+        """Build the heads of the transformed views from ``cfg``, or raise
+        ValueError naming the setting."""
+        raise NotImplementedError
 
     @staticmethod
     def sample_indices(data_samples: List[DataSample],

@@ -6,7 +6,9 @@ import torch
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from .base_pirl import BasePIRL
+from .base_pirl import BasePIRL, replicated_state_buffers
+
+__all__ = ['PIRL', 'TRUNK_ORDERS', 'replicated_state_buffers']
 
 
 def _out_features(module: nn.Module) -> Optional[int]:
@@ -19,24 +21,6 @@ def _out_features(module: nn.Module) -> Optional[int]:
 
 
 TRUNK_ORDERS = ('image_first', 'transform_first')
-
-
-def replicated_state_buffers(model: nn.Module) -> List[str]:
-    """Names of the buffers of ``model.memory_bank`` and ``model.head``.
-
-    They are kept in step across ranks by the bank and the head themselves
-    (all-gathered updates, all-reduced estimates; a sharded bank holds a
-    different shard on each rank), so DDP must never broadcast them: PIRL
-    lists them in ``_ddp_params_and_buffers_to_ignore``, and with
-    ``broadcast_buffers=True`` DDP then broadcasts only the backbone's and
-    necks' buffers (BatchNorm statistics).
-    """
-    names = []
-    for prefix in ('memory_bank', 'head'):
-        module = getattr(model, prefix, None)
-        if module is not None:
-            names += [f'{prefix}.{n}' for n, _ in module.named_buffers()]
-    return names
 
 
 @MODELS.register_module()
@@ -88,25 +72,26 @@ class PIRL(BasePIRL):
                  channels_last: bool = False,
                  trunk_order: str = 'image_first') -> None:
         super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
+            backbone,
+            neck,
+            transform_neck,
+            head,
+            memory_bank,
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self.transform_neck = MODELS.build(transform_neck)
-        self.memory_bank = MODELS.build(memory_bank)
         self._check_feature_dims()
         if trunk_order not in TRUNK_ORDERS:
             raise ValueError(f'PIRL trunk_order must be one of {TRUNK_ORDERS}'
                              f', got {trunk_order!r}')
         self.trunk_order = trunk_order
-        # DDP reads this list when it wraps the model (see
-        # replicated_state_buffers).
-        self._ddp_params_and_buffers_to_ignore = replicated_state_buffers(self)
         self.channels_last = channels_last
         if channels_last:
             self.backbone.to(memory_format=torch.channels_last)
+
+    def build_transform_heads(self, transform_neck: dict) -> None:
+        """Build ``transform_neck`` (head g) from its config."""
+        self.transform_neck = MODELS.build(transform_neck)
 
     def _check_feature_dims(self) -> None:
         """Refuse heads f, g and a bank whose feature sizes differ."""

@@ -6,7 +6,6 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from .base_pirl import BasePIRL
-from .pirl import replicated_state_buffers
 
 
 @MODELS.register_module()
@@ -48,12 +47,19 @@ class PIRLMultiTransform(BasePIRL):
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
+            backbone,
+            neck,
+            transforms,
+            head,
+            memory_bank,
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
+
+    def build_transform_heads(self, transforms: Sequence[dict]) -> None:
+        """Build ``transform_necks`` (one head g_t per entry of
+        ``transforms``) and check them against the loss head's
+        ``transform_names``."""
         if not transforms:
             raise ValueError('PIRLMultiTransform needs at least one entry in '
                              'transforms')
@@ -79,10 +85,6 @@ class PIRLMultiTransform(BasePIRL):
             raise ValueError(
                 f'PIRLMultiTransform: head.transform_names {head_names} must '
                 f'list the transforms in order: {self.transform_names}')
-        self.memory_bank = MODELS.build(memory_bank)
-        # DDP reads this list when it wraps the model (see
-        # replicated_state_buffers).
-        self._ddp_params_and_buffers_to_ignore = replicated_state_buffers(self)
 
     def check_views(self, inputs: List[torch.Tensor]) -> None:
         """Raise ValueError unless ``inputs`` is ``[image views]`` followed

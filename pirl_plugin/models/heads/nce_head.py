@@ -4,19 +4,19 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmengine import dist
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
 from ..losses import infonce_loss, nce_loss
 from ..memories.negative_sampling import sample_negatives_vissl
+from .partition_function import PartitionFunctionMixin
 
 LOSS_TYPES = ('nce', 'infonce')
 NEGATIVE_SAMPLING = ('paper', 'vissl')
 
 
 @MODELS.register_module()
-class NCEHead(BaseModule):
+class NCEHead(PartitionFunctionMixin, BaseModule):
     """The PIRL objective (Eq. 5) over a memory bank.
 
     ``L = lam * L(m_I, g(v_It)) + (1 - lam) * L(m_I, f(v_I))`` where ``m_I``
@@ -143,24 +143,6 @@ class NCEHead(BaseModule):
                 f'z_momentum=0 (got {loss_type!r}, {z_momentum}): the frozen '
                 'Z replaces the running estimate')
 
-    @torch.no_grad()
-    def _frozen_z(self, pos_logits: torch.Tensor, neg_logits: torch.Tensor,
-                  num_data: int) -> torch.Tensor:
-        """VISSL's Z: set once from the first term's ``(B,)`` positive and
-        ``(B, N)`` negative logits, then frozen (see ``frozen_z``)."""
-        if not bool((self.z > 0).all()):
-            e = torch.cat([pos_logits.unsqueeze(1), neg_logits], 1)
-            mean = e.double().exp().mean()
-            world = dist.get_world_size()
-            if world > 1:
-                dist.all_reduce(mean, op='sum')
-                mean = mean / world
-            z_first = num_data * mean
-            if not torch.isfinite(z_first):
-                return z_first.expand(self.z.numel()).clone()
-            self.z.fill_(float(z_first))
-        return self.z.clone()
-
     def _negative_logits(
             self, q: torch.Tensor, idx: torch.Tensor,
             memory_bank) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
@@ -182,37 +164,6 @@ class NCEHead(BaseModule):
         if neg_idx.dim() == 1:
             return neg_logits, neg_idx.view(1, -1) != idx.view(-1, 1)
         return neg_logits, None
-
-    @torch.no_grad()
-    def _update_z(self, neg_logits: torch.Tensor,
-                  neg_mask: Optional[torch.Tensor],
-                  num_data: int) -> torch.Tensor:
-        """Update the running Z of each term from ``(B, N, K)`` negative
-        logits (K terms, one entry of ``self.z`` each)."""
-        k = neg_logits.size(-1)
-        e = neg_logits.double().exp()
-        if neg_mask is not None:
-            e = e * neg_mask.unsqueeze(-1)
-            count = neg_mask.sum().double().expand(k).clone()
-        else:
-            count = torch.full((k, ),
-                               float(e.size(0) * e.size(1)),
-                               dtype=torch.float64,
-                               device=e.device)
-        stats = torch.cat([e.sum(dim=(0, 1)), count])
-        if dist.get_world_size() > 1:
-            dist.all_reduce(stats, op='sum')
-        z_batch = num_data * stats[:k] / stats[k:].clamp(min=1)
-        if not torch.isfinite(z_batch).all():
-            # NaN/inf similarities: the loss is non-finite too and PIRL stops
-            # the run; keep the checkpointed running estimate clean.
-            return z_batch
-        first = self.z <= 0
-        self.z.copy_(
-            torch.where(
-                first, z_batch,
-                self.z_momentum * self.z + (1 - self.z_momentum) * z_batch))
-        return self.z.clone()
 
     def _check_features(self, feats: Dict[str, torch.Tensor],
                         image_feat: torch.Tensor, memory_bank) -> None:
@@ -254,8 +205,8 @@ class NCEHead(BaseModule):
                                    neg_logits[..., 0].detach(),
                                    memory_bank.num_samples)
             elif self.loss_type == 'nce':
-                z = self._update_z(neg_logits.detach(), neg_mask,
-                                   memory_bank.num_samples)
+                z = self.update_z(neg_logits.detach(), neg_mask,
+                                  memory_bank.num_samples)
             if self.loss_type == 'nce':
                 log_z = z.log().float()
                 return [
