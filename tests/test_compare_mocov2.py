@@ -384,3 +384,26 @@ def test_compare_tool_end_to_end_on_tiny_data(tmp_path):
     assert cm.model.backbone == cp.model.backbone
     assert cm.optim_wrapper == cp.optim_wrapper
     assert cm.train_dataloader.batch_size == cp.train_dataloader.batch_size
+
+
+def test_fit_schedule_keeps_warmups_and_stretches_the_decay():
+    """A budget run's schedule: the decay that ends at the config's last
+    epoch is stretched to the new length (``T_max`` = its new span), an
+    epoch-based warm-up and an iteration-based one keep their length."""
+    from mmengine.config import Config
+
+    from pirl_plugin.utils.comparison_configs import fit_schedule
+    cfg = Config(
+        dict(
+            train_cfg=dict(max_epochs=20),
+            param_scheduler=[
+                dict(type='LinearLR', by_epoch=False, begin=0, end=100),
+                dict(type='LinearLR', begin=0, end=2),
+                dict(type='CosineAnnealingLR', T_max=18, begin=2, end=20),
+            ]))
+    fit_schedule(cfg, 64)
+    assert cfg.train_cfg.max_epochs == 64
+    iter_warmup, warmup, decay = cfg.param_scheduler
+    assert iter_warmup['end'] == 100
+    assert (warmup['begin'], warmup['end']) == (0, 2)
+    assert (decay['begin'], decay['end'], decay['T_max']) == (2, 64, 62)

@@ -115,18 +115,37 @@ def copy_reference(cfg: Config, name: str, reference: Config, spec: RunSpec,
         notes.append(f'{name}: neck.in_channels set to {width}')
 
 
+def fit_schedule(cfg: Config, epochs: int) -> None:
+    """Give ``cfg`` a full schedule of ``epochs`` epochs: the epoch-based
+    schedulers that run to the config's last epoch (the cosine decay) end
+    at ``epochs`` (``T_max`` = their new length); a warm-up that ends
+    earlier, and every iteration-based scheduler, keep their length.
+
+    Args:
+        cfg (Config): a training config with ``train_cfg.max_epochs``;
+            changed in place.
+        epochs (int): the new number of epochs.
+    """
+    old_end = (cfg.get('train_cfg') or {}).get('max_epochs')
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=epochs)
+    for sched in cfg.get('param_scheduler', None) or []:
+        if not sched.get('by_epoch', True):
+            continue
+        if old_end is not None and sched.get('end', old_end) < old_end:
+            continue
+        if 'end' in sched:
+            sched['end'] = epochs
+        if 'T_max' in sched:
+            sched['T_max'] = epochs - sched.get('begin', 0)
+
+
 def fit_to_data(cfg: Config, name: str, spec: RunSpec,
                 notes: List[str]) -> None:
     """Point ``cfg`` at ``spec``'s training images, batch, epochs, workers
     and initialisation, and keep PIRL's negatives and MoCo's queue within
     the training images."""
     from pirl_plugin.evaluation.untrained import INITS
-    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=spec.epochs)
-    for sched in cfg.get('param_scheduler', None) or []:
-        if 'T_max' in sched:
-            sched['T_max'] = spec.epochs
-        if 'end' in sched and sched.get('by_epoch', True):
-            sched['end'] = spec.epochs
+    fit_schedule(cfg, spec.epochs)
     if spec.init is not None:
         cfg.model.backbone.zero_init_residual = INITS[spec.init]
     loader = cfg.train_dataloader
