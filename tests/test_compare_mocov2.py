@@ -189,8 +189,6 @@ def test_untrained_row_is_the_standard_init_and_not_degenerate(
     (['--inits', 'kaiming'], "--inits: unknown ['kaiming']"),
     (['--budgets', '10,20', '--methods', 'untrained'
       ], '--budgets / several --inits need a trained method'),
-    (['--budgets', '10', '--record', 'x.json'
-      ], '--record takes the rows of one budget'),
     (['--methods', 'pirl,byol'], "--methods: unknown ['byol']"),
 ])
 def test_bad_options_give_one_line_errors(tmp_path, args, message):

@@ -71,3 +71,47 @@ def test_rows_merge_by_dataset_method_init_and_seed():
     assert rt.table_in(rt.replace_table(text, table)) == table
     with pytest.raises(ValueError, match='results-table:begin'):
         rt.table_in('no markers')
+
+
+def test_a_budget_sweep_records_one_row_per_budget():
+    """``--record`` of a ``--budgets`` sweep: a row per method, init and
+    budget, the untrained networks once; budgets stay apart in the table
+    and a later sweep replaces only its own budgets."""
+
+    def sweep(seed, knn):
+        return dict(
+            seed=seed,
+            command='tools/analysis/compare_mocov2.py --budgets 600,4800',
+            untrained=dict(standard=dict(knn_top1=83.333, linear_top1=87.8)),
+            runs=[
+                dict(
+                    method='pirl',
+                    init='standard',
+                    iterations=it,
+                    knn_top1=knn + it / 1000,
+                    linear_top1=90.0) for it in (608, 4807)
+            ])
+
+    rows = rt.rows_from_budget_result(sweep(0, 80.0), 'digits')
+    assert sorted((r['method'], r['iterations'], r['knn_top1']) for r in rows
+                  if r['method'] == 'pirl') == [('pirl', 608, 80.61),
+                                                ('pirl', 4807, 84.81)]
+    assert [(r['init'], r['iterations'], r['knn_top1']) for r in rows
+            if r['method'] == 'untrained'] == [('standard', None, 83.33)]
+    rows = rt.merge_rows(rows,
+                         rt.rows_from_budget_result(sweep(1, 90.0), 'digits'))
+    assert len(rows) == 6
+    lines = [
+        ln for ln in rt.render_table(rows).splitlines() if '| pirl |' in ln
+    ]
+    assert len(lines) == 2
+    assert '| 608 | 0, 1 | 80.6 / 90.6 (mean 85.6) |' in lines[0]
+    assert '| 4807 | 0, 1 | 84.8 / 94.8 (mean 89.8) |' in lines[1]
+    # a later sweep of one budget replaces that budget's row only
+    again = sweep(0, 70.0)
+    again['runs'] = again['runs'][:1]
+    rows = rt.merge_rows(rows, rt.rows_from_budget_result(again, 'digits'))
+    assert sorted(
+        (r['iterations'], r['knn_top1']) for r in rows
+        if (r['method'], r['seed']) == ('pirl', 0)) == [(608, 70.61),
+                                                        (4807, 84.81)]

@@ -24,7 +24,7 @@ from typing import List
 from .untrained import INIT_LABELS
 
 BEGIN, END = '<!-- results-table:begin -->', '<!-- results-table:end -->'
-KEYS = ('dataset', 'method', 'init', 'seed')
+KEYS = ('dataset', 'method', 'init', 'iterations', 'seed')
 
 
 def load_rows(path: str) -> List[dict]:
@@ -36,7 +36,7 @@ def load_rows(path: str) -> List[dict]:
 
 
 def save_rows(path: str, rows: List[dict]) -> None:
-    """Write ``rows`` sorted by dataset, method, init and seed."""
+    """Write ``rows`` sorted by dataset, method, init, budget and seed."""
     rows = sorted(rows, key=lambda r: tuple(str(r[k]) for k in KEYS))
     with open(path, 'w') as f:
         json.dump(dict(rows=rows), f, indent=1)
@@ -45,7 +45,7 @@ def save_rows(path: str, rows: List[dict]) -> None:
 
 def merge_rows(rows: List[dict], new: List[dict]) -> List[dict]:
     """``rows`` with ``new`` added; a new row replaces the one with the
-    same dataset, method, init and seed."""
+    same dataset, method, init, iterations and seed."""
     keys = {tuple(r[k] for k in KEYS) for r in new}
     return [r for r in rows if tuple(r[k] for k in KEYS) not in keys] + new
 
@@ -70,6 +70,36 @@ def rows_from_result(result: dict, dataset: str) -> List[dict]:
     return out
 
 
+def rows_from_budget_result(result: dict, dataset: str) -> List[dict]:
+    """The rows of one ``budget_curves.json`` (several budgets, one seed):
+    one per trained method, init and budget, and the untrained networks."""
+    common = dict(
+        dataset=dataset,
+        seed=result['seed'],
+        source=result['command'],
+        measured=time.strftime('%Y-%m-%d'))
+    out = [
+        dict(
+            common,
+            method='untrained',
+            init=init,
+            iterations=None,
+            knn_top1=round(row['knn_top1'], 2),
+            linear_top1=round(row['linear_top1'], 2))
+        for init, row in result['untrained'].items()
+    ]
+    for run in result['runs']:
+        out.append(
+            dict(
+                common,
+                method=run['method'],
+                init=run['init'],
+                iterations=run['iterations'],
+                knn_top1=round(run['knn_top1'], 2),
+                linear_top1=round(run['linear_top1'], 2)))
+    return out
+
+
 def _cell(values: List[float]) -> str:
     text = ' / '.join(f'{v:.1f}' for v in values)
     if len(values) > 1:
@@ -88,22 +118,23 @@ def _order(row: dict) -> tuple:
     rank = methods.index(row['method']) if row['method'] in methods else (
         len(methods) + (row['method'] == 'untrained'))
     return (row['dataset'], rank, row['method'], row['init'] != 'standard',
-            row['init'], row['seed'])
+            row['init'], row['iterations'] or 0, row['seed'])
 
 
 def render_table(rows: List[dict]) -> str:
-    """One markdown line per dataset, method and init: kNN and linear top-1
+    """One markdown line per dataset, method, init and budget: kNN and
+    linear top-1
     per seed (and their mean), the seeds and the sources (a measured row's
     full command is in the JSON)."""
     groups: 'OrderedDict[tuple, List[dict]]' = OrderedDict()
     for r in sorted(rows, key=_order):
-        groups.setdefault((r['dataset'], r['method'], r['init']), []).append(r)
+        key = (r['dataset'], r['method'], r['init'], r['iterations'])
+        groups.setdefault(key, []).append(r)
     lines = [
         '| data | method | init | iterations | seeds | kNN top-1 | '
         'linear top-1 | source |', '|---|---|---|---|---|---|---|---|'
     ]
-    for (dataset, method, init), group in groups.items():
-        its = group[0]['iterations']
+    for (dataset, method, init, its), group in groups.items():
         sources = '; '.join(OrderedDict.fromkeys(map(_source, group)))
         lines.append(
             f'| {dataset} | {method} | {INIT_LABELS.get(init, init)} '

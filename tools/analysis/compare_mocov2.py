@@ -47,8 +47,9 @@ method, init and budget, each method's crossing point (the smallest budget
 above the standard-init untrained network) and the kNN-monitor curves of
 the longest runs. Each run is in ``<work-dir>/<init>/it<N>/<method>/``
 (config, ``train.log``, checkpoint). ``--record FILE --dataset NAME``
-(one budget) adds the measured rows to a results JSON, the source of the
-README's small-data table (``tools/analysis/results_table.py``).
+adds the measured rows (one per method, init and budget) to a results
+JSON, the source of the README's small-data table
+(``tools/analysis/results_table.py``).
 ``--tiny``: 1 epoch of batch 8, no loader workers (CI).
 """
 import argparse
@@ -186,7 +187,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         metavar='JSON',
         help='add the rows measured to this results JSON '
-        '(one budget; see tools/analysis/results_table.py)')
+        '(see tools/analysis/results_table.py)')
     p.add_argument(
         '--dataset',
         default=None,
@@ -254,9 +255,6 @@ def make_spec(args, data_root: str):
     if is_sweep(args) and not args.trained:
         sys.exit('--budgets / several --inits need a trained method in '
                  '--methods')
-    if args.record and is_sweep(args):
-        sys.exit('--record takes the rows of one budget and one init: drop '
-                 '--budgets and pass at most one --inits')
     ref = load_config(args.pirl_config, args.cfg_options_pirl)
     batch = args.batch_size or (8 if args.tiny else
                                 ref.train_dataloader.batch_size)
@@ -445,11 +443,12 @@ def write_outputs(result: dict, args, stem: str) -> None:
         table + f'[compare] wrote {base}.{{json,md,png}}; total '
         f'{result["total_seconds"]:.0f} s',
         flush=True)
-    if args.record and not sweep:
+    if args.record:
         from pirl_plugin.evaluation import results_table as rt
         name = args.dataset or osp.basename(result['data_root'].rstrip('/'))
-        rows = rt.merge_rows(
-            rt.load_rows(args.record), rt.rows_from_result(result, name))
+        new = (rt.rows_from_budget_result if sweep else rt.rows_from_result)(
+            result, name)
+        rows = rt.merge_rows(rt.load_rows(args.record), new)
         rt.save_rows(args.record, rows)
         print(f'[compare] recorded in {args.record}', flush=True)
 
