@@ -20,7 +20,7 @@ from pirl_plugin.utils.config_errors import ConfigValueError, is_number
 
 # Where a config holds components, and the registry that builds them.
 REGISTRY_PATHS = (
-    (r'model(\.\w+)?', 'MODELS'),
+    (r'model(\.\w+)*', 'MODELS'),
     (r'train_dataloader\.dataset', 'DATASETS'),
     (r'train_dataloader\.dataset\.pipeline\.\d+', 'TRANSFORMS'),
     (r'train_dataloader\.sampler', 'DATA_SAMPLERS'),
@@ -32,7 +32,7 @@ REGISTRY_PATHS = (
 )
 # The components built (and so checked) before the runner starts: the
 # plugin's own, under these paths, without nested components.
-PREBUILT = re.compile(r'model\.\w+|train_dataloader\.dataset\.pipeline\.\d+')
+PREBUILT = re.compile(r'model(\.\w+)+|train_dataloader\.dataset\.pipeline\.\d+')
 
 
 def _typed_dicts(node: Any, path: str = '') -> Iterator[Tuple[str, dict]]:
