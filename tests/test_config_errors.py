@@ -207,3 +207,20 @@ def test_mim_train_gives_the_same_line(tmp_path):
             '0, got -1') in proc.stderr, proc.stderr[-3000:]
     assert 'Traceback' not in proc.stderr
     assert not written(work)
+
+
+@pytest.mark.parametrize('folder', ['pirl', 'benchmarks/mmpretrain'])
+def test_shipped_configs_pass_the_checks(folder):
+    """No false refusal: every shipped config of the plugin's runner
+    passes the checks run before the build."""
+    import glob
+
+    from mmengine.config import Config
+
+    from pirl_plugin.engine.config_checks import check_config_before_build
+    paths = sorted(glob.glob(osp.join(REPO, 'configs', folder, '*.py')))
+    assert paths
+    for path in paths:
+        cfg = Config.fromfile(path)
+        if 'PIRLRunner' in str(cfg.get('runner_type')):
+            check_config_before_build(cfg)

@@ -20,7 +20,7 @@ from pirl_plugin.utils.config_errors import ConfigValueError, is_number
 
 # Where a config holds components, and the registry that builds them.
 REGISTRY_PATHS = (
-    (r'model(\.\w+)*', 'MODELS'),
+    (r'model(\.(transforms\.\d+\.)?\w+)?', 'MODELS'),
     (r'train_dataloader\.dataset', 'DATASETS'),
     (r'train_dataloader\.dataset\.pipeline\.\d+', 'TRANSFORMS'),
     (r'train_dataloader\.sampler', 'DATA_SAMPLERS'),

@@ -12,7 +12,7 @@ from mmpretrain.registry import TRANSFORMS
 
 from ...utils.config_errors import (ConfigValueError, check_choice,
                                     check_number, check_size, is_number)
-from ...utils.permutations import generate_permutations
+from ...utils.permutations import cached_permutations
 from .photometric import RECIPES, ViewAugmentation
 
 # A view's augmentation: a recipe name, overrides of the transform's recipe
@@ -252,8 +252,8 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
                     f'permutations must be in [1, {total}] for '
                     f'{self.num_patches} patches, got {permutations}',
                     'permutations')
-            return generate_permutations(
-                int(permutations), self.num_patches, method, seed)
+            return cached_permutations(int(permutations), self.num_patches,
+                                       method, seed).copy()
         try:
             perms = np.asarray(permutations, dtype=np.int64)
         except (TypeError, ValueError):
