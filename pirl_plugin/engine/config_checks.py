@@ -35,11 +35,12 @@ REGISTRY_PATHS = (
 PREBUILT = re.compile(r'model(\.\w+)+|train_dataloader\.dataset\.pipeline\.\d+')
 
 
-def _typed_dicts(node: Any, path: str = '') -> Iterator[Tuple[str, dict]]:
-    """(path, dict) of every dict with a ``type`` in ``node``."""
+def iter_dicts(node: Any, path: str = '') -> Iterator[Tuple[str, dict]]:
+    """(path, dict) of ``node`` and of every dict nested in it (through
+    dicts and lists; ``init_cfg`` left out), paths as ``--cfg-options``
+    writes them (``train_dataloader.dataset.pipeline.1``)."""
     if isinstance(node, dict):
-        if isinstance(node.get('type'), str) and path:
-            yield path, node
+        yield path, node
         items = node.items()
     elif isinstance(node, (list, tuple)):
         items = enumerate(node)
@@ -47,8 +48,15 @@ def _typed_dicts(node: Any, path: str = '') -> Iterator[Tuple[str, dict]]:
         return
     for key, value in items:
         if key != 'init_cfg':
-            yield from _typed_dicts(value, f'{path}.{key}' if path else
-                                    str(key))
+            yield from iter_dicts(value,
+                                  f'{path}.{key}' if path else str(key))
+
+
+def _typed_dicts(node: Any) -> Iterator[Tuple[str, dict]]:
+    """(path, dict) of every dict with a ``type`` nested in ``node``."""
+    for path, sub in iter_dicts(node):
+        if path and isinstance(sub.get('type'), str):
+            yield path, sub
 
 
 def _registry_of(path: str):

@@ -16,6 +16,8 @@ from typing import Dict, List
 
 from mmengine.config import Config
 
+from pirl_plugin.engine.config_checks import iter_dicts
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'pirl', '*.py')))
 
@@ -101,18 +103,6 @@ def cli(value) -> str:
     return str(value)
 
 
-def _walk(node, path=''):
-    if isinstance(node, dict):
-        yield path, node
-        items = node.items()
-    elif isinstance(node, (list, tuple)):
-        items = enumerate(node)
-    else:
-        return
-    for key, value in items:
-        yield from _walk(value, f'{path}.{key}' if path else str(key))
-
-
 def _field_cases(path: str, node: dict, key: str, fspec: dict) -> List:
     field = f'{path}.{key}' if path else key
     values = [v(node) if callable(v) else v for v in fspec['bad']]
@@ -156,7 +146,7 @@ def generate_cases(configs=CONFIGS) -> List[dict]:
     seen, cases = set(), []
     for cfg_path in configs:
         cfg = Config.fromfile(cfg_path)
-        for path, node in _walk({k: cfg.get(k) for k in ROOTS}):
+        for path, node in iter_dicts({k: cfg.get(k) for k in ROOTS}):
             for case in _cases_of_dict(path, node):
                 if case['option'] not in seen:
                     seen.add(case['option'])

@@ -5,6 +5,7 @@ import torch
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from ...utils.config_errors import ConfigValueError
 from .base_pirl import BasePIRL
 from .pirl import replicated_state_buffers
 
@@ -55,7 +56,7 @@ class PIRLMultiTransform(BasePIRL):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         if not transforms:
-            raise ValueError('PIRLMultiTransform needs at least one entry in '
+            raise ConfigValueError('PIRLMultiTransform needs at least one entry in '
                              'transforms')
         self.transform_names: List[str] = []
         self.num_views: List[int] = []
@@ -63,11 +64,11 @@ class PIRLMultiTransform(BasePIRL):
         for t in transforms:
             missing = {'name', 'num_views', 'neck'} - set(t)
             if missing:
-                raise ValueError(
+                raise ConfigValueError(
                     f'PIRLMultiTransform: transforms entry {dict(t)} lacks '
                     f'{sorted(missing)}')
             if int(t['num_views']) < 1:
-                raise ValueError(
+                raise ConfigValueError(
                     f"PIRLMultiTransform: num_views of {t['name']!r} must be "
                     f">= 1, got {t['num_views']}")
             self.transform_names.append(str(t['name']))
@@ -76,7 +77,7 @@ class PIRLMultiTransform(BasePIRL):
         self.transform_necks = necks
         head_names = list(getattr(self.head, 'transform_names', []))
         if head_names != self.transform_names:
-            raise ValueError(
+            raise ConfigValueError(
                 f'PIRLMultiTransform: head.transform_names {head_names} must '
                 f'list the transforms in order: {self.transform_names}')
         self.memory_bank = MODELS.build(memory_bank)
@@ -85,7 +86,7 @@ class PIRLMultiTransform(BasePIRL):
         self._ddp_params_and_buffers_to_ignore = replicated_state_buffers(self)
 
     def check_views(self, inputs: List[torch.Tensor]) -> None:
-        """Raise ValueError unless ``inputs`` is ``[image views]`` followed
+        """Raise ConfigValueError unless ``inputs`` is ``[image views]`` followed
         by each transformation's ``num_views`` view tensors."""
         expected = 1 + sum(self.num_views)
         if not isinstance(inputs, (list, tuple)) or len(inputs) != expected:
@@ -93,7 +94,7 @@ class PIRLMultiTransform(BasePIRL):
             layout = ' + '.join(
                 f'{n} {name}'
                 for name, n in zip(self.transform_names, self.num_views))
-            raise ValueError(
+            raise ConfigValueError(
                 f'PIRLMultiTransform expects {expected} views (1 image + '
                 f'{layout}), got {got}; check the transform of the pipeline')
 
