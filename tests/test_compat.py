@@ -8,9 +8,8 @@ import torch
 from conftest import run_tool
 
 import pirl_plugin  # noqa: F401
-from pirl_plugin.datasets.transforms import PIRLColorJitter
-from pirl_plugin.datasets.transforms.photometric import (ViewAugmentation,
-                                                         augment_views)
+from pirl_plugin.datasets.transforms import (PIRLColorJitter, ViewAugmentation,
+                                             augment_views)
 
 
 def color_jitter_batch(imgs, channel_order='bgr', **kw):

@@ -1,10 +1,11 @@
+from .color_jitter import PIRLColorJitter
 from .loading import ImageDecodeError, RobustLoadImageFromFile, decode_image
-from .photometric import (RECIPES, PIRLColorJitter, ViewAugmentation,
-                          augment_views)
+from .photometric import augment_views
 from .pirl_transforms import PIRLJigsawTransform
 from .pretext_transforms import JigsawPretextTransform
 from .rotation import (PIRLJigsawRotationTransform, PIRLRotationTransform,
                        rotate_image)
+from .view_augmentation import RECIPES, ViewAugmentation
 
 __all__ = [
     'ImageDecodeError', 'PIRLColorJitter', 'PIRLJigsawTransform',

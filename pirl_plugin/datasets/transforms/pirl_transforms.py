@@ -13,7 +13,7 @@ from mmpretrain.registry import TRANSFORMS
 from ...utils.config_errors import (ConfigValueError, check_choice,
                                     check_number, check_size, is_number)
 from ...utils.permutations import cached_permutations
-from .photometric import RECIPES, ViewAugmentation
+from .view_augmentation import RECIPES, ViewAugmentation
 
 # A view's augmentation: a recipe name, overrides of the transform's recipe
 # (a dict of ViewAugmentation arguments), or None for none.
@@ -182,7 +182,7 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
         channel_order (str): of the input image, ``'bgr'`` (mmcv's
             ``LoadImageFromFile``, default) or ``'rgb'``.
         recipe (str): the named augmentation recipe of
-            :data:`~pirl_plugin.datasets.transforms.photometric.RECIPES`:
+            :data:`~pirl_plugin.datasets.transforms.view_augmentation.RECIPES`:
             ``'vissl_pirl'`` (default, the authors' released config),
             ``'mocov2_jitter'`` (MoCo v2's colour jitter p=0.8, hue 0.1, and
             greyscale; no photometric op; patches not flipped) or

@@ -6,9 +6,9 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
-from .photometric import ViewAugmentation
 from .pirl_transforms import (AugCfg, PIRLJigsawTransform, _as_color,
                               _check_scale, _ImageViewMixin)
+from .view_augmentation import ViewAugmentation
 
 
 def check_angles(angles: Sequence[int], name: str = 'angles') -> tuple:
