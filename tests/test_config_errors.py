@@ -87,8 +87,7 @@ def run_driver(script, prog, todo, tmp_path):
     works = [str(tmp_path / f'w{i}') for i in range(len(todo))]
     argv = [
         dict(argv=[
-            c['config'], '--work-dir', w, '--cfg-options', c['option'],
-            NO_DATA
+            c['config'], '--work-dir', w, '--cfg-options', c['option'], NO_DATA
         ]) for c, w in zip(todo, works)
     ]
     (tmp_path / 'cases.json').write_text(json.dumps(argv))
@@ -194,8 +193,8 @@ def test_mim_train_gives_the_same_line(tmp_path):
         pytest.skip('mim is not installed in this environment')
     work = str(tmp_path / 'w')
     proc = subprocess.run([
-        mim, 'train', 'mmpretrain', DEMO, '--work-dir', work,
-        '--cfg-options', 'model.head.temperature=-1', NO_DATA
+        mim, 'train', 'mmpretrain', DEMO, '--work-dir', work, '--cfg-options',
+        'model.head.temperature=-1', NO_DATA
     ],
                           cwd=REPO,
                           capture_output=True,

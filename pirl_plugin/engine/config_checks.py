@@ -32,7 +32,8 @@ REGISTRY_PATHS = (
 )
 # The components built (and so checked) before the runner starts: the
 # plugin's own, under these paths, without nested components.
-PREBUILT = re.compile(r'model(\.\w+)+|train_dataloader\.dataset\.pipeline\.\d+')
+PREBUILT = re.compile(
+    r'model(\.\w+)+|train_dataloader\.dataset\.pipeline\.\d+')
 
 
 def iter_dicts(node: Any, path: str = '') -> Iterator[Tuple[str, dict]]:
@@ -48,8 +49,7 @@ def iter_dicts(node: Any, path: str = '') -> Iterator[Tuple[str, dict]]:
         return
     for key, value in items:
         if key != 'init_cfg':
-            yield from iter_dicts(value,
-                                  f'{path}.{key}' if path else str(key))
+            yield from iter_dicts(value, f'{path}.{key}' if path else str(key))
 
 
 def _typed_dicts(node: Any) -> Iterator[Tuple[str, dict]]:
@@ -60,8 +60,10 @@ def _typed_dicts(node: Any) -> Iterator[Tuple[str, dict]]:
 
 
 def _registry_of(path: str):
-    return next((getattr(registry, name) for pattern, name in REGISTRY_PATHS
-                 if re.fullmatch(pattern, path)), None)
+    return next(
+        (getattr(registry, name)
+         for pattern, name in REGISTRY_PATHS if re.fullmatch(pattern, path)),
+        None)
 
 
 def _names(reg) -> set:
@@ -146,9 +148,10 @@ def _require(path: str, value: Any, ok: bool, what: str) -> None:
 def _check_int(node: dict, path: str, key: str, least: int) -> None:
     if key in node:
         value = node[key]
-        _require(f'{path}.{key}', value,
-                 isinstance(value, int) and not isinstance(value, bool)
-                 and value >= least, f'an integer >= {least}')
+        _require(
+            f'{path}.{key}', value,
+            isinstance(value, int) and not isinstance(value, bool)
+            and value >= least, f'an integer >= {least}')
 
 
 def _check_scheduler(path: str, sched: dict) -> None:
@@ -156,9 +159,10 @@ def _check_scheduler(path: str, sched: dict) -> None:
         if key in sched:
             value = sched[key]
             least = 'a number > 0' if key == 'T_max' else 'a number >= 0'
-            _require(f'{path}.{key}', value,
-                     is_number(value) and
-                     (value > 0 if key == 'T_max' else value >= 0), least)
+            _require(
+                f'{path}.{key}', value,
+                is_number(value)
+                and (value > 0 if key == 'T_max' else value >= 0), least)
     begin, end = sched.get('begin', 0), sched.get('end')
     if end is not None and end <= begin:
         raise ConfigValueError(

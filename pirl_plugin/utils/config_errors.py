@@ -85,7 +85,7 @@ def check_size(owner: str,
     """
     if optional and value is None:
         return
-    if not (isinstance(value, numbers.Integral) and not isinstance(
-            value, bool) and value >= 1):
+    if not (isinstance(value, numbers.Integral)
+            and not isinstance(value, bool) and value >= 1):
         raise ConfigValueError(
             f'{owner} {field} must be an integer >= 1, got {value!r}', field)

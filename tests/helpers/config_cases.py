@@ -123,8 +123,8 @@ def _cases_of_dict(path: str, node: dict) -> List[dict]:
     ctype = str(node.get('type', '')).split('.')[-1]
     for key in node:
         generic = re.sub(r'\.\d+\.', '.N.', f'{path}.{key}')
-        fspec = COMPONENT_SPECS.get(ctype, {}).get(key) or FIELD_SPECS.get(
-            generic)
+        fspec = COMPONENT_SPECS.get(ctype,
+                                    {}).get(key) or FIELD_SPECS.get(generic)
         if fspec is not None:
             cases += _field_cases(path, node, key, fspec)
     if ctype and TYPED_PATHS.fullmatch(path):

@@ -99,7 +99,8 @@ class _ImageViewMixin:
         self.img_flip_prob = img_flip_prob
         check_choice(owner, 'recipe', recipe, sorted(RECIPES))
         self.recipe = recipe
-        self.img_jitter = ViewAugmentation.build(img_jitter, 'image', recipe)
+        self.img_jitter = ViewAugmentation.build(img_jitter, 'image', recipe,
+                                                 'img_jitter')
         if self.img_jitter.flip_prob:
             raise ConfigValueError(
                 'set the image view\'s flip with img_flip_prob, not with '
@@ -208,8 +209,8 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
         self._init_image_view(img_size, img_crop_scale, img_flip_prob,
                               img_jitter, interpolation, recipe, channel_order)
         owner = type(self).__name__
-        for name, value in (('grid_size', grid_size),
-                            ('jigsaw_crop_size', jigsaw_crop_size),
+        for name, value in (('grid_size', grid_size), ('jigsaw_crop_size',
+                                                       jigsaw_crop_size),
                             ('patch_size', patch_size)):
             check_size(owner, name, value)
         if jigsaw_crop_size % grid_size:
@@ -233,7 +234,7 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
         self.patch_size = patch_size
         self.num_patches = grid_size * grid_size
         self.patch_jitter = ViewAugmentation.build(patch_jitter, 'patch',
-                                                   recipe)
+                                                   recipe, 'patch_jitter')
         self.permutation_set = self._build_permutations(
             permutations, permutation_method, permutation_seed)
 
@@ -252,8 +253,8 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
                     f'permutations must be in [1, {total}] for '
                     f'{self.num_patches} patches, got {permutations}',
                     'permutations')
-            return cached_permutations(int(permutations), self.num_patches,
-                                       method, seed).copy()
+            return cached_permutations(
+                int(permutations), self.num_patches, method, seed).copy()
         try:
             perms = np.asarray(permutations, dtype=np.int64)
         except (TypeError, ValueError):

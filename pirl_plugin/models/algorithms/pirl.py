@@ -128,9 +128,10 @@ class PIRL(BasePIRL):
                 'paper: 128)')
 
     def check_views(self, inputs: List[torch.Tensor]) -> None:
-        """Raise ConfigValueError unless ``inputs`` is ``[image views]`` followed
-        by ``K`` tensors of transformed views, each ``(B, C, h, w)``, with
-        ``K == transform_neck.num_patches`` where the neck has one."""
+        """Raise ConfigValueError unless ``inputs`` is ``[image views]``
+        followed by ``K`` tensors of transformed views, each ``(B, C, h,
+        w)``, with ``K == transform_neck.num_patches`` where the neck has
+        one."""
         if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
             raise ConfigValueError(
                 'PIRL expects a list of views [image, transformed...] from a '

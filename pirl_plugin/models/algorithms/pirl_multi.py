@@ -56,8 +56,9 @@ class PIRLMultiTransform(BasePIRL):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         if not transforms:
-            raise ConfigValueError('PIRLMultiTransform needs at least one entry in '
-                             'transforms')
+            raise ConfigValueError(
+                'PIRLMultiTransform needs at least one entry in '
+                'transforms')
         self.transform_names: List[str] = []
         self.num_views: List[int] = []
         necks = nn.ModuleDict()
@@ -86,8 +87,8 @@ class PIRLMultiTransform(BasePIRL):
         self._ddp_params_and_buffers_to_ignore = replicated_state_buffers(self)
 
     def check_views(self, inputs: List[torch.Tensor]) -> None:
-        """Raise ConfigValueError unless ``inputs`` is ``[image views]`` followed
-        by each transformation's ``num_views`` view tensors."""
+        """Raise ConfigValueError unless ``inputs`` is ``[image views]``
+        followed by each transformation's ``num_views`` view tensors."""
         expected = 1 + sum(self.num_views)
         if not isinstance(inputs, (list, tuple)) or len(inputs) != expected:
             got = len(inputs) if isinstance(inputs, (list, tuple)) else 1

@@ -8,8 +8,7 @@ from mmengine import dist
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
-from ...utils.config_errors import (ConfigValueError, check_choice,
-                                    check_number)
+from ...utils.config_errors import ConfigValueError, check_choice, check_number
 from ..losses import infonce_loss, nce_loss
 from ..memories.negative_sampling import sample_negatives_vissl
 
@@ -93,8 +92,8 @@ class NCEHead(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         for name, value in (('temperature', temperature),
-                            ('loss_lambda', loss_lambda),
-                            ('num_negatives', num_negatives),
+                            ('loss_lambda', loss_lambda), ('num_negatives',
+                                                           num_negatives),
                             ('z_momentum', z_momentum), ('eps', eps)):
             check_number('NCEHead', name, value)
         check_choice('NCEHead', 'loss_type', loss_type, LOSS_TYPES)

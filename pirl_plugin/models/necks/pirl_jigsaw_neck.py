@@ -68,10 +68,10 @@ class PIRLJigsawNeck(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         for name, value in (('in_channels', in_channels),
-                            ('mid_channels', mid_channels),
-                            ('out_channels', out_channels),
-                            ('num_patches', num_patches),
-                            ('hid_channels', hid_channels)):
+                            ('mid_channels', mid_channels), ('out_channels',
+                                                             out_channels),
+                            ('num_patches', num_patches), ('hid_channels',
+                                                           hid_channels)):
             check_size('PIRLJigsawNeck', name, value, name == 'hid_channels')
         self.in_channels = in_channels
         self.num_patches = num_patches
