@@ -223,3 +223,32 @@ def test_shipped_configs_pass_the_checks(folder):
         cfg = Config.fromfile(path)
         if 'PIRLRunner' in str(cfg.get('runner_type')):
             check_config_before_build(cfg)
+
+
+@pytest.mark.parametrize('option,value,message', [
+    ('model.head.temperature', -1,
+     'model.head.temperature: NCEHead temperature must be > 0, got -1'),
+    ('train_dataloader.dataset.pipeline.1.img_jitter', dict(brightness=-1),
+     'train_dataloader.dataset.pipeline.1.img_jitter.brightness: brightness '
+     'must be >= 0, got -1'),
+    ('model.head.num_negative', 5,
+     "model.head.num_negative: NCEHead has no argument 'num_negative'; did "
+     "you mean 'num_negatives'?"),
+    ('model.memory_bank.type', 'MemoryBnak',
+     "model.memory_bank.type='MemoryBnak' is not in MMPretrain's model "
+     "registry; did you mean 'MemoryBank'?"),
+    ('param_scheduler.0.end', 0,
+     'param_scheduler.0.end=0 must be larger than param_scheduler.0.begin=0'),
+    ('train_cfg.max_epochs', 2.5,
+     'train_cfg.max_epochs must be an integer >= 1, got 2.5'),
+])
+def test_checks_before_the_build_name_the_field(option, value, message):
+    from mmengine.config import Config
+
+    from pirl_plugin.engine.config_checks import check_config_before_build
+    from pirl_plugin.utils.config_errors import ConfigValueError
+    cfg = Config.fromfile(DEMO)
+    cfg.merge_from_dict({option: value})
+    with pytest.raises(ConfigValueError) as exc:
+        check_config_before_build(cfg)
+    assert str(exc.value) == message

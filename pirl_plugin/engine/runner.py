@@ -10,6 +10,7 @@ from typing import Union
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.dist import is_main_process
+from mmengine.logging import MMLogger
 from mmengine.runner import Runner, find_latest_checkpoint
 from mmpretrain.registry import RUNNERS
 from torch import nn
@@ -83,9 +84,12 @@ class PIRLRunner(Runner):
         disable_persistent_workers_without_workers(cfg)
         try:
             check_config_before_build(cfg)  # nothing written yet
-            return super().from_cfg(cfg)
         except USER_ERRORS as exc:
             exit_on_user_error(exc)
+        try:
+            return super().from_cfg(cfg)
+        except USER_ERRORS as exc:  # the runner's log exists by then
+            exit_on_user_error(exc, MMLogger.get_current_instance())
 
     def train(self) -> nn.Module:
         """Check the run, then train as MMEngine does.
