@@ -429,8 +429,8 @@ def test_feature_size_message_says_what_to_set():
     (dict(jigsaw_crop_size=96, patch_size=40),
      'patch_size (40) must be in [1, 32]: a patch must fit in its cell of '
      '96 / 3 = 32 pixels'),
-    (dict(patch_size=0), 'patch_size (0) must be in [1, 85]'),
-    (dict(grid_size=0), 'grid_size must be >= 1, got 0'),
+    (dict(patch_size=0), 'patch_size must be an integer >= 1, got 0'),
+    (dict(grid_size=0), 'grid_size must be an integer >= 1, got 0'),
     (dict(jigsaw_crop_scale=(0.6, 1.2)),
      'jigsaw_crop_scale must satisfy 0 < min <= max <= 1, got (0.6, 1.2)'),
 ])

@@ -115,7 +115,7 @@ def test_small_and_grey_images_are_accepted():
     (dict(permutations='some'), "permutations must be 'all'"),
     (dict(permutations=[[0, 1, 2]]), r'shape \(T, 9\)'),
     (dict(permutations=400000), r'must be in \[1, 362880\]'),
-    (dict(grid_size=0), 'grid_size must be >= 1'),
+    (dict(grid_size=0), 'grid_size must be an integer >= 1'),
     (dict(channel_order='rgba'), "channel_order must be 'bgr' or 'rgb'"),
 ])
 def test_inconsistent_settings_refused(kwargs, msg):

@@ -10,11 +10,13 @@ import os
 import os.path as osp
 from typing import Iterable, Optional, Tuple
 
+from pirl_plugin.utils.config_errors import ConfigValueError
+
 # MMPretrain's CustomDataset / ImageNet default extensions.
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif')
 
 
-class DatasetConfigError(ValueError):
+class DatasetConfigError(ConfigValueError):
     """A dataset config that points at missing or empty data, or at too
     little data for the batch size."""
 

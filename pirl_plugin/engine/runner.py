@@ -10,33 +10,40 @@ from typing import Union
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.dist import is_main_process
+from mmengine.logging import MMLogger
 from mmengine.runner import Runner, find_latest_checkpoint
 from mmpretrain.registry import RUNNERS
 from torch import nn
 
-from pirl_plugin.datasets.checks import DatasetConfigError
 from pirl_plugin.utils.atomic_file_backend import ATOMIC_BACKEND
-from pirl_plugin.utils.checkpoints import CheckpointError
 from pirl_plugin.utils.cpu_memory import keep_freed_memory
 from pirl_plugin.utils.launch import disable_persistent_workers_without_workers
 from pirl_plugin.utils.private_access import train_loop_built
+from .config_checks import check_config_before_build
 from .hooks.run_checks import check_train_epoch_length
 from .stop import (TrainingInterrupted, continue_command, program_name,
                    stop_on_signals)
-from .user_errors import USER_ERRORS, check_training_cfg, user_message
+from .user_errors import USER_ERRORS, check_training_cfg, exit_on_user_error
 
 
 @RUNNERS.register_module()
 class PIRLRunner(Runner):
     """MMEngine's runner with what no hook or config option can add:
 
-    1. pre-flight checks before the data and the schedulers are built
+    1. checks of the config before MMEngine's runner writes or builds
+       anything (:func:`~.config_checks.check_config_before_build`: the
+       loader, loop and schedule fields, the component types, the
+       arguments of the plugin's components); pre-flight checks before
+       the data and the schedulers are built
        (:func:`~.user_errors.check_training_cfg`: a missing or empty
        dataset, an unusable ``--resume`` checkpoint; a dataset smaller than
        one batch, on which MMEngine's schedulers fail before any hook
        runs);
-    2. the errors in :data:`~.user_errors.USER_ERRORS` end the process with
-       one line (printed and logged, exit status 1), without a traceback;
+    2. the errors in :data:`~.user_errors.USER_ERRORS` (every
+       :class:`~pirl_plugin.utils.config_errors.ConfigValueError`) end the
+       process with one line (printed, and logged once the runner has a
+       log, exit status 1), without a traceback, from :meth:`from_cfg` and
+       :meth:`train`;
     3. SIGTERM/SIGINT stop training in order (:func:`~.stop.
        stop_on_signals`): the message names the last complete checkpoint
        and the command that continues the run (exit status 128 + the
@@ -52,24 +59,37 @@ class PIRLRunner(Runner):
     Selected with ``runner_type = 'mmpretrain.PIRLRunner'`` (the scope
     prefix lets MMPretrain's ``tools/train.py`` find it). Its arguments are
     those of :class:`mmengine.runner.Runner`. Meant for command-line entry
-    points: :meth:`train` raises ``SystemExit`` on user errors and stop
-    signals; use MMEngine's ``Runner`` to get the exceptions instead.
+    points: :meth:`from_cfg` and :meth:`train` raise ``SystemExit`` on user
+    errors and stop signals; use MMEngine's ``Runner`` to get the
+    exceptions instead.
     """
 
     @classmethod
     def from_cfg(cls, cfg: Union[Config, ConfigDict, dict]) -> 'PIRLRunner':
-        """Build the runner as MMEngine's ``from_cfg`` does, with
-        ``persistent_workers=False`` in the loaders without workers.
+        """Check the config, then build the runner as MMEngine's
+        ``from_cfg`` does, with ``persistent_workers=False`` in the loaders
+        without workers.
 
         Args:
             cfg (Config or dict): the config (not modified).
 
         Returns:
             PIRLRunner: the runner.
+
+        Raises:
+            SystemExit: with the one-line message (exit status 1) for the
+                errors in :data:`USER_ERRORS`.
         """
         cfg = copy.deepcopy(cfg)
         disable_persistent_workers_without_workers(cfg)
-        return super().from_cfg(cfg)
+        try:
+            check_config_before_build(cfg)  # nothing written yet
+        except USER_ERRORS as exc:
+            exit_on_user_error(exc)
+        try:
+            return super().from_cfg(cfg)
+        except USER_ERRORS as exc:  # the runner's log exists by then
+            exit_on_user_error(exc, MMLogger.get_current_instance())
 
     def train(self) -> nn.Module:
         """Check the run, then train as MMEngine does.
@@ -99,7 +119,7 @@ class PIRLRunner(Runner):
             except TrainingInterrupted as exc:
                 self._exit_interrupted(str(exc))
             except USER_ERRORS as exc:
-                self._exit_user_error(exc)
+                exit_on_user_error(exc, self.logger)
 
     def save_checkpoint(self, out_dir: str, filename: str, *args,
                         **kwargs) -> None:
@@ -119,14 +139,6 @@ class PIRLRunner(Runner):
         if chosen == (None, None) and '://' not in str(out_dir):
             kwargs['backend_args'] = dict(backend=ATOMIC_BACKEND)
         super().save_checkpoint(out_dir, filename, *args, **kwargs)
-
-    def _exit_user_error(self, exc: BaseException) -> None:
-        """Log the error's one-line message and end the process with it."""
-        what = ('dataset' if isinstance(exc, DatasetConfigError) else
-                '--resume' if isinstance(exc, CheckpointError) else 'error')
-        msg = f'{program_name()}: {what}: {user_message(exc)}'
-        self.logger.error(msg)
-        raise SystemExit(msg) from None
 
     def _exit_interrupted(self, signame: str) -> None:
         """Say where the run stopped, which checkpoint is the last and how

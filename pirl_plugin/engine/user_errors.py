@@ -1,7 +1,8 @@
 """Mistakes a user can fix: the pre-flight checks of a training config and
 their one-line messages."""
+import logging
 import os.path as osp
-from typing import Optional, Union
+from typing import NoReturn, Optional, Union
 
 from mmengine.config import Config
 from mmengine.runner import find_latest_checkpoint
@@ -10,12 +11,16 @@ from pirl_plugin.datasets.checks import DatasetConfigError, check_dataset_cfg
 from pirl_plugin.datasets.transforms import ImageDecodeError
 from pirl_plugin.utils.checkpoints import (CheckpointError,
                                            check_resume_checkpoint)
-from .hooks.run_checks import TrainingConfigError
+from pirl_plugin.utils.config_errors import ConfigValueError
+from .stop import program_name
 
 # Errors whose message says all a user needs: printed (and logged) on one
-# line, without a traceback.
-USER_ERRORS = (CheckpointError, DatasetConfigError, ImageDecodeError,
-               TrainingConfigError, FloatingPointError)
+# line, without a traceback. ConfigValueError covers every component's
+# refused argument, the training config checks (TrainingConfigError) and
+# the dataset checks (DatasetConfigError); any other exception keeps its
+# traceback.
+USER_ERRORS = (ConfigValueError, CheckpointError, ImageDecodeError,
+               FloatingPointError)
 
 
 def user_message(exc: BaseException) -> str:
@@ -38,6 +43,28 @@ def user_message(exc: BaseException) -> str:
             inner = lines[-1].split(name, 1)[1]
             return f'{inner} (raised in {where.split(" in ", 1)[-1]})'
     return msg
+
+
+def exit_on_user_error(exc: BaseException,
+                       logger: Optional[logging.Logger] = None) -> NoReturn:
+    """End the process with the one-line message of a user error
+    (``<program>: <what>: <message>``, exit status 1), logged too when a
+    logger is given.
+
+    Args:
+        exc (BaseException): one of :data:`USER_ERRORS`.
+        logger (logging.Logger, optional): the run's logger; None before
+            the runner has one (nothing is written then).
+
+    Raises:
+        SystemExit: always.
+    """
+    what = ('dataset' if isinstance(exc, DatasetConfigError) else
+            '--resume' if isinstance(exc, CheckpointError) else 'error')
+    msg = f'{program_name()}: {what}: {user_message(exc)}'
+    if logger is not None:
+        logger.error(msg)
+    raise SystemExit(msg) from None
 
 
 def check_training_cfg(cfg: Union[Config, dict], resume: bool,

@@ -191,3 +191,22 @@ def resolve_permutations(spec: Union[int, str, Sequence],
         raise ValueError('permutations must be distinct (a repeated row '
                          'makes two classes indistinguishable)')
     return perms
+
+
+@functools.lru_cache(maxsize=4)
+def cached_permutations(num: int,
+                        num_cells: int = 9,
+                        method: str = 'random',
+                        seed: int = 0) -> np.ndarray:
+    """:func:`generate_permutations`, computed once per process for the
+    same arguments (a 10,000-permutation maximal-Hamming set takes seconds,
+    and the runner builds a transform twice: checked alone, then in the
+    dataset). Copy the result before changing it.
+
+    Args:
+        num, num_cells, method, seed: as in :func:`generate_permutations`.
+
+    Returns:
+        np.ndarray: ``(num, num_cells)`` int64 array (shared: read only).
+    """
+    return generate_permutations(num, num_cells, method, seed)

@@ -6,6 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 
+from ...utils.config_errors import ConfigValueError
 from .view_augmentation import ViewAugmentation
 
 
@@ -40,8 +41,9 @@ class PIRLColorJitter(BaseTransform):
                  photometric_prob: float = 0.0,
                  channel_order: str = 'bgr') -> None:
         if channel_order not in ('bgr', 'rgb'):
-            raise ValueError("channel_order must be 'bgr' or 'rgb', got "
-                             f'{channel_order!r}')
+            raise ConfigValueError(
+                "channel_order must be 'bgr' or 'rgb', got "
+                f'{channel_order!r}', 'channel_order')
         self.params = ViewAugmentation(
             brightness,
             contrast,

@@ -12,6 +12,8 @@ from mmengine.logging import print_log
 from mmpretrain.registry import TRANSFORMS
 from PIL import Image, ImageOps
 
+from ...utils.config_errors import ConfigValueError, is_number
+
 
 class ImageDecodeError(OSError):
     """An image file that cannot be decoded (truncated, corrupt, not an
@@ -188,13 +190,15 @@ class RobustLoadImageFromFile(BaseTransform):
                  alpha_background: Sequence[int] = (255, 255, 255),
                  backend_args: Optional[dict] = None) -> None:
         if channel_order not in ('bgr', 'rgb'):
-            raise ValueError("RobustLoadImageFromFile channel_order must be "
-                             f"'bgr' or 'rgb', got {channel_order!r}")
-        if len(alpha_background) != 3 or not all(0 <= int(c) <= 255
-                                                 for c in alpha_background):
-            raise ValueError('RobustLoadImageFromFile alpha_background must '
-                             'be 3 integers in [0, 255], got '
-                             f'{alpha_background!r}')
+            raise ConfigValueError(
+                "RobustLoadImageFromFile channel_order must be 'bgr' or "
+                f"'rgb', got {channel_order!r}", 'channel_order')
+        if not (isinstance(alpha_background,
+                           (tuple, list)) and len(alpha_background) == 3 and
+                all(is_number(c) and 0 <= c <= 255 for c in alpha_background)):
+            raise ConfigValueError(
+                'RobustLoadImageFromFile alpha_background must be 3 integers '
+                f'in [0, 255], got {alpha_background!r}', 'alpha_background')
         self.skip_bad_images = bool(skip_bad_images)
         self.to_float32 = to_float32
         self.channel_order = channel_order

@@ -1,4 +1,5 @@
 """The PIRL view transforms."""
+import math
 from typing import Optional, Sequence, Tuple, Union
 
 import cv2
@@ -9,7 +10,9 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
-from ...utils.permutations import generate_permutations
+from ...utils.config_errors import (ConfigValueError, check_choice,
+                                    check_number, check_size, is_number)
+from ...utils.permutations import cached_permutations
 from .view_augmentation import RECIPES, ViewAugmentation
 
 # A view's augmentation: a recipe name, overrides of the transform's recipe
@@ -58,11 +61,13 @@ def _as_color(img: np.ndarray) -> np.ndarray:
 
 
 def _check_scale(scale: Sequence[float], name: str) -> Tuple[float, float]:
-    lo, hi = scale
-    if not 0 < lo <= hi <= 1:
-        raise ValueError(f'{name} must satisfy 0 < min <= max <= 1, got '
-                         f'{tuple(scale)}')
-    return float(lo), float(hi)
+    pair = isinstance(scale, (tuple, list)) and len(scale) == 2 and all(
+        is_number(v) for v in scale)
+    if not (pair and 0 < scale[0] <= scale[1] <= 1):
+        shown = tuple(scale) if isinstance(scale, (tuple, list)) else scale
+        raise ConfigValueError(
+            f'{name} must satisfy 0 < min <= max <= 1, got {shown!r}', name)
+    return float(scale[0]), float(scale[1])
 
 
 class _ImageViewMixin:
@@ -74,31 +79,32 @@ class _ImageViewMixin:
                          channel_order: str) -> None:
         """Check and set the image view's settings and the input's channel
         order (shared by every view of the transform)."""
+        owner = type(self).__name__
         if channel_order not in ('bgr', 'rgb'):
-            raise ValueError("channel_order must be 'bgr' or 'rgb', got "
-                             f'{channel_order!r}')
+            raise ConfigValueError(
+                "channel_order must be 'bgr' or 'rgb', got "
+                f'{channel_order!r}', 'channel_order')
         self.channel_order = channel_order
-        if img_size <= 0:
-            raise ValueError(f'img_size must be > 0, got {img_size}')
+        check_size(owner, 'img_size', img_size)
+        check_number(owner, 'img_flip_prob', img_flip_prob)
         if not 0.0 <= img_flip_prob <= 1.0:
-            raise ValueError(
-                f'img_flip_prob must be in [0, 1], got {img_flip_prob}')
-        if interpolation not in _INTERP:
-            raise ValueError(f'interpolation must be one of {sorted(_INTERP)}'
-                             f', got {interpolation!r}')
+            raise ConfigValueError(
+                f'img_flip_prob must be in [0, 1], got {img_flip_prob}',
+                'img_flip_prob')
+        check_choice(owner, 'interpolation', interpolation, sorted(_INTERP))
         self.img_size = img_size
         self.img_crop = RandomResizedCrop(
             img_size,
             crop_ratio_range=_check_scale(img_crop_scale, 'img_crop_scale'))
         self.img_flip_prob = img_flip_prob
-        if recipe not in RECIPES:
-            raise ValueError(f'recipe must be one of {sorted(RECIPES)}, got '
-                             f'{recipe!r}')
+        check_choice(owner, 'recipe', recipe, sorted(RECIPES))
         self.recipe = recipe
-        self.img_jitter = ViewAugmentation.build(img_jitter, 'image', recipe)
+        self.img_jitter = ViewAugmentation.build(img_jitter, 'image', recipe,
+                                                 'img_jitter')
         if self.img_jitter.flip_prob:
-            raise ValueError('set the image view\'s flip with img_flip_prob, '
-                             'not with flip_prob in img_jitter')
+            raise ConfigValueError(
+                'set the image view\'s flip with img_flip_prob, not with '
+                'flip_prob in img_jitter', 'img_jitter')
         self.interp = _INTERP[interpolation]
 
     @staticmethod
@@ -202,19 +208,22 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
                  recipe: str = 'vissl_pirl') -> None:
         self._init_image_view(img_size, img_crop_scale, img_flip_prob,
                               img_jitter, interpolation, recipe, channel_order)
-        if grid_size < 1:
-            raise ValueError(f'grid_size must be >= 1, got {grid_size}')
+        owner = type(self).__name__
+        for name, value in (('grid_size', grid_size), ('jigsaw_crop_size',
+                                                       jigsaw_crop_size),
+                            ('patch_size', patch_size)):
+            check_size(owner, name, value)
         if jigsaw_crop_size % grid_size:
-            raise ValueError(
+            raise ConfigValueError(
                 f'jigsaw_crop_size ({jigsaw_crop_size}) must be divisible by '
                 f'grid_size ({grid_size}) so the grid fits the crop exactly '
-                f'(the paper: 255 = 3 x 85)')
+                f'(the paper: 255 = 3 x 85)', 'jigsaw_crop_size')
         cell = jigsaw_crop_size // grid_size
         if not 0 < patch_size <= cell:
-            raise ValueError(
+            raise ConfigValueError(
                 f'patch_size ({patch_size}) must be in [1, {cell}]: a patch '
                 f'must fit in its cell of {jigsaw_crop_size} / {grid_size} = '
-                f'{cell} pixels')
+                f'{cell} pixels', 'patch_size')
         self.jigsaw_crop_size = jigsaw_crop_size
         self.jigsaw_crop = RandomResizedCrop(
             jigsaw_crop_size,
@@ -225,7 +234,7 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
         self.patch_size = patch_size
         self.num_patches = grid_size * grid_size
         self.patch_jitter = ViewAugmentation.build(patch_jitter, 'patch',
-                                                   recipe)
+                                                   recipe, 'patch_jitter')
         self.permutation_set = self._build_permutations(
             permutations, permutation_method, permutation_seed)
 
@@ -233,21 +242,30 @@ class PIRLJigsawTransform(BaseTransform, _ImageViewMixin):
                             seed: int) -> Optional[np.ndarray]:
         if isinstance(permutations, str):
             if permutations != 'all':
-                raise ValueError("permutations must be 'all', an int |T| or "
-                                 f'an array of permutations, got '
-                                 f'{permutations!r}')
+                raise ConfigValueError(
+                    "permutations must be 'all', an int |T| or an array of "
+                    f'permutations, got {permutations!r}', 'permutations')
             return None
         if isinstance(permutations, (int, np.integer)):
-            return generate_permutations(
-                int(permutations), self.num_patches, method, seed)
-        perms = np.asarray(permutations, dtype=np.int64)
+            total = math.factorial(self.num_patches)
+            if not 1 <= permutations <= total:
+                raise ConfigValueError(
+                    f'permutations must be in [1, {total}] for '
+                    f'{self.num_patches} patches, got {permutations}',
+                    'permutations')
+            return cached_permutations(
+                int(permutations), self.num_patches, method, seed).copy()
+        try:
+            perms = np.asarray(permutations, dtype=np.int64)
+        except (TypeError, ValueError):
+            perms = np.zeros(0)
         if perms.ndim != 2 or perms.shape[1] != self.num_patches or any(
                 sorted(p) != list(range(self.num_patches))
                 for p in perms.tolist()):
-            raise ValueError(
+            raise ConfigValueError(
                 f'permutations must be an array of shape (T, '
                 f'{self.num_patches}) whose rows are permutations of '
-                f'0..{self.num_patches - 1}')
+                f'0..{self.num_patches - 1}', 'permutations')
         return perms
 
     def _jigsaw_patches(self, img: np.ndarray):

@@ -3,6 +3,7 @@ from typing import Sequence, Union
 
 from mmpretrain.registry import TRANSFORMS
 
+from ...utils.config_errors import ConfigValueError
 from ...utils.permutations import resolve_permutations
 from .pirl_transforms import AugCfg, PIRLJigsawTransform, _as_color
 
@@ -58,13 +59,14 @@ class JigsawPretextTransform(PIRLJigsawTransform):
                  channel_order: str = 'bgr',
                  recipe: str = 'vissl_pirl') -> None:
         if isinstance(permutations, str) and permutations == 'all':
-            raise ValueError(
+            raise ConfigValueError(
                 "JigsawPretextTransform permutations must be a fixed set (an "
                 "int |T| >= 2, a .npy file or an array), not 'all': the task "
-                'classifies the permutation among |T|')
+                'classifies the permutation among |T|', 'permutations')
         if isinstance(permutations, int) and permutations < 2:
-            raise ValueError('JigsawPretextTransform permutations |T| must '
-                             f'be >= 2, got {permutations}')
+            raise ConfigValueError(
+                'JigsawPretextTransform permutations |T| must be >= 2, got '
+                f'{permutations}', 'permutations')
         super().__init__(
             img_jitter=None,
             jigsaw_crop_size=jigsaw_crop_size,

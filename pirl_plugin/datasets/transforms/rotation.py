@@ -6,6 +6,7 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
+from ...utils.config_errors import ConfigValueError, check_size, is_number
 from .pirl_transforms import (AugCfg, PIRLJigsawTransform, _as_color,
                               _check_scale, _ImageViewMixin)
 from .view_augmentation import ViewAugmentation
@@ -13,11 +14,14 @@ from .view_augmentation import ViewAugmentation
 
 def check_angles(angles: Sequence[int], name: str = 'angles') -> tuple:
     """Validate a set of rotation angles (distinct multiples of 90)."""
-    angles = tuple(int(a) for a in angles)
-    if not angles or len(set(angles)) != len(angles) or any(
+    ok = isinstance(angles,
+                    (tuple, list)) and all(is_number(a) for a in angles)
+    angles = tuple(int(a) for a in angles) if ok else angles
+    if not ok or not angles or len(set(angles)) != len(angles) or any(
             a not in (0, 90, 180, 270) for a in angles):
-        raise ValueError(f'{name} must be distinct values among (0, 90, 180, '
-                         f'270), got {angles}')
+        raise ConfigValueError(
+            f'{name} must be distinct values among (0, 90, 180, 270), got '
+            f'{angles}', name)
     return angles
 
 
@@ -34,11 +38,11 @@ class _RotatedViewMixin:
 
     def _init_rotated_view(self, rot_size: int, rot_crop_scale, rot_flip_prob,
                            rot_jitter: AugCfg, angles) -> None:
-        if rot_size <= 0:
-            raise ValueError(f'rot_size must be > 0, got {rot_size}')
-        if not 0.0 <= rot_flip_prob <= 1.0:
-            raise ValueError(
-                f'rot_flip_prob must be in [0, 1], got {rot_flip_prob}')
+        check_size(type(self).__name__, 'rot_size', rot_size)
+        if not (is_number(rot_flip_prob) and 0.0 <= rot_flip_prob <= 1.0):
+            raise ConfigValueError(
+                f'rot_flip_prob must be in [0, 1], got {rot_flip_prob!r}',
+                'rot_flip_prob')
         self.rot_size = rot_size
         self.rot_crop = RandomResizedCrop(
             rot_size,
@@ -47,10 +51,11 @@ class _RotatedViewMixin:
         # the rotated view is augmented like the image view (its recipe's
         # 'image' half); its flip is rot_flip_prob
         self.rot_jitter = ViewAugmentation.build(rot_jitter, 'image',
-                                                 self.recipe)
+                                                 self.recipe, 'rot_jitter')
         if self.rot_jitter.flip_prob:
-            raise ValueError('set the rotated view\'s flip with '
-                             'rot_flip_prob, not with flip_prob in rot_jitter')
+            raise ConfigValueError(
+                'set the rotated view\'s flip with rot_flip_prob, not with '
+                'flip_prob in rot_jitter', 'rot_jitter')
         self.angles = check_angles(angles)
 
     def _rotated_view(self, img: np.ndarray):

@@ -5,10 +5,12 @@ A :class:`ViewAugmentation` holds what
 to each view; :data:`RECIPES` names the recipes the PIRL transforms build
 them from.
 """
+import inspect
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ...utils.config_errors import ConfigValueError, is_number
 from .photometric import augment_views
 
 # The named per-view recipes. 'image' is the image view's (and a rotated
@@ -66,25 +68,35 @@ def _factor_range(value: Union[float, Sequence[float]],
                   name: str,
                   center: float = 1.0,
                   bound: Tuple[float, float] = (0, float('inf'))):
-    if isinstance(value, (int, float)):
+    if is_number(value):
         if value < 0:
-            raise ValueError(f'{name} must be >= 0, got {value}')
+            raise ConfigValueError(f'{name} must be >= 0, got {value}', name)
         lo, hi = center - value, center + value
         lo = max(lo, bound[0])
     else:
-        lo, hi = value
+        lo, hi = _pair(value, name)
     if not bound[0] <= lo <= hi <= bound[1]:
-        raise ValueError(f'{name} range must lie in {list(bound)}, got '
-                         f'{(lo, hi)}')
+        raise ConfigValueError(
+            f'{name} range must lie in {list(bound)}, got {(lo, hi)}', name)
     return float(lo), float(hi)
+
+
+def _pair(value, name: str) -> Tuple[float, float]:
+    """``(min, max)`` of a range given as two numbers."""
+    if not (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(is_number(v) for v in value)):
+        raise ConfigValueError(
+            f'{name} must be a number or (min, max), got {value!r}', name)
+    return value[0], value[1]
 
 
 def _int_range(value: Sequence[int], name: str,
                bound: Tuple[int, int]) -> Tuple[int, int]:
-    lo, hi = (int(v) for v in value)
+    lo, hi = (int(v) for v in _pair(value, name))
     if not bound[0] <= lo <= hi <= bound[1]:
-        raise ValueError(f'{name} must satisfy {bound[0]} <= min <= max <= '
-                         f'{bound[1]}, got {tuple(value)}')
+        raise ConfigValueError(
+            f'{name} must satisfy {bound[0]} <= min <= max <= {bound[1]}, '
+            f'got {tuple(value)}', name)
     return lo, hi
 
 
@@ -143,16 +155,20 @@ class ViewAugmentation:
                                              'solarize_threshold', (0, 256))
         for name, p in (('prob', prob), ('photometric_prob', photometric_prob),
                         ('gray_prob', gray_prob), ('flip_prob', flip_prob)):
-            if not 0.0 <= p <= 1.0:
-                raise ValueError(f'{name} must be in [0, 1], got {p}')
+            if not (is_number(p) and 0.0 <= p <= 1.0):
+                raise ConfigValueError(f'{name} must be in [0, 1], got {p!r}',
+                                       name)
         self.prob = float(prob)
         self.photometric_prob = float(photometric_prob)
         self.gray_prob = float(gray_prob)
         self.flip_prob = float(flip_prob)
 
     @classmethod
-    def build(cls, cfg: Union[None, str, dict], view: str,
-              recipe: str) -> 'ViewAugmentation':
+    def build(cls,
+              cfg: Union[None, str, dict],
+              view: str,
+              recipe: str,
+              field: Optional[str] = None) -> 'ViewAugmentation':
         """The augmentation of one kind of view.
 
         Args:
@@ -163,16 +179,39 @@ class ViewAugmentation:
             view (str): ``'image'`` or ``'patch'``, which half of the
                 recipe to use.
             recipe (str): the default recipe.
+            field (str, optional): the transform's argument ``cfg`` comes
+                from (``'img_jitter'``); a refused value is reported as
+                ``<field>.<argument>``.
+
+        Raises:
+            ConfigValueError: a bad recipe or argument.
         """
+        try:
+            return cls._build(cfg, view, recipe)
+        except ConfigValueError as exc:
+            if field is None:
+                raise
+            raise ConfigValueError(
+                str(exc),
+                f'{field}.{exc.field}' if exc.field else field) from None
+
+    @classmethod
+    def _build(cls, cfg: Union[None, str, dict], view: str,
+               recipe: str) -> 'ViewAugmentation':
         if cfg is None:
             cfg = 'none'
         if isinstance(cfg, str):
             cfg = dict(recipe=cfg)
         cfg = dict(cfg)
         name = cfg.pop('recipe', recipe)
-        if name not in RECIPES:
-            raise ValueError(f'unknown augmentation recipe {name!r}; choose '
-                             f'one of {sorted(RECIPES)}')
+        if not isinstance(name, str) or name not in RECIPES:
+            raise ConfigValueError(
+                f'unknown augmentation recipe {name!r}; choose one of '
+                f'{sorted(RECIPES)}', 'recipe')
+        unknown = sorted(set(cfg) - set(inspect.signature(cls).parameters))
+        if unknown:
+            raise ConfigValueError(f'unknown augmentation arguments {unknown}',
+                                   unknown[0])
         return cls(**{**RECIPES[name][view], **cfg})
 
     def __call__(self,

@@ -15,10 +15,11 @@ from mmengine.optim.scheduler.param_scheduler import \
     CosineAnnealingParamScheduler
 
 from pirl_plugin.datasets.checks import check_epoch_length
+from pirl_plugin.utils.config_errors import ConfigValueError
 from .utils import get_memory_bank, is_resuming, train_dataset_len
 
 
-class TrainingConfigError(ValueError):
+class TrainingConfigError(ConfigValueError):
     """A training config that cannot do what it says (a schedule shorter
     than the run, more negatives than images, a bank of the wrong size).
     The message says what to change; tools print it without a traceback."""

@@ -6,6 +6,7 @@ import torch
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from ...utils.config_errors import ConfigValueError
 from .base_pirl import BasePIRL, replicated_state_buffers
 
 __all__ = ['PIRL', 'TRUNK_ORDERS', 'replicated_state_buffers']
@@ -82,8 +83,9 @@ class PIRL(BasePIRL):
             init_cfg=init_cfg)
         self._check_feature_dims()
         if trunk_order not in TRUNK_ORDERS:
-            raise ValueError(f'PIRL trunk_order must be one of {TRUNK_ORDERS}'
-                             f', got {trunk_order!r}')
+            raise ConfigValueError(
+                f'PIRL trunk_order must be one of {TRUNK_ORDERS}, got '
+                f'{trunk_order!r}', 'trunk_order')
         self.trunk_order = trunk_order
         self.channels_last = channels_last
         if channels_last:
@@ -103,7 +105,7 @@ class PIRL(BasePIRL):
         known = {k: v for k, v in dims.items() if v is not None}
         if len(set(known.values())) > 1:
             sizes = ', '.join(f'{k} = {v}' for k, v in known.items())
-            raise ValueError(
+            raise ConfigValueError(
                 f'PIRL: the feature sizes disagree ({sizes}); f(v_I), '
                 'g(v_It) and the memory bank entries are compared with each '
                 'other, so neck.out_channels, transform_neck.out_channels '
@@ -111,17 +113,18 @@ class PIRL(BasePIRL):
                 'paper: 128)')
 
     def check_views(self, inputs: List[torch.Tensor]) -> None:
-        """Raise ValueError unless ``inputs`` is ``[image views]`` followed
-        by ``K`` tensors of transformed views, each ``(B, C, h, w)``, with
-        ``K == transform_neck.num_patches`` where the neck has one."""
+        """Raise ConfigValueError unless ``inputs`` is ``[image views]``
+        followed by ``K`` tensors of transformed views, each ``(B, C, h,
+        w)``, with ``K == transform_neck.num_patches`` where the neck has
+        one."""
         if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
-            raise ValueError(
+            raise ConfigValueError(
                 'PIRL expects a list of views [image, transformed...] from a '
                 'PIRL view transform (e.g. PIRLJigsawTransform) packed by '
                 'PackInputs')
         num_patches = getattr(self.transform_neck, 'num_patches', None)
         if num_patches is not None and len(inputs) - 1 != num_patches:
-            raise ValueError(
+            raise ConfigValueError(
                 f'PIRL: the view transform gives {len(inputs) - 1} '
                 f'transformed views per image but transform_neck.num_patches '
                 f'is {num_patches}; set num_patches to grid_size**2 of the '

@@ -5,6 +5,7 @@ import torch
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from ...utils.config_errors import ConfigValueError
 from .base_pirl import BasePIRL
 
 
@@ -61,19 +62,20 @@ class PIRLMultiTransform(BasePIRL):
         ``transforms``) and check them against the loss head's
         ``transform_names``."""
         if not transforms:
-            raise ValueError('PIRLMultiTransform needs at least one entry in '
-                             'transforms')
+            raise ConfigValueError(
+                'PIRLMultiTransform needs at least one entry in '
+                'transforms')
         self.transform_names: List[str] = []
         self.num_views: List[int] = []
         necks = nn.ModuleDict()
         for t in transforms:
             missing = {'name', 'num_views', 'neck'} - set(t)
             if missing:
-                raise ValueError(
+                raise ConfigValueError(
                     f'PIRLMultiTransform: transforms entry {dict(t)} lacks '
                     f'{sorted(missing)}')
             if int(t['num_views']) < 1:
-                raise ValueError(
+                raise ConfigValueError(
                     f"PIRLMultiTransform: num_views of {t['name']!r} must be "
                     f">= 1, got {t['num_views']}")
             self.transform_names.append(str(t['name']))
@@ -82,20 +84,20 @@ class PIRLMultiTransform(BasePIRL):
         self.transform_necks = necks
         head_names = list(getattr(self.head, 'transform_names', []))
         if head_names != self.transform_names:
-            raise ValueError(
+            raise ConfigValueError(
                 f'PIRLMultiTransform: head.transform_names {head_names} must '
                 f'list the transforms in order: {self.transform_names}')
 
     def check_views(self, inputs: List[torch.Tensor]) -> None:
-        """Raise ValueError unless ``inputs`` is ``[image views]`` followed
-        by each transformation's ``num_views`` view tensors."""
+        """Raise ConfigValueError unless ``inputs`` is ``[image views]``
+        followed by each transformation's ``num_views`` view tensors."""
         expected = 1 + sum(self.num_views)
         if not isinstance(inputs, (list, tuple)) or len(inputs) != expected:
             got = len(inputs) if isinstance(inputs, (list, tuple)) else 1
             layout = ' + '.join(
                 f'{n} {name}'
                 for name, n in zip(self.transform_names, self.num_views))
-            raise ValueError(
+            raise ConfigValueError(
                 f'PIRLMultiTransform expects {expected} views (1 image + '
                 f'{layout}), got {got}; check the transform of the pipeline')
 

@@ -4,6 +4,7 @@ from typing import Dict, Optional, Sequence
 import torch
 from mmpretrain.registry import MODELS
 
+from ...utils.config_errors import ConfigValueError
 from .nce_head import NCEHead
 
 
@@ -39,19 +40,19 @@ class MultiNCEHead(NCEHead):
         super().__init__(**kwargs)
         names = tuple(transform_names)
         if not names or len(set(names)) != len(names) or 'image' in names:
-            raise ValueError(
+            raise ConfigValueError(
                 'MultiNCEHead transform_names must be distinct, non-empty '
-                f"and not 'image', got {names}")
+                f"and not 'image', got {names}", 'transform_names')
         if transform_weights is None:
             transform_weights = [1.0] * len(names)
         weights = torch.tensor([float(w) for w in transform_weights],
                                dtype=torch.float64)
         if len(weights) != len(names) or (weights < 0).any() or \
                 weights.sum() <= 0:
-            raise ValueError(
+            raise ConfigValueError(
                 f'MultiNCEHead transform_weights must be {len(names)} '
                 f'values >= 0 with a positive sum, got '
-                f'{list(transform_weights)}')
+                f'{list(transform_weights)}', 'transform_weights')
         self.transform_names = names
         self.transform_weights = (weights / weights.sum()).tolist()
         # Running Z of each transformation's term, then the image term.

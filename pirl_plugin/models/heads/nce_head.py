@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
+from ...utils.config_errors import ConfigValueError, check_choice, check_number
 from ..losses import infonce_loss, nce_loss
 from ..memories.negative_sampling import sample_negatives_vissl
 from .partition_function import PartitionFunctionMixin
@@ -90,26 +91,33 @@ class NCEHead(PartitionFunctionMixin, BaseModule):
                  negative_sampling: str = 'paper',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if loss_type not in LOSS_TYPES:
-            raise ValueError(f'NCEHead loss_type must be one of {LOSS_TYPES}, '
-                             f'got {loss_type!r}')
+        for name, value in (('temperature', temperature),
+                            ('loss_lambda', loss_lambda), ('num_negatives',
+                                                           num_negatives),
+                            ('z_momentum', z_momentum), ('eps', eps)):
+            check_number('NCEHead', name, value)
+        check_choice('NCEHead', 'loss_type', loss_type, LOSS_TYPES)
         if not temperature > 0:
-            raise ValueError(
-                f'NCEHead temperature must be > 0, got {temperature}')
+            raise ConfigValueError(
+                f'NCEHead temperature must be > 0, got {temperature}',
+                'temperature')
         if not 0.0 <= loss_lambda <= 1.0:
-            raise ValueError(
-                f'NCEHead loss_lambda must be in [0, 1], got {loss_lambda}')
+            raise ConfigValueError(
+                f'NCEHead loss_lambda must be in [0, 1], got {loss_lambda}',
+                'loss_lambda')
         if int(num_negatives) != num_negatives or num_negatives < 1:
-            raise ValueError('NCEHead num_negatives must be a positive '
-                             f'integer, got {num_negatives}')
+            raise ConfigValueError(
+                'NCEHead num_negatives must be a positive integer, got '
+                f'{num_negatives}', 'num_negatives')
         if not 0.0 <= z_momentum < 1.0:
-            raise ValueError(
-                f'NCEHead z_momentum must be in [0, 1), got {z_momentum}')
+            raise ConfigValueError(
+                f'NCEHead z_momentum must be in [0, 1), got {z_momentum}',
+                'z_momentum')
         if not (eps >= 0 and math.isfinite(eps)):
-            raise ValueError(
+            raise ConfigValueError(
                 f'NCEHead eps must be finite and >= 0 (0: the exact NCE '
                 f'formula; VISSL uses float32 epsilon, 1.1920929e-07), got '
-                f'{eps}')
+                f'{eps}', 'eps')
         self._check_vissl_options(loss_type, z_momentum, shared_negatives,
                                   frozen_z, negative_sampling)
         self.frozen_z = bool(frozen_z)
@@ -130,18 +138,17 @@ class NCEHead(PartitionFunctionMixin, BaseModule):
                              shared_negatives: bool, frozen_z: bool,
                              negative_sampling: str) -> None:
         """Refuse exact-VISSL options that contradict other settings."""
-        if negative_sampling not in NEGATIVE_SAMPLING:
-            raise ValueError('NCEHead negative_sampling must be one of '
-                             f'{NEGATIVE_SAMPLING}, got {negative_sampling!r}')
+        check_choice('NCEHead', 'negative_sampling', negative_sampling,
+                     NEGATIVE_SAMPLING)
         if negative_sampling == 'vissl' and shared_negatives:
-            raise ValueError(
+            raise ConfigValueError(
                 "NCEHead: negative_sampling='vissl' draws per data point and "
-                'per term; set shared_negatives=False')
+                'per term; set shared_negatives=False', 'shared_negatives')
         if frozen_z and (loss_type != 'nce' or z_momentum):
-            raise ValueError(
+            raise ConfigValueError(
                 "NCEHead frozen_z=True needs loss_type='nce' and "
                 f'z_momentum=0 (got {loss_type!r}, {z_momentum}): the frozen '
-                'Z replaces the running estimate')
+                'Z replaces the running estimate', 'frozen_z')
 
     def _negative_logits(
             self, q: torch.Tensor, idx: torch.Tensor,

@@ -5,6 +5,8 @@ import torch
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
+from ...utils.config_errors import (ConfigValueError, check_choice,
+                                    check_number, check_size)
 from .bank_statistics import BankStatisticsMixin
 from .bank_update import BankUpdateMixin
 from .bank_writes import BankWritesMixin
@@ -74,25 +76,23 @@ class MemoryBank(BankUpdateMixin, BankWritesMixin, BankStatisticsMixin,
                  dense_max_ratio: float = 16.0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if score_mode not in ('auto', 'gather', 'dense'):
-            raise ValueError('MemoryBank score_mode must be one of '
-                             f"'auto', 'gather', 'dense', got {score_mode!r}")
-        if init_distribution not in INIT_DISTRIBUTIONS:
-            raise ValueError(
-                'MemoryBank init_distribution must be one of '
-                f'{INIT_DISTRIBUTIONS}, got {init_distribution!r}')
-        if dtype not in _DTYPES:
-            raise ValueError(f'MemoryBank dtype must be one of '
-                             f'{sorted(_DTYPES)}, got {dtype!r}')
+        check_choice('MemoryBank', 'score_mode', score_mode,
+                     ('auto', 'gather', 'dense'))
+        check_choice('MemoryBank', 'init_distribution', init_distribution,
+                     INIT_DISTRIBUTIONS)
+        check_choice('MemoryBank', 'dtype', dtype, sorted(_DTYPES))
+        check_number('MemoryBank', 'momentum', momentum)
         if not 0.0 <= momentum < 1.0:
-            raise ValueError(
-                f'MemoryBank momentum must be in [0, 1), got {momentum}')
-        if feat_dim <= 0:
-            raise ValueError(
-                f'MemoryBank feat_dim must be > 0, got {feat_dim}')
-        if num_samples is not None and num_samples < 2:
-            raise ValueError('MemoryBank num_samples must be >= 2 (one '
-                             f'positive and a negative), got {num_samples}')
+            raise ConfigValueError(
+                f'MemoryBank momentum must be in [0, 1), got {momentum}',
+                'momentum')
+        check_size('MemoryBank', 'feat_dim', feat_dim)
+        if num_samples is not None:
+            check_size('MemoryBank', 'num_samples', num_samples)
+            if num_samples < 2:
+                raise ConfigValueError(
+                    'MemoryBank num_samples must be >= 2 (one positive and a '
+                    f'negative), got {num_samples}', 'num_samples')
         self.feat_dim = feat_dim
         self.momentum = momentum
         self.dtype = _DTYPES[dtype]

@@ -7,6 +7,8 @@ from mmpretrain.registry import MODELS
 from torch import nn
 from torch.nn import functional as F
 
+from ...utils.config_errors import ConfigValueError, check_size
+
 
 def pool_features(inputs: Union[Tuple[torch.Tensor], torch.Tensor],
                   in_channels: int, owner: str) -> torch.Tensor:
@@ -65,16 +67,20 @@ class PIRLJigsawNeck(BaseModule):
                  last_relu: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if num_patches < 1:
-            raise ValueError(
-                f'PIRLJigsawNeck num_patches must be >= 1, got {num_patches}')
+        for name, value in (('in_channels', in_channels),
+                            ('mid_channels', mid_channels), ('out_channels',
+                                                             out_channels),
+                            ('num_patches', num_patches), ('hid_channels',
+                                                           hid_channels)):
+            check_size('PIRLJigsawNeck', name, value, name == 'hid_channels')
         self.in_channels = in_channels
         self.num_patches = num_patches
         self.mid_channels = mid_channels
         if hid_channels is None:
             if last_relu:
-                raise ValueError('PIRLJigsawNeck last_relu=True needs '
-                                 'hid_channels (an MLP per-patch projection)')
+                raise ConfigValueError(
+                    'PIRLJigsawNeck last_relu=True needs hid_channels (an MLP '
+                    'per-patch projection)', 'last_relu')
             self.patch_fc = nn.Linear(in_channels, mid_channels)
         else:
             layers = [
