@@ -31,9 +31,10 @@ REGISTRY_PATHS = (
     (r'(custom_hooks\.\d+|default_hooks\.\w+)', 'HOOKS'),
 )
 # The components built (and so checked) before the runner starts: the
-# plugin's own, under these paths, without nested components.
-PREBUILT = re.compile(
-    r'model(\.\w+)+|train_dataloader\.dataset\.pipeline\.\d+')
+# plugin's own, under these paths, without nested components (building a
+# hook alone has no side effect: they act from before_run on).
+PREBUILT = re.compile(r'model(\.\w+)+|train_dataloader\.dataset\.pipeline'
+                      r'\.\d+|custom_hooks\.\d+')
 
 
 def iter_dicts(node: Any, path: str = '') -> Iterator[Tuple[str, dict]]:

@@ -70,6 +70,9 @@ COMPONENT_SPECS: Dict[str, Dict[str, dict]] = {
         'recipe': spec('choice', ['simclr']),
         'interpolation': spec('choice', ['lanczos']),
     },
+    'BankConsistencyHook': {
+        'interval': spec('number', [-1])
+    },
 }
 # PIRL with several transformations: NCEHead's arguments, and the jigsaw
 # + rotation view transform takes the jigsaw one's arguments
@@ -88,12 +91,13 @@ FIELD_SPECS: Dict[str, dict] = {
     'param_scheduler.N.end': spec('number', [-1]),
 }
 # The config's fields that the runner reads.
-ROOTS = ('model', 'train_dataloader', 'param_scheduler', 'train_cfg')
+ROOTS = ('model', 'train_dataloader', 'param_scheduler', 'train_cfg',
+         'custom_hooks')
 # Components whose type is tried misspelt, keyed by their path.
 TYPED_PATHS = re.compile(r'model\.(head|memory_bank|neck|transform_neck|'
                          r'transforms\.\d+\.neck)|'
                          r'train_dataloader\.dataset\.pipeline\.\d+|'
-                         r'param_scheduler\.\d+|train_cfg')
+                         r'param_scheduler\.\d+|train_cfg|custom_hooks\.\d+')
 
 
 def cli(value) -> str:

@@ -6,6 +6,7 @@ from mmengine import dist
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
+from ...utils.config_errors import ConfigValueError, check_number
 from .utils import get_memory_bank
 
 
@@ -22,9 +23,11 @@ class BankConsistencyHook(Hook):
     priority = 'NORMAL'
 
     def __init__(self, interval: int = 100) -> None:
+        check_number(type(self).__name__, 'interval', interval)
         if interval < 0:
-            raise ValueError(
-                f'{type(self).__name__} interval must be >= 0, got {interval}')
+            raise ConfigValueError(
+                f'{type(self).__name__} interval must be >= 0, got {interval}',
+                'interval')
         self.interval = interval
 
     def after_train_iter(self,

@@ -5,6 +5,7 @@ from mmengine import dist
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
+from ...utils.config_errors import ConfigValueError, check_number
 from .utils import get_memory_bank
 
 COLLAPSE_DOC = 'docs/troubleshooting.md#the-memory-bank-is-collapsing'
@@ -48,14 +49,20 @@ class CollapseGuardHook(Hook):
         for key, value in (('stats_interval', stats_interval),
                            ('collapse_min_drop', collapse_min_drop),
                            ('collapse_warmup', collapse_warmup)):
+            check_number(name, key, value)
             if value < 0:
-                raise ValueError(f'{name} {key} must be >= 0, got {value}')
+                raise ConfigValueError(
+                    f'{name} {key} must be >= 0, got {value}', key)
+        check_number(name, 'collapse_threshold', collapse_threshold)
+        check_number(name, 'collapse_window', collapse_window)
         if not -1.0 <= collapse_threshold <= 1.0:
-            raise ValueError(f'{name} collapse_threshold must be in [-1, 1], '
-                             f'got {collapse_threshold}')
+            raise ConfigValueError(
+                f'{name} collapse_threshold must be in [-1, 1], '
+                f'got {collapse_threshold}', 'collapse_threshold')
         if not collapse_window > 0:
-            raise ValueError(f'{name} collapse_window (bank refreshes) must '
-                             f'be > 0, got {collapse_window}')
+            raise ConfigValueError(
+                f'{name} collapse_window (bank refreshes) must '
+                f'be > 0, got {collapse_window}', 'collapse_window')
         self.stats_interval = stats_interval
         self.collapse_threshold = collapse_threshold
         self.collapse_window = collapse_window

@@ -10,6 +10,7 @@ from mmpretrain.registry import HOOKS, MODELS
 from mmpretrain.utils import get_ori_model
 
 from pirl_plugin.evaluation import knn_evaluate, preprocessor_from_model
+from ...utils.config_errors import ConfigValueError
 
 
 @HOOKS.register_module()
@@ -66,14 +67,17 @@ class KNNMonitorHook(Hook):
                  temperature: float = 0.07,
                  data_preprocessor: Optional[dict] = None) -> None:
         if int(interval) < 1:
-            raise ValueError(
-                f'KNNMonitorHook interval must be >= 1, got {interval}')
+            raise ConfigValueError(
+                f'KNNMonitorHook interval must be >= 1, got {interval}',
+                'interval')
         ks = [k] if isinstance(k, int) else list(k)
         if not ks or any(int(v) < 1 for v in ks):
-            raise ValueError(f'KNNMonitorHook k must be >= 1, got {k}')
+            raise ConfigValueError(f'KNNMonitorHook k must be >= 1, got {k}',
+                                   'k')
         if temperature <= 0:
-            raise ValueError(
-                f'KNNMonitorHook temperature must be > 0, got {temperature}')
+            raise ConfigValueError(
+                f'KNNMonitorHook temperature must be > 0, got {temperature}',
+                'temperature')
         self.train_dataloader_cfg = train_dataloader
         self.val_dataloader_cfg = val_dataloader
         self.interval = int(interval)

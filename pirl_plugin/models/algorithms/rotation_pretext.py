@@ -9,6 +9,7 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from ...datasets.transforms.rotation import check_angles
+from ...utils.config_errors import ConfigValueError
 
 
 def rotate_batch(x: torch.Tensor, angle: int) -> torch.Tensor:
@@ -58,13 +59,14 @@ class RotationPretext(BaseSelfSupervisor):
             init_cfg=init_cfg)
         self.angles = check_angles(angles, 'RotationPretext angles')
         if len(self.angles) < 2:
-            raise ValueError('RotationPretext needs at least 2 angles to '
-                             f'classify, got {self.angles}')
+            raise ConfigValueError(
+                'RotationPretext needs at least 2 angles to '
+                f'classify, got {self.angles}', 'angles')
         num_classes = getattr(self.head, 'num_classes', len(self.angles))
         if num_classes != len(self.angles):
-            raise ValueError(
+            raise ConfigValueError(
                 f'RotationPretext: head.num_classes ({num_classes}) must '
-                f'equal the number of angles ({len(self.angles)})')
+                f'equal the number of angles ({len(self.angles)})', 'angles')
 
     def loss(self, inputs: Union[torch.Tensor, List[torch.Tensor]],
              data_samples: List[DataSample],

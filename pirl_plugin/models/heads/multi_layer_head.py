@@ -9,6 +9,7 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from pirl_plugin.evaluation.features import DEFAULT_POOL_SIZES, check_layers
+from ...utils.config_errors import ConfigValueError
 
 
 @MODELS.register_module()
@@ -65,25 +66,29 @@ class MultiLayerLinearClsHead(BaseModule):
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_classes <= 0:
-            raise ValueError(
-                f'num_classes={num_classes} must be a positive integer')
+            raise ConfigValueError(
+                f'num_classes={num_classes} must be a positive integer',
+                'num_classes')
         self.layer_names = check_layers(layer_names)
         if len(set(self.layer_names)) != len(self.layer_names):
-            raise ValueError(f'layer_names has duplicates: {layer_names}')
+            raise ConfigValueError(
+                f'layer_names has duplicates: {layer_names}', 'layer_names')
         if len(in_channels) != len(self.layer_names):
-            raise ValueError(
+            raise ConfigValueError(
                 f'in_channels {list(in_channels)} and layer_names '
-                f'{self.layer_names} must have the same length')
+                f'{self.layer_names} must have the same length', 'in_channels')
         if pool_sizes is None:
             pool_sizes = [DEFAULT_POOL_SIZES[n] for n in self.layer_names]
         if len(pool_sizes) != len(self.layer_names):
-            raise ValueError(f'pool_sizes {list(pool_sizes)} and layer_names '
-                             f'{self.layer_names} must have the same length')
+            raise ConfigValueError(
+                f'pool_sizes {list(pool_sizes)} and layer_names '
+                f'{self.layer_names} must have the same length', 'pool_sizes')
         self.pool_sizes = list(pool_sizes)
         self.eval_layer = eval_layer or self.layer_names[-1]
         if self.eval_layer not in self.layer_names:
-            raise ValueError(f'eval_layer {self.eval_layer!r} is not one of '
-                             f'{self.layer_names}')
+            raise ConfigValueError(
+                f'eval_layer {self.eval_layer!r} is not one of '
+                f'{self.layer_names}', 'eval_layer')
         self.num_classes = num_classes
         self.in_channels = list(in_channels)
         self.bns = nn.ModuleList(

@@ -6,6 +6,8 @@ from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from ...utils.config_errors import ConfigValueError
+
 
 @MODELS.register_module()
 class JigsawPretextNeck(BaseModule):
@@ -39,8 +41,9 @@ class JigsawPretextNeck(BaseModule):
                             ('mid_channels', mid_channels), ('num_patches',
                                                              num_patches)):
             if int(value) < 1:
-                raise ValueError(
-                    f'JigsawPretextNeck {name} must be >= 1, got {value}')
+                raise ConfigValueError(
+                    f'JigsawPretextNeck {name} must be >= 1, got {value}',
+                    name)
         self.in_channels = in_channels
         self.num_patches = num_patches
         self.out_channels = num_patches * mid_channels
