@@ -84,6 +84,11 @@ say "installing mmengine / mmpretrain / mmdet and their dependencies"
 # installing into an existing OpenMMLab environment; tests/test_packaging.py
 # checks that each pin lies in its range).
 "${PIP[@]}" install --no-deps "mmengine==0.10.7" "mmpretrain==1.2.0" "mmdet==3.3.0"
+# OpenMMLab's launcher, for `mim train mmpretrain CONFIG` (tested by
+# tests/test_config_errors.py); --no-deps keeps its opencv-python and
+# opendatalab out, the modules its train command imports are listed here.
+"${PIP[@]}" install colorama tabulate pandas requests model-index
+"${PIP[@]}" install --no-deps "openmim==0.3.9"
 
 # ------------------------------------------------------------------- mmcv ops
 if "$PY" -c "import mmcv, sys; from mmcv.ops import nms, RoIAlign; sys.exit(0 if mmcv.__version__ == '$MMCV_VERSION' else 1)" >/dev/null 2>&1; then
