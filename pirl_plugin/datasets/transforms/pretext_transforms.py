@@ -5,7 +5,8 @@ from mmpretrain.registry import TRANSFORMS
 
 from ...utils.config_errors import ConfigValueError
 from ...utils.permutations import resolve_permutations
-from .pirl_transforms import AugCfg, PIRLJigsawTransform, _as_color
+from .image_view import AugCfg, _as_color
+from .pirl_transforms import PIRLJigsawTransform
 
 
 @TRANSFORMS.register_module()

@@ -7,8 +7,8 @@ from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
 from ...utils.config_errors import ConfigValueError, check_size, is_number
-from .pirl_transforms import (AugCfg, PIRLJigsawTransform, _as_color,
-                              _check_scale, _ImageViewMixin)
+from .image_view import AugCfg, _as_color, _check_scale, _ImageViewMixin
+from .pirl_transforms import PIRLJigsawTransform
 from .view_augmentation import ViewAugmentation
 
 
