@@ -83,23 +83,29 @@ def test_mocov2_configs_match_the_pirl_budget():
     assert digits.param_scheduler[0]['T_max'] == 32
 
 
-def test_pirl_digits_preset_matches_the_mocov2_digits_budget():
-    """The small-data preset and the MoCo v2 config it is compared with
-    train the same network for the same iterations on the same views."""
+@pytest.mark.parametrize('epochs', [32, 253])
+def test_pirl_digits_preset_matches_the_mocov2_digits_budget(epochs):
+    """The small-data presets and the MoCo v2 configs they are compared
+    with train the same network for the same iterations on the same
+    views."""
     from mmengine.config import Config
     pirl = Config.fromfile(
         osp.join(REPO, 'configs', 'pirl',
-                 'pirl_resnet18w16_1xb64-coslr-32e_digits.py'))
+                 f'pirl_resnet18w16_1xb64-coslr-{epochs}e_digits.py'))
     moco = Config.fromfile(
         osp.join(REPO, 'configs', 'mocov2',
-                 'mocov2_resnet18w16_1xb64-coslr-32e_digits.py'))
+                 f'mocov2_resnet18w16_1xb64-coslr-{epochs}e_digits.py'))
     assert pirl.model.type == 'PIRL' and moco.model.type == 'MoCo'
     for key in ('depth', 'stem_channels', 'base_channels'):
         assert pirl.model.backbone[key] == moco.model.backbone[key]
+    if epochs == 253:  # both from the standard init
+        assert pirl.model.backbone.zero_init_residual is False
+        assert moco.model.backbone.zero_init_residual is False
     assert pirl.optim_wrapper == moco.optim_wrapper
     assert pirl.param_scheduler == moco.param_scheduler
+    assert pirl.param_scheduler[0]['T_max'] == epochs
     assert pirl.train_cfg == moco.train_cfg == dict(
-        type='EpochBasedTrainLoop', max_epochs=32)
+        type='EpochBasedTrainLoop', max_epochs=epochs)
     assert pirl.train_dataloader.batch_size == \
         moco.train_dataloader.batch_size == 64
     assert pirl.train_dataloader.dataset.data_root == \
@@ -112,6 +118,29 @@ def test_pirl_digits_preset_matches_the_mocov2_digits_budget():
     # the bank (1,257 digits) must hold more entries than N
     assert pirl.model.head.num_negatives < 1257
     assert 'BankUpdateHook' in [h['type'] for h in pirl.custom_hooks]
+
+
+def test_long_digits_preset_is_the_budget_sweeps_longest_run():
+    """The 253-epoch preset trains what ``compare_mocov2.py --budgets
+    4800 --inits standard`` trained from the 32-epoch one (its figures in
+    docs/small_data.md come from those runs): the same model, optimiser,
+    schedule and views."""
+    from mmengine.config import Config
+
+    from pirl_plugin.evaluation.untrained import INITS
+    from pirl_plugin.utils.comparison_configs import fit_schedule
+    short = Config.fromfile(
+        osp.join(REPO, 'configs', 'pirl',
+                 'pirl_resnet18w16_1xb64-coslr-32e_digits.py'))
+    long = Config.fromfile(
+        osp.join(REPO, 'configs', 'pirl',
+                 'pirl_resnet18w16_1xb64-coslr-253e_digits.py'))
+    fit_schedule(short, 4807 // 19)
+    short.model.backbone.zero_init_residual = INITS['standard']
+    assert INITS['standard'] is False
+    for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
+        assert short[key] == long[key], key
+    assert short.train_dataloader == long.train_dataloader
 
 
 def test_untrained_init_names():
