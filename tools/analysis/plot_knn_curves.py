@@ -16,10 +16,6 @@ import os
 import os.path as osp
 import sys
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
 
 def label_value(text: str, what: str):
     """Split ``'LABEL=VALUE'`` (the label may hold spaces and commas)."""
