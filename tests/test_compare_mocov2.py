@@ -434,3 +434,25 @@ def test_fit_schedule_keeps_warmups_and_stretches_the_decay():
     assert iter_warmup['end'] == 100
     assert (warmup['begin'], warmup['end']) == (0, 2)
     assert (decay['begin'], decay['end'], decay['T_max']) == (2, 64, 62)
+
+
+def test_reuse_ignores_what_the_runner_adds_to_the_config(tmp_path):
+    """``--reuse``: a finished run is reused when its stamp holds the same
+    settings, although MMEngine's Runner dumped its own copy (with
+    ``launcher`` and ``work_dir``) over the config during training; any
+    other difference trains again."""
+    from pirl_plugin.utils.comparison_runs import _reusable
+    work = tmp_path / 'run'
+    work.mkdir()
+    (work / 'epoch_4.pth').write_bytes(b'x')
+    (work / 'last_checkpoint').write_text(str(work / 'epoch_4.pth'))
+    (work / 'train_seconds.txt').write_text('12.5')
+    fresh = "model = dict(type='PIRL')\noptim_wrapper = dict(lr=0.06)\n"
+    (work / 'trained_config.py'
+     ).write_text(fresh + f"launcher = 'none'\nwork_dir = '{work}'\n")
+    config = tmp_path / 'run_config.py'
+    config.write_text(fresh)
+    assert _reusable(str(config), str(work)) == dict(
+        checkpoint=str(work / 'epoch_4.pth'), train_seconds=12.5, reused=True)
+    config.write_text(fresh.replace('0.06', '0.03'))
+    assert _reusable(str(config), str(work)) is None

@@ -22,14 +22,26 @@ def last_checkpoint(work_dir: str) -> Optional[str]:
     return ckpt if osp.isfile(ckpt) else None
 
 
+# MMEngine's Runner dumps the config it runs into ``<work_dir>/<name>.py``
+# (here over ``run_config.py``), adding these keys.
+RUNNER_ADDED_KEYS = ('launcher', 'work_dir')
+
+
+def _settings(path: str) -> dict:
+    from mmengine.config import Config
+    cfg = Config.fromfile(path).to_dict()
+    return {k: v for k, v in cfg.items() if k not in RUNNER_ADDED_KEYS}
+
+
 def _reusable(config_path: str, work_dir: str) -> Optional[dict]:
+    """The finished run in ``work_dir`` when it trained the settings of
+    ``config_path`` (the keys the runner adds left out), else None."""
     stamp = osp.join(work_dir, 'trained_config.py')
     ckpt = last_checkpoint(work_dir)
     if not (ckpt and osp.exists(stamp)):
         return None
-    with open(stamp) as a, open(config_path) as b:
-        if a.read() != b.read():
-            return None
+    if _settings(stamp) != _settings(config_path):
+        return None
     with open(osp.join(work_dir, 'train_seconds.txt')) as f:
         secs = float(f.read())
     return dict(checkpoint=ckpt, train_seconds=secs, reused=True)
@@ -65,6 +77,8 @@ def train_run(config_path: str,
     env = dict(os.environ)
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    with open(config_path) as f:
+        settings = f.read()  # before the runner dumps its own over it
     log, t0 = osp.join(work_dir, 'train.log'), time.time()
     with open(log, 'w') as f:
         proc = subprocess.run(
@@ -78,9 +92,8 @@ def train_run(config_path: str,
     ckpt = last_checkpoint(work_dir)
     if ckpt is None:
         raise RuntimeError(f'no checkpoint in {work_dir} after training')
-    with open(config_path) as a, \
-            open(osp.join(work_dir, 'trained_config.py'), 'w') as b:
-        b.write(a.read())
+    with open(osp.join(work_dir, 'trained_config.py'), 'w') as f:
+        f.write(settings)
     with open(osp.join(work_dir, 'train_seconds.txt'), 'w') as f:
         f.write(f'{secs:.1f}')
     return dict(checkpoint=ckpt, train_seconds=secs, reused=False)
