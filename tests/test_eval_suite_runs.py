@@ -192,13 +192,17 @@ def test_ctrl_c_stops_and_the_same_command_continues(roots, r18_ckpt,
         STUB_CALLS=calls,
         PYTHONPATH=REPO,
         STUB_PLAN=json.dumps(dict(linear='sleep')))
+    # a test run started in the background by a non-interactive shell
+    # ignores SIGINT, and so would the tool: give it the default, as in a
+    # terminal
     proc = subprocess.Popen(
         cmd,
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True)
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # wait for the sleeping linear task (a loaded machine may take minutes
     # to start the tool and run det)
     deadline = time.time() + 300
