@@ -50,54 +50,44 @@ def merge_rows(rows: List[dict], new: List[dict]) -> List[dict]:
     return [r for r in rows if tuple(r[k] for k in KEYS) not in keys] + new
 
 
+def _row(result: dict, dataset: str, method: str, init: str, iterations,
+         probe: dict) -> dict:
+    """One results row: ``probe``'s kNN / linear top-1 of a comparison
+    ``result`` (its seed and command)."""
+    return dict(
+        dataset=dataset,
+        method=method,
+        init=init,
+        seed=result['seed'],
+        iterations=iterations,
+        knn_top1=round(probe['knn_top1'], 2),
+        linear_top1=round(probe['linear_top1'], 2),
+        source=result['command'],
+        measured=time.strftime('%Y-%m-%d'))
+
+
 def rows_from_result(result: dict, dataset: str) -> List[dict]:
     """The rows of one ``compare_result.json`` (one budget, one seed)."""
     out = []
     for name, row in result['methods'].items():
         untrained = row.get('checkpoint') is None
-        init = row.get('init') or 'config'
         out.append(
-            dict(
-                dataset=dataset,
-                method='untrained' if untrained else name,
-                init=init,
-                seed=result['seed'],
-                iterations=None if untrained else row['iterations'],
-                knn_top1=round(row['knn_top1'], 2),
-                linear_top1=round(row['linear_top1'], 2),
-                source=result['command'],
-                measured=time.strftime('%Y-%m-%d')))
+            _row(result, dataset, 'untrained' if untrained else name,
+                 row.get('init') or 'config',
+                 None if untrained else row['iterations'], row))
     return out
 
 
 def rows_from_budget_result(result: dict, dataset: str) -> List[dict]:
     """The rows of one ``budget_curves.json`` (several budgets, one seed):
     one per trained method, init and budget, and the untrained networks."""
-    common = dict(
-        dataset=dataset,
-        seed=result['seed'],
-        source=result['command'],
-        measured=time.strftime('%Y-%m-%d'))
-    out = [
-        dict(
-            common,
-            method='untrained',
-            init=init,
-            iterations=None,
-            knn_top1=round(row['knn_top1'], 2),
-            linear_top1=round(row['linear_top1'], 2))
+    return [
+        _row(result, dataset, 'untrained', init, None, row)
         for init, row in result['untrained'].items()
+    ] + [
+        _row(result, dataset, run['method'], run['init'], run['iterations'],
+             run) for run in result['runs']
     ]
-    for run in result['runs']:
-        out.append(
-            dict(
-                common,
-                method=run['method'],
-                init=run['init'],
-                iterations=run['iterations'],
-                knn_top1=round(run['knn_top1'], 2),
-                linear_top1=round(run['linear_top1'], 2)))
-    return out
 
 
 def _cell(values: List[float]) -> str:
