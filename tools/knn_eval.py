@@ -2,9 +2,10 @@
 monitor and of the demo: :func:`pirl_plugin.evaluation.knn_evaluate_config`).
 
 The backbone (``model.backbone`` of CONFIG, a ResNet) is loaded from a PIRL
-checkpoint (``backbone.*`` keys); without a checkpoint it is evaluated at the
-config's seeded random initialisation (the baseline the demo compares
-against). The memory and the queries are either
+checkpoint (``backbone.*`` keys); without a checkpoint the untrained
+network is evaluated, seeded, at the standard initialisation
+(``zero_init_residual=False``, the fair baseline) unless ``--init
+zero_init`` or ``--init config`` asks for another. The memory and the queries are either
 
 - a labelled folder, ``--data-root ROOT``: ``ROOT/train/<class>/<image>`` is
   the memory and ``ROOT/test/<class>/<image>`` is classified, resized to
@@ -34,6 +35,8 @@ from mmengine.registry import init_default_scope
 import pirl_plugin  # noqa: F401
 from pirl_plugin.evaluation import (LAYER_NAMES, folder_dataloaders,
                                     knn_evaluate_config)
+from pirl_plugin.evaluation.untrained import (INIT_LABELS, backbone_init,
+                                              with_init)
 from pirl_plugin.utils.launch import add_result_args, write_result
 
 
@@ -88,6 +91,13 @@ def parse_args(argv=None):
         default=0,
         help='seed of the random initialisation')
     parser.add_argument(
+        '--init',
+        choices=['standard', 'zero_init', 'config'],
+        default='standard',
+        help='initialisation of the untrained network (no checkpoint): '
+        'standard (zero_init_residual=False, the default), zero_init, or '
+        'the config\'s own')
+    parser.add_argument(
         '--batch-size',
         type=int,
         default=None,
@@ -127,6 +137,16 @@ def config_dataloaders(cfg, args):
     return train, query
 
 
+def untrained_init(model_cfg, args):
+    """The model config to evaluate and the name of its initialisation
+    (None when a checkpoint gives the weights)."""
+    if args.checkpoint:
+        return model_cfg, None
+    if args.init == 'config':
+        return model_cfg, backbone_init(model_cfg)
+    return with_init(model_cfg, args.init), args.init
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if not osp.isfile(args.config):
@@ -145,9 +165,10 @@ def main(argv=None) -> dict:
         if args.num_workers is not None:
             loader['num_workers'] = args.num_workers
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    model_cfg, init = untrained_init(cfg.model, args)
     try:
         res = knn_evaluate_config(
-            cfg.model,
+            model_cfg,
             args.checkpoint,
             *loaders,
             ks=args.k,
@@ -158,7 +179,7 @@ def main(argv=None) -> dict:
             linear=args.linear)
     except (FileNotFoundError, KeyError, TypeError, ValueError) as e:
         sys.exit(f'knn_eval.py: {e}')
-    name = args.checkpoint or 'random init'
+    name = args.checkpoint or f'the untrained network, {INIT_LABELS[init]}'
     for k, acc in res['knn_top1'].items():
         print(f'kNN (k={k}, T={args.temperature}, {args.layer}) top-1 of '
               f'{name}: {acc:.2f}%')
@@ -167,6 +188,7 @@ def main(argv=None) -> dict:
     result = dict(
         config=args.config,
         checkpoint=args.checkpoint,
+        init=init,
         layer=args.layer,
         temperature=args.temperature,
         num_train=res['num_train'],
