@@ -225,3 +225,39 @@ def _analysis_on_path():
     sys.path.insert(0, path)
     yield
     sys.path.remove(path)
+
+
+def _invariance_tool():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'tool_invariance', osp.join(REPO, 'tools', 'analysis',
+                                    'invariance.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_untrained_model_entries_name_their_init():
+    tool = _invariance_tool()
+    assert tool.model_entry('a', 'c.py', 'none') == ('a', 'c.py', None, None)
+    assert tool.model_entry('a', 'c.py',
+                            'None:standard') == ('a', 'c.py', None, 'standard')
+    assert tool.model_entry('a', 'c.py', 'none:zero_init')[3] == 'zero_init'
+    assert tool.model_entry('a', 'c.py',
+                            'x.pth') == ('a', 'c.py', 'x.pth', None)
+    with pytest.raises(SystemExit, match='none:standard or none:zero_init'):
+        tool.model_entry('a', 'c.py', 'none:kaiming')
+
+
+@pytest.mark.parametrize('init, zero', [('standard', False),
+                                        ('zero_init', True), (None, True)])
+def test_untrained_model_is_built_at_its_init(init, zero):
+    """The demo config's ResNet has ``zero_init_residual=True``: the last
+    BatchNorm of every residual branch starts at weight 0 there, at 1 at
+    the standard init."""
+    tool = _invariance_tool()
+    config = osp.join(REPO, 'configs', 'pirl',
+                      'pirl_resnet18_1xb64-coslr-20e_shapes-demo.py')
+    _, model = tool.build_model(config, None, init)
+    last_bn = model.backbone.layer1[0].norm2.weight
+    assert bool((last_bn == 0).all()) is zero

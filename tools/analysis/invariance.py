@@ -22,7 +22,9 @@ computed (see :mod:`pirl_plugin.evaluation.invariance`):
   config's PIRL transform), centred patches for the jigsaw view.
 
 Every model sees the same t(I) (same seed). CHECKPOINT ``none`` evaluates
-the random initialisation. Writes ``<out-dir>/<name>_<repr>.png`` (overlaid
+the untrained network (seeded) at the config's initialisation,
+``none:standard`` / ``none:zero_init`` at that one (``zero_init_residual``
+False / True). Writes ``<out-dir>/<name>_<repr>.png`` (overlaid
 histograms, one per model) and ``<out-dir>/<name>.json`` (summary
 statistics per representation and model).
 """
@@ -108,9 +110,12 @@ def view_params(cfg) -> Optional[dict]:
     return None
 
 
-def build_model(config: str, checkpoint: Optional[str]):
-    """Build the config's model and load ``checkpoint`` (None: random
-    initialisation, seeded)."""
+def build_model(config: str,
+                checkpoint: Optional[str],
+                init: Optional[str] = None):
+    """Build the config's model and load ``checkpoint`` (None: untrained,
+    seeded, at the initialisation ``init``, a key of ``INITS``, or the
+    config's)."""
     from mmengine.config import Config
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
@@ -121,6 +126,9 @@ def build_model(config: str, checkpoint: Optional[str]):
     if not osp.isfile(config):
         raise ValueError(f'config {config!r} not found')
     cfg = Config.fromfile(config)
+    if init is not None:
+        from pirl_plugin.evaluation.untrained import with_init
+        cfg.model = with_init(cfg.model, init)
     init_default_scope('mmpretrain')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
@@ -183,8 +191,8 @@ def analyse(models: List[Tuple[str, str, Optional[str]]],
     imgs = load_images(list_images(images, max_images))
     out = {r: {} for r in reprs}
     skipped = {r: {} for r in reprs}
-    for label, config, ckpt in models:
-        cfg, model = build_model(config, ckpt)
+    for label, config, ckpt, *init in models:
+        cfg, model = build_model(config, ckpt, *init)
         prep = dict(cfg.model.get('data_preprocessor', {}) or {})
         for r in reprs:
             if r == 'backbone':
@@ -249,8 +257,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='append',
         required=True,
         metavar=('LABEL', 'CONFIG', 'CHECKPOINT'),
-        help='a model to analyse (repeat); CHECKPOINT '
-        '"none" for the random initialisation')
+        help='a model to analyse (repeat); CHECKPOINT "none" for the '
+        'untrained network at the config\'s init, "none:standard" or '
+        '"none:zero_init" at that one')
     parser.add_argument(
         '--images',
         required=True,
@@ -293,10 +302,23 @@ def print_summary(summary: dict) -> None:
             print(f'[{r}] plot: {entry["png"]}')
 
 
+def model_entry(label: str, config: str, checkpoint: str) -> tuple:
+    """``(label, config, checkpoint or None, init or None)`` of a
+    ``--model``."""
+    from pirl_plugin.evaluation.untrained import INITS
+    word, _, init = checkpoint.partition(':')
+    if word.lower() != 'none':
+        return label, config, checkpoint, None
+    if init and init not in INITS:
+        sys.exit(f'tools/analysis/invariance.py: --model {label}: unknown '
+                 f'initialisation in {checkpoint!r}; use none, '
+                 'none:standard or none:zero_init')
+    return label, config, None, init or None
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    models = [(label, cfg, None if ckpt.lower() == 'none' else ckpt)
-              for label, cfg, ckpt in args.model]
+    models = [model_entry(*m) for m in args.model]
     labels = [m[0] for m in models]
     if len(set(labels)) != len(labels):
         sys.exit(f'tools/analysis/invariance.py: labels must be distinct, '
@@ -313,8 +335,8 @@ def main(argv=None) -> dict:
         img_size=args.img_size,
         seed=args.seed,
         models={
-            label: dict(config=cfg, checkpoint=ckpt)
-            for label, cfg, ckpt in models
+            label: dict(config=cfg, checkpoint=ckpt, init=init)
+            for label, cfg, ckpt, init in models
         })
     summary = write_outputs(results, skipped, args.out_dir, args.name
                             or f'invariance_{args.transform}', args.transform,
