@@ -303,6 +303,28 @@ def test_budget_table_lists_runs_without_an_untrained_probe():
     assert '80.0 / 85.0 | 87.4 / 92.4 | - | - |' in row[0]
 
 
+def test_focus_marks_an_untrained_line_off_the_axis():
+    """The y range follows the trained runs; a far-off zero-init line
+    keeps its value in the legend and says it is off the axis."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    from pirl_plugin.evaluation.comparison_report import (_focus,
+                                                          untrained_lines)
+    fig, ax = plt.subplots()
+    ax.plot([608, 1216], [80.0, 90.0], label='pirl, standard')
+    untrained_lines(
+        ax, dict(standard=dict(knn_top1=83.3), zero_init=dict(knn_top1=11.5)),
+        'knn_top1')
+    _focus(ax, [80.0, 90.0, 83.3])
+    labels = [line.get_label() for line in ax.lines]
+    plt.close(fig)
+    assert labels[0] == 'pirl, standard'
+    assert labels[1].endswith(': 83.3')
+    assert labels[2].endswith(': 11.5 (off the axis)')
+
+
 @pytest.mark.slow
 def test_budget_curves_end_to_end_on_tiny_data(tmp_path):
     """Two tiny budgets of PIRL (two jobs side by side; MoCo v2 goes

@@ -74,6 +74,17 @@ def _focus(ax, values) -> None:
     lo, hi = min(values), max(values)
     pad = max(2.0, 0.1 * (hi - lo))
     ax.set_ylim(max(0.0, lo - pad), min(100.0, hi + pad))
+    bottom, top = ax.get_ylim()
+    for line in ax.lines:
+        y = line.get_ydata()
+        if len(set(y)) == 1 and not bottom <= y[0] <= top:
+            line.set_label(f'{line.get_label()} (off the axis)')
+
+
+def _legend_below(ax) -> None:
+    """The axes' legend under it, clear of the curves."""
+    ax.legend(
+        fontsize=7, loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=2)
 
 
 def probe_bars(ax, series: list, title: str) -> None:
@@ -187,7 +198,7 @@ def plot_budget_curves(result: dict, out: str, title: str = '') -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 3, figsize=(17, 4.8))
+    fig, axes = plt.subplots(1, 3, figsize=(17, 6))
     runs = result['runs']
     colors = _colors(sorted({r['method'] for r in runs}))
     for ax, key, name in ((axes[0], 'knn_top1', 'kNN top-1 (%), k=20'),
@@ -212,7 +223,7 @@ def plot_budget_curves(result: dict, out: str, title: str = '') -> None:
         ax.set_xlabel('budget (iterations, each a full schedule)')
         ax.set_ylabel(name)
         ax.set_title(f'final {name.split(" (")[0]} after pre-training')
-        ax.legend(fontsize=7, loc='best')
+        _legend_below(ax)
     ax = axes[2]
     for curve in result['longest_knn_curves']:
         pts = curve['curve']
@@ -233,9 +244,9 @@ def plot_budget_curves(result: dict, out: str, title: str = '') -> None:
     ax.set_ylabel('kNN top-1 (%), k=20')
     ax.set_title(f'kNN monitor, longest runs ({max(result["budgets"]):,} '
                  'iterations)')
-    ax.legend(fontsize=7, loc='best')
+    _legend_below(ax)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
+    fig.savefig(out, dpi=100, bbox_inches='tight')
     plt.close(fig)
