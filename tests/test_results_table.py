@@ -58,7 +58,7 @@ def test_rows_merge_by_dataset_method_init_and_seed():
             for r in rows} == {('pirl', 'zero_init', 608),
                                ('untrained', 'standard', None)}
     assert [r['knn_top1'] for r in rows
-            if r['method'] == 'untrained'] == [83.33]
+            if r['method'] == 'untrained'] == [83.333]
     rows = rt.merge_rows(rows, rt.rows_from_result(_result(1, 84.0), 'digits'))
     rows = rt.merge_rows(rows, rt.rows_from_result(_result(0, 82.0), 'digits'))
     assert len(rows) == 4
@@ -94,10 +94,10 @@ def test_a_budget_sweep_records_one_row_per_budget():
 
     rows = rt.rows_from_budget_result(sweep(0, 80.0), 'digits')
     assert sorted((r['method'], r['iterations'], r['knn_top1']) for r in rows
-                  if r['method'] == 'pirl') == [('pirl', 608, 80.61),
-                                                ('pirl', 4807, 84.81)]
+                  if r['method'] == 'pirl') == [('pirl', 608, 80.608),
+                                                ('pirl', 4807, 84.807)]
     assert [(r['init'], r['iterations'], r['knn_top1']) for r in rows
-            if r['method'] == 'untrained'] == [('standard', None, 83.33)]
+            if r['method'] == 'untrained'] == [('standard', None, 83.333)]
     rows = rt.merge_rows(rows,
                          rt.rows_from_budget_result(sweep(1, 90.0), 'digits'))
     assert len(rows) == 6
@@ -113,5 +113,16 @@ def test_a_budget_sweep_records_one_row_per_budget():
     rows = rt.merge_rows(rows, rt.rows_from_budget_result(again, 'digits'))
     assert sorted(
         (r['iterations'], r['knn_top1']) for r in rows
-        if (r['method'], r['seed']) == ('pirl', 0)) == [(608, 70.61),
-                                                        (4807, 84.81)]
+        if (r['method'], r['seed']) == ('pirl', 0)) == [(608, 70.608),
+                                                        (4807, 84.807)]
+
+
+def test_a_row_renders_as_the_probe_rounds_it():
+    """A row is stored with enough decimals that its table cell is the
+    probe's value rounded once (81.85185 -> 81.9; stored as 81.85 it
+    showed 81.8 while the budget table showed 81.9)."""
+    result = _result(0, 81.85185185)
+    rows = rt.rows_from_result(result, 'digits')
+    table = rt.render_table(rows)
+    assert f'{81.85185185:.1f}' == '81.9'
+    assert '| 81.9 |' in table

@@ -17,8 +17,11 @@
 # - zero_init_residual=False (the standard init, VISSL's and MoCo v2's):
 #   the network the untrained baseline is, and the start the budget runs
 #   were measured from.
-# - No warm-up: a 190-iteration warm-up ended 2.6 kNN points higher at
-#   1,216 iterations (one seed); not yet measured at this budget.
+# - No warm-up, N = 1,024, the standard init: confirmed at this budget with
+#   two seeds (a 190-iteration warm-up: -0.7 kNN / -1.1 linear; N = 256:
+#   +0.2 / +0.5, level; the zero-init start: +1.1 / +0.1, and MoCo v2 loses
+#   from it), though the warm-up and N = 256 looked better at 1,216
+#   iterations (docs/small_data.md, "Why the early dip").
 _base_ = ['pirl_resnet18w16_1xb64-coslr-32e_digits.py']
 
 max_epochs = 253

@@ -60,8 +60,8 @@ def _row(result: dict, dataset: str, method: str, init: str, iterations,
         init=init,
         seed=result['seed'],
         iterations=iterations,
-        knn_top1=round(probe['knn_top1'], 2),
-        linear_top1=round(probe['linear_top1'], 2),
+        knn_top1=round(probe['knn_top1'], 4),
+        linear_top1=round(probe['linear_top1'], 4),
         source=result['command'],
         measured=time.strftime('%Y-%m-%d'))
 
