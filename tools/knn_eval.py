@@ -5,7 +5,8 @@ The backbone (``model.backbone`` of CONFIG, a ResNet) is loaded from a PIRL
 checkpoint (``backbone.*`` keys); without a checkpoint the untrained
 network is evaluated, seeded, at the standard initialisation
 (``zero_init_residual=False``, the fair baseline) unless ``--init
-zero_init`` or ``--init config`` asks for another. The memory and the queries are either
+zero_init`` or ``--init config`` asks for another. The memory and the
+queries are either
 
 - a labelled folder, ``--data-root ROOT``: ``ROOT/train/<class>/<image>`` is
   the memory and ``ROOT/test/<class>/<image>`` is classified, resized to
@@ -35,8 +36,8 @@ from mmengine.registry import init_default_scope
 import pirl_plugin  # noqa: F401
 from pirl_plugin.evaluation import (LAYER_NAMES, folder_dataloaders,
                                     knn_evaluate_config)
-from pirl_plugin.evaluation.untrained import (INIT_LABELS, backbone_init,
-                                              with_init)
+from pirl_plugin.evaluation.untrained import (INIT_LABELS, INITS,
+                                              backbone_init, with_init)
 from pirl_plugin.utils.launch import add_result_args, write_result
 
 
@@ -92,7 +93,7 @@ def parse_args(argv=None):
         help='seed of the random initialisation')
     parser.add_argument(
         '--init',
-        choices=['standard', 'zero_init', 'config'],
+        choices=[*INITS, 'config'],
         default='standard',
         help='initialisation of the untrained network (no checkpoint): '
         'standard (zero_init_residual=False, the default), zero_init, or '

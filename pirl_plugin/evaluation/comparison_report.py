@@ -70,7 +70,8 @@ def untrained_lines(ax, untrained: dict, key: str) -> None:
 def _focus(ax, values) -> None:
     """y range of ``values`` (the trained runs and the standard-init
     line), so that a far-off zero-init line does not flatten the curves;
-    its value stays in the legend."""
+    a horizontal line left outside keeps its value in the legend, marked
+    "(off the axis)"."""
     lo, hi = min(values), max(values)
     pad = max(2.0, 0.1 * (hi - lo))
     ax.set_ylim(max(0.0, lo - pad), min(100.0, hi + pad))

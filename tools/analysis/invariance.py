@@ -165,7 +165,7 @@ def head_inputs(imgs: list, views: dict, prep: dict,
     return x, to_tensor(imgs, views['rot_size'], prep), {}
 
 
-def analyse(models: List[Tuple[str, str, Optional[str]]],
+def analyse(models: List[Tuple[str, str, Optional[str], Optional[str]]],
             images: str,
             transform: str = 'jigsaw',
             reprs=('backbone', ),
@@ -174,6 +174,10 @@ def analyse(models: List[Tuple[str, str, Optional[str]]],
             seed: int = 0,
             batch_size: int = 64) -> Tuple[dict, Dict[str, dict]]:
     """Distances for every (representation, model).
+
+    Args:
+        models (list): ``(label, config, checkpoint or None, init or
+            None)`` per model, as :func:`model_entry` gives them.
 
     Returns:
         tuple: ``{repr: {label: Tensor}}`` and ``{repr: {label: reason}}``
@@ -191,8 +195,8 @@ def analyse(models: List[Tuple[str, str, Optional[str]]],
     imgs = load_images(list_images(images, max_images))
     out = {r: {} for r in reprs}
     skipped = {r: {} for r in reprs}
-    for label, config, ckpt, *init in models:
-        cfg, model = build_model(config, ckpt, *init)
+    for label, config, ckpt, init in models:
+        cfg, model = build_model(config, ckpt, init)
         prep = dict(cfg.model.get('data_preprocessor', {}) or {})
         for r in reprs:
             if r == 'backbone':
